@@ -1,0 +1,14 @@
+//! tamhub's domain: types and rules, no IO.
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod audit;
+pub mod handoff;
+pub mod ids;
+pub mod load;
+pub mod scope;
+pub mod users;
+pub mod validation;
+
+pub use jiff::Timestamp;
+pub use jiff::civil::Date;
