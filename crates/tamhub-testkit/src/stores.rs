@@ -1,0 +1,1 @@
+//! Per-test stores (to be written).
