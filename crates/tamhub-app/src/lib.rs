@@ -1,1 +1,75 @@
+//! Use cases: what a user (or the CLI, or a job) can do, with authorisation decided here.
 #![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod policy;
+pub mod portfolio;
+pub mod tokens;
+pub mod users;
+
+use std::sync::Arc;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{AppError, AppResult};
+pub use tamhub_domain as domain;
+use tamhub_domain::scope::AccountScope;
+use tamhub_domain::users::User;
+use tamhub_store::Store;
+
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    /// How long a browser session lasts from login.
+    pub session_hours: i64,
+    /// Failed logins allowed per email within the window before 429.
+    pub login_failures_per_email: u64,
+    /// Failed logins allowed per IP within the window before 429 (higher: offices share an IP).
+    pub login_failures_per_ip: u64,
+    pub login_window_minutes: i64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            session_hours: 12,
+            login_failures_per_email: 10,
+            login_failures_per_ip: 30,
+            login_window_minutes: 15,
+        }
+    }
+}
+
+/// The application: every use case is a method on it, shared by the web layer, the CLI and jobs.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub config: AppConfig,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: AppConfig) -> Self {
+        App { store, clock, config }
+    }
+}
+
+/// Who is acting: an authenticated, active user and the accounts they may see.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user: User,
+    pub scope: AccountScope,
+}
+
+impl Actor {
+    pub fn new(user: User) -> Self {
+        let scope = AccountScope::of(&user);
+        Actor { user, scope }
+    }
+}
+
+/// Query and record types of the store that callers of `App` need to name.
+pub use tamhub_store::{AccountPage, AccountQuery, AccountSort, ApiToken, Archived};

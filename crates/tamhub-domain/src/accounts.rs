@@ -44,9 +44,7 @@ impl Tier {
 
 /// Lifecycle phase. Gate 3 "Ready to Deliver" is weeks 18-20 of onboarding; the TAM takes over
 /// from the PSM there, and Post-Launch is the TAM's steady state.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Gate0,
@@ -165,6 +163,16 @@ impl Assignment {
             Assignment::Psm => "psm_id",
             Assignment::Pam => "pam_id",
             Assignment::Support => "support_ids",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Assignment::PrimaryTam => "Primary TAM",
+            Assignment::BackupTam => "Backup TAM",
+            Assignment::Psm => "PSM",
+            Assignment::Pam => "PAM",
+            Assignment::Support => "Support engineer",
         }
     }
 
@@ -437,16 +445,12 @@ pub fn format_amount(minor: i64, currency: &str) -> String {
     let digits = major.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
     }
-    if cents != 0 {
-        format!("{currency} {grouped}.{cents:02}")
-    } else {
-        format!("{currency} {grouped}")
-    }
+    if cents != 0 { format!("{currency} {grouped}.{cents:02}") } else { format!("{currency} {grouped}") }
 }
 
 #[cfg(test)]

@@ -10,5 +10,6 @@ pub mod scope;
 pub mod users;
 pub mod validation;
 
+pub use jiff::SignedDuration;
 pub use jiff::Timestamp;
 pub use jiff::civil::Date;

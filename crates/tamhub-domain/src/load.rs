@@ -103,7 +103,13 @@ pub fn tam_loads(tams: &[UserId], accounts: &[Account], settings: &LoadSettings)
             } else {
                 LoadStatus::Within
             };
-            TamLoad { tam_id: *tam, primary_accounts: primary, backup_accounts: backup, weighted_load: weighted, status }
+            TamLoad {
+                tam_id: *tam,
+                primary_accounts: primary,
+                backup_accounts: backup,
+                weighted_load: weighted,
+                status,
+            }
         })
         .collect()
 }

@@ -118,9 +118,7 @@ pub fn check_password(errors: &mut FieldErrors, password: &str) {
 pub fn check_role_account(errors: &mut FieldErrors, role: Option<Role>, account_id: Option<AccountId>) {
     match (role, account_id) {
         (Some(Role::Customer), None) => errors.add("account_id", "is required for a customer user"),
-        (Some(r), Some(_)) if r != Role::Customer => {
-            errors.add("account_id", "is only allowed for a customer user")
-        }
+        (Some(r), Some(_)) if r != Role::Customer => errors.add("account_id", "is only allowed for a customer user"),
         _ => {}
     }
 }

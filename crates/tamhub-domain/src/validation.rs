@@ -72,12 +72,7 @@ pub fn optional_text(errors: &mut FieldErrors, field: &str, value: &str, max_cha
 }
 
 /// Parses one of an enum's wire names, naming the allowed values on failure.
-pub fn parse_choice<T: Copy>(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: &str,
-    choices: &[(T, &str)],
-) -> Option<T> {
+pub fn parse_choice<T: Copy>(errors: &mut FieldErrors, field: &str, value: &str, choices: &[(T, &str)]) -> Option<T> {
     let found = choices.iter().find(|(_, name)| *name == value).map(|(v, _)| *v);
     if found.is_none() {
         let names: Vec<&str> = choices.iter().map(|(_, n)| *n).collect();

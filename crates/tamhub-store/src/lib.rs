@@ -241,9 +241,7 @@ pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
     } else if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
     } else {
-        Err(StoreError::Corrupt(format!(
-            "unsupported database URL {url:?}: use sqlite://PATH or postgres://…"
-        )))
+        Err(StoreError::Corrupt(format!("unsupported database URL {url:?}: use sqlite://PATH or postgres://…")))
     }
 }
 

@@ -18,8 +18,7 @@ use tamhub_domain::users::User;
 
 use self::rows::*;
 use crate::{
-    AccountPage, AccountQuery, ApiToken, AuditQuery, Credentials, Session, Store, StoreError, StoreResult,
-    UserQuery,
+    AccountPage, AccountQuery, ApiToken, AuditQuery, Credentials, Session, Store, StoreError, StoreResult, UserQuery,
 };
 
 pub struct SqliteStore {
@@ -182,15 +181,16 @@ impl Store for SqliteStore {
 
     async fn update_user(&self, user: &User, audit: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.write().await?;
-        let done = sqlx::query("UPDATE users SET name = ?, role = ?, account_id = ?, active = ?, updated_at = ? WHERE id = ?")
-            .bind(&user.name)
-            .bind(user.role.as_str())
-            .bind(user.account_id.map(|i| i.to_string()))
-            .bind(user.active)
-            .bind(ms(user.updated_at))
-            .bind(user.id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        let done =
+            sqlx::query("UPDATE users SET name = ?, role = ?, account_id = ?, active = ?, updated_at = ? WHERE id = ?")
+                .bind(&user.name)
+                .bind(user.role.as_str())
+                .bind(user.account_id.map(|i| i.to_string()))
+                .bind(user.active)
+                .bind(ms(user.updated_at))
+                .bind(user.id.to_string())
+                .execute(&mut *tx)
+                .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -226,14 +226,16 @@ impl Store for SqliteStore {
     }
 
     async fn create_session(&self, session: &Session) -> StoreResult<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(&session.token_hash)
-            .bind(session.user_id.to_string())
-            .bind(&session.csrf_token)
-            .bind(ms(session.created_at))
-            .bind(ms(session.expires_at))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&session.token_hash)
+        .bind(session.user_id.to_string())
+        .bind(&session.csrf_token)
+        .bind(ms(session.created_at))
+        .bind(ms(session.expires_at))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -286,14 +288,21 @@ impl Store for SqliteStore {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    async fn revoke_api_token(&self, user_id: UserId, id: TokenId, now: Timestamp, audit: &AuditEntry) -> StoreResult<()> {
+    async fn revoke_api_token(
+        &self,
+        user_id: UserId,
+        id: TokenId,
+        now: Timestamp,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
         let mut tx = self.write().await?;
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
-            .bind(ms(now))
-            .bind(id.to_string())
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        let done =
+            sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
+                .bind(ms(now))
+                .bind(id.to_string())
+                .bind(user_id.to_string())
+                .execute(&mut *tx)
+                .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -378,14 +387,16 @@ impl Store for SqliteStore {
         let mut tx = self.write().await?;
         accounts::update(&mut tx, account).await?;
         if let Some(change) = phase_change {
-            sqlx::query("INSERT INTO phase_changes (account_id, from_phase, to_phase, actor_id, at) VALUES (?, ?, ?, ?, ?)")
-                .bind(change.account_id.to_string())
-                .bind(change.from.as_str())
-                .bind(change.to.as_str())
-                .bind(change.actor_id.map(|i| i.to_string()))
-                .bind(ms(change.at))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO phase_changes (account_id, from_phase, to_phase, actor_id, at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(change.account_id.to_string())
+            .bind(change.from.as_str())
+            .bind(change.to.as_str())
+            .bind(change.actor_id.map(|i| i.to_string()))
+            .bind(ms(change.at))
+            .execute(&mut *tx)
+            .await?;
         }
         for entry in audit {
             insert_audit(&mut tx, entry).await?;
@@ -457,12 +468,9 @@ impl Store for SqliteStore {
     }
 
     async fn get_setting(&self, key: &str) -> StoreResult<Option<serde_json::Value>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|(text,)| serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .transpose()
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM settings WHERE key = ?").bind(key).fetch_optional(&self.pool).await?;
+        row.map(|(text,)| serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
     }
 
     async fn put_setting(&self, key: &str, value: &serde_json::Value, audit: &AuditEntry) -> StoreResult<()> {

@@ -1,0 +1,88 @@
+//! Configuration: defaults, then an optional TOML file, then `TAMHUB_*` variables, then flags.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Config {
+    pub listen: String,
+    pub database_url: String,
+    pub secure_cookies: bool,
+    pub session_hours: i64,
+    /// "text" (default) or "json".
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://tamhub-data/tamhub.db".into(),
+            secure_cookies: false,
+            session_hours: 12,
+            log_format: "text".into(),
+        }
+    }
+}
+
+impl Config {
+    pub fn load(file: Option<&std::path::Path>, database_url: Option<String>) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                anyhow::bail!("config file {} does not exist", file.display());
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::prefixed("TAMHUB_").only(&[
+            "listen",
+            "database_url",
+            "secure_cookies",
+            "session_hours",
+            "log_format",
+        ]));
+        let mut config: Config = figment.extract()?;
+        if let Some(url) = database_url {
+            config.database_url = url;
+        }
+        if config.session_hours < 1 {
+            anyhow::bail!("session_hours must be at least 1");
+        }
+        Ok(config)
+    }
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TAMHUB_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_hidden_in_database_urls() {
+        assert_eq!(super::redact("postgres://app:s3cret@db:5432/tamhub"), "postgres://app:***@db:5432/tamhub");
+        assert_eq!(super::redact("sqlite://tamhub-data/tamhub.db"), "sqlite://tamhub-data/tamhub.db");
+    }
+}

@@ -1,0 +1,41 @@
+//! The JSON API under `/api/v1`. Bearer tokens authenticate; every account route goes through
+//! `ApiAccountAccess`, so scope is checked before a handler runs.
+
+pub mod accounts;
+pub mod json;
+pub mod openapi;
+pub mod pagination;
+pub mod team;
+pub mod tokens;
+pub mod users;
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi::document))
+        .route("/me", get(users::me))
+        .route("/accounts", get(accounts::list).post(accounts::create))
+        .route("/accounts/{id}", get(accounts::show).patch(accounts::update))
+        .route("/accounts/{id}/archive", post(accounts::archive))
+        .route("/accounts/{id}/unarchive", post(accounts::unarchive))
+        .route("/accounts/{id}/phase-changes", get(accounts::phase_changes))
+        .route("/accounts/{id}/history", get(accounts::history))
+        .route("/accounts/{id}/handoff", get(accounts::handoff).put(accounts::update_handoff))
+        .route("/accounts/{id}/handoff/sign-off", post(accounts::sign_handoff))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", get(users::show).patch(users::update))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", delete(tokens::revoke))
+        .route("/team/load", get(team::load))
+        .route("/settings/tam-load", get(team::settings).put(team::update_settings))
+        .route("/audit", get(team::audit))
+        .fallback(api_not_found)
+}
+
+async fn api_not_found() -> crate::error::ApiError {
+    crate::error::ApiError(tamhub_app::AppError::NotFound)
+}

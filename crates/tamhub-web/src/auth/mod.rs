@@ -1,0 +1,186 @@
+//! Who is asking: API tokens for `/api/v1`, session cookies for pages, CSRF for forms, and the
+//! `*AccountAccess` extractors that load an account only if it is in the caller's scope.
+
+pub mod csrf;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use subtle::ConstantTimeEq;
+use tamhub_app::{Actor, AppError};
+use tamhub_domain::accounts::Account;
+use tamhub_domain::ids::AccountId;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::pages::PageError;
+
+pub const SESSION_COOKIE: &str = "tamhub_session";
+
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}")
+}
+
+/// The caller of an API route, authenticated by `Authorization: Bearer <token>`.
+pub struct ApiActor(pub Actor);
+
+impl FromRequestParts<AppState> for ApiActor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(actor) = parts.extensions.get::<Actor>() {
+            return Ok(ApiActor(actor.clone()));
+        }
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or(ApiError(AppError::Unauthenticated))?;
+        let actor = state.app.authenticate_api_token(bearer).await?;
+        parts.extensions.insert(actor.clone());
+        Ok(ApiActor(actor))
+    }
+}
+
+/// The signed-in browser user, with the session's CSRF token for the forms on the page.
+#[derive(Clone)]
+pub struct PageUser {
+    pub actor: Actor,
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(user) = parts.extensions.get::<PageUser>() {
+            return Ok(user.clone());
+        }
+        let to_login = || {
+            let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let target = if next == "/" { "/login".to_string() } else { format!("/login?next={}", urlencode(next)) };
+            Redirect::to(&target).into_response()
+        };
+        let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) else { return Err(to_login()) };
+        match state.app.authenticate_session(&token).await {
+            Ok((session, actor)) => {
+                let user = PageUser { actor, csrf: session.csrf_token };
+                parts.extensions.insert(user.clone());
+                Ok(user)
+            }
+            Err(AppError::Unauthenticated) => Err(to_login()),
+            Err(other) => Err(PageError(other).into_response()),
+        }
+    }
+}
+
+pub fn urlencode(text: &str) -> String {
+    serde_urlencoded::to_string([("", text)]).map(|s| s[1..].to_string()).unwrap_or_default()
+}
+
+/// Posted form fields, in order (a field may repeat, e.g. several support engineers).
+#[derive(Clone, Debug, Default)]
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    pub fn parse(body: &[u8]) -> FormData {
+        FormData(serde_urlencoded::from_bytes(body).unwrap_or_default())
+    }
+
+    pub fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    }
+
+    pub fn checked(&self, name: &str) -> bool {
+        matches!(self.get(name), "on" | "true" | "1")
+    }
+}
+
+/// A form post from a signed-in user whose CSRF token matched: handlers that change anything
+/// take this, so none can forget the check.
+pub struct PageForm {
+    pub user: PageUser,
+    pub form: FormData,
+}
+
+/// Forms are small; anything bigger is refused before parsing.
+const MAX_FORM_BYTES: usize = 256 * 1024;
+
+impl FromRequest<AppState> for PageForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let user = PageUser::from_request_parts(&mut parts, state).await?;
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| PageError(AppError::invalid_field("form", "is too large")).into_response())?;
+        let form = FormData::parse(&bytes);
+        let sent = form.get(csrf::FIELD);
+        if !bool::from(sent.as_bytes().ct_eq(user.csrf.as_bytes())) || sent.is_empty() {
+            return Err(csrf::rejected());
+        }
+        Ok(PageForm { user, form })
+    }
+}
+
+fn parse_account_id(parts: &Parts) -> Option<AccountId> {
+    // Routes that carry an account put its id right after /accounts/.
+    let path = parts.uri.path();
+    let rest = path.split("/accounts/").nth(1)?;
+    rest.split('/').next()?.parse().ok()
+}
+
+/// An account the API caller may see. Handlers that take it cannot skip the scope check:
+/// an unknown id and an id outside the caller's scope both answer 404.
+pub struct ApiAccountAccess {
+    pub actor: Actor,
+    pub account: Account,
+}
+
+impl FromRequestParts<AppState> for ApiAccountAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ApiActor(actor) = ApiActor::from_request_parts(parts, state).await?;
+        let id = parse_account_id(parts).ok_or(ApiError(AppError::NotFound))?;
+        let account = state.app.get_account(&actor, id).await?;
+        Ok(ApiAccountAccess { actor, account })
+    }
+}
+
+/// The page counterpart of `ApiAccountAccess`: outside scope renders the not-found page.
+pub struct PageAccountAccess {
+    pub user: PageUser,
+    pub account: Account,
+}
+
+impl FromRequestParts<AppState> for PageAccountAccess {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = PageUser::from_request_parts(parts, state).await?;
+        let id = parse_account_id(parts).ok_or_else(|| PageError(AppError::NotFound).into_response())?;
+        let account = state.app.get_account(&user.actor, id).await.map_err(|e| PageError(e).into_response())?;
+        Ok(PageAccountAccess { user, account })
+    }
+}

@@ -1,0 +1,1027 @@
+//! The portfolio, account pages, the account form and the Gate 3 handoff.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tamhub_app::{AccountQuery, AccountSort};
+use tamhub_app::{AppError, policy};
+use tamhub_domain::accounts::{Account, AccountDraft, AccountPatch, Assignment, Phase, Tier, parse_major_amount};
+use tamhub_domain::handoff::HandoffItems;
+use tamhub_domain::ids::UserId;
+use tamhub_domain::scope::AccountScope;
+use tamhub_domain::users::{Role, User};
+use tamhub_domain::validation::FieldErrors;
+
+use super::format::{self, countdown, local_time, today_in_utc};
+use super::{Layout, PageError, PageResult, render};
+use crate::AppState;
+use crate::api::accounts::AccountListParams;
+use crate::auth::{FormData, PageAccountAccess, PageForm, PageUser, urlencode};
+
+const PAGE_SIZE: u32 = 50;
+
+#[derive(Deserialize, Default, Clone)]
+pub struct PortfolioParams {
+    phase: Option<String>,
+    tier: Option<String>,
+    assignee: Option<String>,
+    q: Option<String>,
+    archived: Option<String>,
+    sort: Option<String>,
+    page: Option<u64>,
+    notice: Option<String>,
+}
+
+impl PortfolioParams {
+    fn list_params(&self) -> AccountListParams {
+        AccountListParams {
+            phase: self.phase.clone(),
+            tier: self.tier.clone(),
+            assignee: self.assignee.clone(),
+            q: self.q.clone(),
+            archived: self.archived.clone(),
+            sort: self.sort.clone(),
+            limit: None,
+            cursor: None,
+        }
+    }
+
+    /// This page's URL with some parameters replaced, for sort headers and pagination.
+    fn href(&self, sort: Option<&str>, page: Option<u64>) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        let keep = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
+        for (key, value) in [
+            ("q", &self.q),
+            ("phase", &self.phase),
+            ("tier", &self.tier),
+            ("assignee", &self.assignee),
+            ("archived", &self.archived),
+        ] {
+            if let Some(v) = keep(value) {
+                pairs.push((key, v));
+            }
+        }
+        if let Some(sort) = sort.map(str::to_string).or_else(|| keep(&self.sort)) {
+            pairs.push(("sort", sort));
+        }
+        if let Some(page) = page.filter(|p| *p > 1) {
+            pairs.push(("page", page.to_string()));
+        }
+        let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
+        if query.is_empty() { "/".into() } else { format!("/?{}", query.join("&")) }
+    }
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+fn choices<T: Copy>(all: &[(T, &str)], label: impl Fn(T) -> &'static str, current: &str) -> Vec<Choice> {
+    all.iter()
+        .map(|(v, name)| Choice { value: name.to_string(), label: label(*v).to_string(), selected: *name == current })
+        .collect()
+}
+
+pub struct SortColumn {
+    pub label: &'static str,
+    pub href: String,
+    pub class: &'static str,
+    pub numeric: bool,
+}
+
+pub struct AccountRow {
+    pub id: String,
+    pub name: String,
+    pub phase: &'static str,
+    pub phase_label: &'static str,
+    pub tier: &'static str,
+    pub tier_label: &'static str,
+    pub arr: String,
+    pub renewal: String,
+    pub renewal_countdown: String,
+    pub renewal_class: &'static str,
+    pub region: String,
+    pub timezone: String,
+    pub local_time: String,
+    pub primary_tam: String,
+    pub my_role: String,
+    pub archived: bool,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/list.html")]
+struct PortfolioPage {
+    layout: Layout,
+    title: String,
+    subtitle: String,
+    notice: Option<String>,
+    errors: Vec<String>,
+    q: String,
+    phases: Vec<Choice>,
+    tiers: Vec<Choice>,
+    assignees: Vec<Choice>,
+    archived_choices: Vec<Choice>,
+    show_assignee_filter: bool,
+    columns: Vec<SortColumn>,
+    rows: Vec<AccountRow>,
+    showing: String,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+    can_create: bool,
+    stats: Vec<(String, String, String)>,
+    filtered: bool,
+}
+
+fn notice_text(code: Option<&str>) -> Option<String> {
+    let text = match code? {
+        "created" => "Account created.",
+        "saved" => "Changes saved.",
+        "archived" => "Account archived.",
+        "unarchived" => "Account restored.",
+        "handoff" => "Handoff checklist saved.",
+        "signed" => "Handoff signed off.",
+        _ => return None,
+    };
+    Some(text.to_string())
+}
+
+fn my_role(account: &Account, me: UserId) -> String {
+    let f = &account.fields;
+    let roles: Vec<&str> = [
+        (f.primary_tam_id == Some(me), "Primary TAM"),
+        (f.backup_tam_id == Some(me), "Backup TAM"),
+        (f.psm_id == Some(me), "PSM"),
+        (f.pam_id == Some(me), "PAM"),
+        (f.support_ids.contains(&me), "Support"),
+    ]
+    .into_iter()
+    .filter_map(|(yes, label)| yes.then_some(label))
+    .collect();
+    if roles.is_empty() { "—".into() } else { roles.join(", ") }
+}
+
+fn row(account: &Account, me: UserId, names: &HashMap<UserId, String>, now: tamhub_domain::Timestamp) -> AccountRow {
+    let f = &account.fields;
+    let (renewal, renewal_countdown, renewal_class) = match f.renewal_date {
+        Some(date) => {
+            let (text, class) = countdown(today_in_utc(now), date);
+            (format::date(date), text, class)
+        }
+        None => ("—".into(), String::new(), ""),
+    };
+    AccountRow {
+        id: account.id.to_string(),
+        name: f.name.clone(),
+        phase: f.phase.as_str(),
+        phase_label: f.phase.label(),
+        tier: f.tier.as_str(),
+        tier_label: f.tier.label(),
+        arr: format::amount(f.arr, &f.currency),
+        renewal,
+        renewal_countdown,
+        renewal_class,
+        region: f.region.clone(),
+        timezone: f.timezone.clone(),
+        local_time: local_time(now, &f.timezone),
+        primary_tam: f.primary_tam_id.and_then(|id| names.get(&id).cloned()).unwrap_or_else(|| "Unassigned".into()),
+        my_role: my_role(account, me),
+        archived: account.archived_at.is_some(),
+    }
+}
+
+async fn user_names(state: &AppState, user: &PageUser) -> Result<HashMap<UserId, String>, AppError> {
+    if !policy::can_view_user_directory(user.actor.user.role) {
+        return Ok(HashMap::new());
+    }
+    let users = state.app.list_users(&user.actor, None, false).await?;
+    Ok(users.into_iter().map(|u| (u.id, u.name)).collect())
+}
+
+pub async fn portfolio(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(params): Query<PortfolioParams>,
+) -> PageResult {
+    let actor = &user.actor;
+    if let (Role::Customer, Some(account_id)) = (actor.user.role, actor.user.account_id) {
+        return Ok(Redirect::to(&format!("/accounts/{account_id}")).into_response());
+    }
+    let now = state.app.clock.now();
+    let mut errors = Vec::new();
+    let page_number = params.page.unwrap_or(1).max(1);
+    let query = match params.list_params().to_query() {
+        Ok(mut q) => {
+            q.limit = PAGE_SIZE;
+            q.offset = (page_number - 1) * u64::from(PAGE_SIZE);
+            Some(q)
+        }
+        Err(AppError::Invalid { fields, .. }) => {
+            errors = fields.iter().map(|(f, m)| format!("{f} {m}")).collect();
+            None
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let page = match query.clone() {
+        Some(q) => state.app.list_accounts(actor, q).await?,
+        None => tamhub_app::AccountPage { items: vec![], total: 0 },
+    };
+    let names = user_names(&state, &user).await?;
+
+    // Headline figures over everything in scope, not just this page.
+    let mut everything = AccountQuery::in_scope(AccountScope::Nothing);
+    everything.limit = 500;
+    let all = state.app.list_accounts(actor, everything).await?;
+    let today = today_in_utc(now);
+    let renewing = all
+        .items
+        .iter()
+        .filter(|a| a.fields.renewal_date.is_some_and(|d| (0..=90).contains(&(d - today).get_days())))
+        .count();
+    let gate3 = all.items.iter().filter(|a| a.fields.phase == Phase::Gate3).count();
+    let uncovered = all
+        .items
+        .iter()
+        .filter(|a| matches!(a.fields.phase, Phase::Gate3 | Phase::PostLaunch) && a.fields.backup_tam_id.is_none())
+        .count();
+    let stats = vec![
+        ("Accounts".to_string(), all.total.to_string(), "live, in your scope".to_string()),
+        ("In Gate 3".to_string(), gate3.to_string(), "ready to deliver, handoff due".to_string()),
+        ("Renewals ≤ 90 days".to_string(), renewing.to_string(), "renewal date within 90 days".to_string()),
+        ("No backup TAM".to_string(), uncovered.to_string(), "Gate 3 and Post-Launch".to_string()),
+    ];
+
+    let current_sort = params.sort.clone().unwrap_or_else(|| "name".into());
+    let columns = [
+        ("Account", AccountSort::Name, false),
+        ("Phase", AccountSort::Phase, false),
+        ("Tier", AccountSort::Tier, false),
+        ("ARR", AccountSort::Arr, true),
+        ("Renewal", AccountSort::Renewal, false),
+        ("Region", AccountSort::Region, false),
+        ("Time zone", AccountSort::Timezone, false),
+    ]
+    .into_iter()
+    .map(|(label, sort, numeric)| {
+        let key = sort.as_str();
+        let (href_sort, class) = if current_sort == key {
+            (format!("-{key}"), "sorted")
+        } else if current_sort == format!("-{key}") {
+            (key.to_string(), "sorted")
+        } else {
+            (key.to_string(), "")
+        };
+        SortColumn { label, href: params.href(Some(&href_sort), None), class, numeric }
+    })
+    .collect();
+
+    let first = (page_number - 1) * u64::from(PAGE_SIZE);
+    let shown = page.items.len() as u64;
+    let showing =
+        if shown == 0 { String::new() } else { format!("Showing {}–{} of {}", first + 1, first + shown, page.total) };
+    let prev_href = (page_number > 1).then(|| params.href(None, Some(page_number - 1)));
+    let next_href = (first + shown < page.total).then(|| params.href(None, Some(page_number + 1)));
+    let role = actor.user.role;
+    let leadership_view = matches!(role, Role::Admin | Role::Leadership);
+    let mut assignees = vec![Choice { value: String::new(), label: "Anyone".into(), selected: false }];
+    if leadership_view {
+        let tams = state.app.list_users(actor, Some(Role::Tam), false).await?;
+        let current = params.assignee.clone().unwrap_or_default();
+        assignees.extend(tams.into_iter().map(|u| Choice {
+            selected: u.id.to_string() == current,
+            value: u.id.to_string(),
+            label: u.name,
+        }));
+    }
+    let archived_now = params.archived.clone().unwrap_or_default();
+    let archived_choices = [("exclude", "Live accounts"), ("include", "Live and archived"), ("only", "Archived only")]
+        .into_iter()
+        .map(|(v, l)| Choice { value: v.into(), label: l.into(), selected: archived_now == v })
+        .collect();
+    let filtered = [&params.q, &params.phase, &params.tier, &params.assignee]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|s| !s.is_empty()));
+    let (title, subtitle) = match role {
+        Role::Tam => ("My portfolio", "Accounts where you are primary or backup TAM, in Gate 3 and Post-Launch."),
+        Role::Psm => ("My onboarding accounts", "Accounts you guide through Gates 0-3."),
+        Role::Pam => ("My accounts", "Accounts you own commercially."),
+        Role::Support => ("Engaged accounts", "Accounts you are engaged on as a support engineer."),
+        _ => ("All accounts", "Every account in the portfolio."),
+    };
+    let page_view = PortfolioPage {
+        layout: Layout::new(&user, "/"),
+        title: title.into(),
+        subtitle: subtitle.into(),
+        notice: notice_text(params.notice.as_deref()),
+        errors,
+        q: params.q.clone().unwrap_or_default(),
+        phases: choices(&Phase::ALL, Phase::label, params.phase.as_deref().unwrap_or("")),
+        tiers: choices(&Tier::ALL, Tier::label, params.tier.as_deref().unwrap_or("")),
+        assignees,
+        archived_choices,
+        show_assignee_filter: leadership_view,
+        columns,
+        rows: page.items.iter().map(|a| row(a, actor.user.id, &names, now)).collect(),
+        showing,
+        prev_href,
+        next_href,
+        can_create: policy::can_create_accounts(role),
+        stats,
+        filtered,
+    };
+    Ok(render(&page_view))
+}
+
+pub struct TeamMember {
+    pub slot: &'static str,
+    pub name: String,
+    pub email: String,
+}
+
+pub struct HistoryItem {
+    pub when: String,
+    pub actor: String,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/show.html")]
+struct AccountPage {
+    layout: Layout,
+    id: String,
+    row: AccountRow,
+    notice: Option<String>,
+    workloads: Vec<String>,
+    downtime_cost: String,
+    team: Vec<TeamMember>,
+    missing_slots: Vec<&'static str>,
+    phase_history: Vec<HistoryItem>,
+    history: Vec<HistoryItem>,
+    show_history: bool,
+    can_edit: bool,
+    can_archive: bool,
+    archived: bool,
+    show_handoff: bool,
+    handoff_summary: String,
+    handoff_done: bool,
+    created: String,
+    updated: String,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+/// A short sentence for an audit entry.
+fn summarize(entry: &tamhub_domain::audit::AuditEntry) -> String {
+    let changed: Vec<String> = match (&entry.before, &entry.after) {
+        (Some(serde_json::Value::Object(before)), Some(serde_json::Value::Object(after))) => after
+            .iter()
+            .filter(|(k, v)| before.get(*k) != Some(*v) && !matches!(k.as_str(), "updated_at" | "updated_at_ms"))
+            .map(|(k, _)| k.replace('_', " "))
+            .collect(),
+        _ => vec![],
+    };
+    let what = entry.entity_type.replace('_', " ");
+    match entry.action.as_str() {
+        "create" => format!("created the {what}"),
+        "phase_change" => {
+            let phase = |v: &Option<serde_json::Value>| {
+                v.as_ref()
+                    .and_then(|v| v.get("phase"))
+                    .and_then(|p| p.as_str())
+                    .and_then(Phase::parse)
+                    .map(Phase::label)
+                    .unwrap_or("?")
+            };
+            format!("moved the account from {} to {}", phase(&entry.before), phase(&entry.after))
+        }
+        "sign_off" => "signed off the handoff".into(),
+        action if changed.is_empty() => format!("{} the {what}", action.replace('_', " ")),
+        action => format!("{} the {what}: {}", action.replace('_', " "), changed.join(", ")),
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    access: PageAccountAccess,
+    Query(query): Query<NoticeQuery>,
+) -> PageResult {
+    let PageAccountAccess { user, account } = access;
+    let actor = &user.actor;
+    let now = state.app.clock.now();
+    let names = user_names(&state, &user).await?;
+    let team_users = state.app.account_team(&account).await?;
+    let mut name_of: HashMap<UserId, String> = names.clone();
+    for (_, u) in &team_users {
+        name_of.insert(u.id, u.name.clone());
+    }
+    let who = |id: Option<UserId>| id.and_then(|id| name_of.get(&id).cloned()).unwrap_or_else(|| "tamhub".into());
+    let team: Vec<TeamMember> = team_users
+        .iter()
+        .map(|(slot, u)| TeamMember { slot: slot.label(), name: u.name.clone(), email: u.email.clone() })
+        .collect();
+    let f = &account.fields;
+    let missing_slots = [
+        (f.primary_tam_id.is_none(), Assignment::PrimaryTam),
+        (f.backup_tam_id.is_none(), Assignment::BackupTam),
+        (f.psm_id.is_none(), Assignment::Psm),
+        (f.pam_id.is_none(), Assignment::Pam),
+    ]
+    .into_iter()
+    .filter_map(|(missing, slot)| missing.then_some(slot.label()))
+    .collect();
+    let phase_history = state
+        .app
+        .account_phase_changes(actor, account.id)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|c| HistoryItem {
+            when: format::instant(c.at),
+            actor: who(c.actor_id),
+            summary: format!("{} → {}", c.from.label(), c.to.label()),
+        })
+        .collect();
+    let show_history = policy::can_view_account_history(actor.user.role);
+    let history = if show_history {
+        state
+            .app
+            .account_history(actor, account.id, 25, 0)
+            .await?
+            .iter()
+            .map(|e| HistoryItem { when: format::instant(e.at), actor: who(e.actor_id), summary: summarize(e) })
+            .collect()
+    } else {
+        vec![]
+    };
+    let handoff = state.app.get_handoff(actor, account.id).await?;
+    let done_items = [handoff.meeting_held, handoff.documentation_reviewed, handoff.shadow_period_done]
+        .iter()
+        .filter(|x| **x)
+        .count();
+    let handoff_summary = if handoff.is_signed() {
+        "Complete: signed off by the PSM and the primary TAM.".to_string()
+    } else {
+        let signatures = usize::from(handoff.psm_signoff.is_some()) + usize::from(handoff.tam_signoff.is_some());
+        format!("{done_items} of 3 items done, {signatures} of 2 sign-offs.")
+    };
+    let page = AccountPage {
+        layout: Layout::new(&user, "/"),
+        id: account.id.to_string(),
+        row: row(&account, actor.user.id, &names, now),
+        notice: notice_text(query.notice.as_deref()),
+        workloads: f.workloads.clone(),
+        downtime_cost: f
+            .downtime_cost_per_hour
+            .map(|c| format!("{} / hour", format::amount(c, &f.currency)))
+            .unwrap_or_else(|| "Not set".into()),
+        team,
+        missing_slots,
+        phase_history,
+        history,
+        show_history,
+        can_edit: policy::can_edit_account(actor.user.role) && actor.user.role.is_staff(),
+        can_archive: policy::can_archive_accounts(actor.user.role),
+        archived: account.archived_at.is_some(),
+        show_handoff: actor.user.role.is_staff() && (f.phase == Phase::Gate3 || handoff.updated_at.is_some()),
+        handoff_summary,
+        handoff_done: handoff.is_signed(),
+        created: format::instant(account.created_at),
+        updated: format::instant(account.updated_at),
+    };
+    Ok(render(&page))
+}
+
+/// One input of the account form, with what the user typed and any error beside it.
+pub struct FormField {
+    pub value: String,
+    pub error: Option<String>,
+    pub disabled: bool,
+}
+
+pub struct Option2 {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/form.html")]
+struct AccountFormPage {
+    layout: Layout,
+    heading: String,
+    action: String,
+    cancel: String,
+    alert: Option<String>,
+    f: HashMap<&'static str, FormField>,
+    tiers: Vec<Choice>,
+    phases: Vec<Choice>,
+    tams_primary: Vec<Option2>,
+    tams_backup: Vec<Option2>,
+    psms: Vec<Option2>,
+    pams: Vec<Option2>,
+    support: Vec<Option2>,
+    timezones: Vec<String>,
+}
+
+impl AccountFormPage {
+    fn field(&self, name: &str) -> &FormField {
+        static EMPTY: FormField = FormField { value: String::new(), error: None, disabled: false };
+        self.f.get(name).unwrap_or(&EMPTY)
+    }
+}
+
+const FORM_FIELDS: [&str; 15] = [
+    "name",
+    "tier",
+    "arr",
+    "currency",
+    "renewal_date",
+    "region",
+    "timezone",
+    "phase",
+    "workloads",
+    "downtime_cost_per_hour",
+    "primary_tam_id",
+    "backup_tam_id",
+    "psm_id",
+    "pam_id",
+    "support_ids",
+];
+
+fn values_of(account: &Account) -> HashMap<&'static str, String> {
+    let f = &account.fields;
+    let id = |v: Option<UserId>| v.map(|i| i.to_string()).unwrap_or_default();
+    HashMap::from([
+        ("name", f.name.clone()),
+        ("tier", f.tier.as_str().to_string()),
+        ("arr", format::amount_input(f.arr)),
+        ("currency", f.currency.clone()),
+        ("renewal_date", f.renewal_date.map(|d| d.to_string()).unwrap_or_default()),
+        ("region", f.region.clone()),
+        ("timezone", f.timezone.clone()),
+        ("phase", f.phase.as_str().to_string()),
+        ("workloads", f.workloads.join("\n")),
+        ("downtime_cost_per_hour", f.downtime_cost_per_hour.map(format::amount_input).unwrap_or_default()),
+        ("primary_tam_id", id(f.primary_tam_id)),
+        ("backup_tam_id", id(f.backup_tam_id)),
+        ("psm_id", id(f.psm_id)),
+        ("pam_id", id(f.pam_id)),
+        ("support_ids", f.support_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")),
+    ])
+}
+
+fn values_from_form(form: &FormData) -> HashMap<&'static str, String> {
+    FORM_FIELDS
+        .iter()
+        .map(|name| {
+            let value = if *name == "support_ids" { form.all(name).join(",") } else { form.get(name).to_string() };
+            (*name, value)
+        })
+        .collect()
+}
+
+/// Where the account form comes from and goes to.
+struct FormTarget {
+    heading: String,
+    action: String,
+    cancel: String,
+}
+
+impl FormTarget {
+    fn new_account() -> Self {
+        FormTarget { heading: "New account".into(), action: "/accounts".into(), cancel: "/".into() }
+    }
+
+    fn edit(account: &Account) -> Self {
+        FormTarget {
+            heading: format!("Edit {}", account.fields.name),
+            action: format!("/accounts/{}/edit", account.id),
+            cancel: format!("/accounts/{}", account.id),
+        }
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    user: &PageUser,
+    target: FormTarget,
+    values: HashMap<&'static str, String>,
+    errors: &FieldErrors,
+    alert: Option<String>,
+) -> Result<AccountFormPage, AppError> {
+    let editable = policy::editable_account_fields(user.actor.user.role);
+    let f = FORM_FIELDS
+        .iter()
+        .map(|name| {
+            let field = FormField {
+                value: values.get(name).cloned().unwrap_or_default(),
+                error: errors.get(name).map(str::to_string),
+                disabled: editable.is_some_and(|allowed| !allowed.contains(name)),
+            };
+            (*name, field)
+        })
+        .collect();
+    // Assignment pickers need the directory; a role without it gets only the current values.
+    let users: Vec<User> = if policy::can_view_user_directory(user.actor.user.role) {
+        state.app.list_users(&user.actor, None, false).await?
+    } else {
+        vec![]
+    };
+    let picker = |role: Role, field: &str, none_label: &str| -> Vec<Option2> {
+        let current = values.get(field).cloned().unwrap_or_default();
+        let mut out =
+            vec![Option2 { value: String::new(), label: none_label.to_string(), selected: current.is_empty() }];
+        out.extend(users.iter().filter(|u| u.role == role).map(|u| Option2 {
+            selected: current.split(',').any(|c| c == u.id.to_string()),
+            value: u.id.to_string(),
+            label: u.name.clone(),
+        }));
+        out
+    };
+    let mut support = picker(Role::Support, "support_ids", "");
+    support.remove(0);
+    let mut timezones: Vec<String> =
+        jiff::tz::db().available().map(|n| n.to_string()).filter(|n| n.contains('/')).collect();
+    timezones.sort();
+    Ok(AccountFormPage {
+        layout: Layout::new(user, "/"),
+        heading: target.heading,
+        action: target.action,
+        cancel: target.cancel,
+        alert,
+        tiers: choices(&Tier::ALL, Tier::label, values.get("tier").map(String::as_str).unwrap_or("")),
+        phases: choices(&Phase::ALL, Phase::label, values.get("phase").map(String::as_str).unwrap_or("gate_0")),
+        tams_primary: picker(Role::Tam, "primary_tam_id", "— No primary TAM —"),
+        tams_backup: picker(Role::Tam, "backup_tam_id", "— No backup TAM —"),
+        psms: picker(Role::Psm, "psm_id", "— No PSM —"),
+        pams: picker(Role::Pam, "pam_id", "— No PAM —"),
+        support,
+        timezones,
+        f,
+    })
+}
+
+fn optional_user(errors: &mut FieldErrors, field: &str, value: &str) -> Option<UserId> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    match value.parse() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            errors.add(field, "is not a valid user");
+            None
+        }
+    }
+}
+
+fn money(errors: &mut FieldErrors, field: &str, value: &str, required: bool) -> Option<i64> {
+    if value.trim().is_empty() {
+        if required {
+            errors.add(field, "must not be empty");
+        }
+        return None;
+    }
+    match parse_major_amount(value) {
+        Ok(minor) => Some(minor),
+        Err(message) => {
+            errors.add(field, message);
+            None
+        }
+    }
+}
+
+fn lines(value: &str) -> Vec<String> {
+    value.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
+}
+
+fn support_ids(errors: &mut FieldErrors, form: &FormData) -> Vec<UserId> {
+    form.all("support_ids").into_iter().filter_map(|v| optional_user(errors, "support_ids", v)).collect()
+}
+
+fn draft_from_form(form: &FormData) -> Result<AccountDraft, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let draft = AccountDraft {
+        name: form.get("name").into(),
+        tier: form.get("tier").into(),
+        arr: money(&mut errors, "arr", form.get("arr"), true).unwrap_or(0),
+        currency: form.get("currency").trim().to_uppercase(),
+        renewal_date: Some(form.get("renewal_date").to_string()),
+        region: form.get("region").into(),
+        timezone: form.get("timezone").into(),
+        phase: form.get("phase").into(),
+        workloads: lines(form.get("workloads")),
+        downtime_cost_per_hour: money(&mut errors, "downtime_cost_per_hour", form.get("downtime_cost_per_hour"), false),
+        primary_tam_id: optional_user(&mut errors, "primary_tam_id", form.get("primary_tam_id")),
+        backup_tam_id: optional_user(&mut errors, "backup_tam_id", form.get("backup_tam_id")),
+        psm_id: optional_user(&mut errors, "psm_id", form.get("psm_id")),
+        pam_id: optional_user(&mut errors, "pam_id", form.get("pam_id")),
+        support_ids: support_ids(&mut errors, form),
+    };
+    if errors.is_empty() {
+        // Validate now too, so every problem shows at once rather than one round-trip each.
+        draft.clone().validate().map(|_| draft)
+    } else {
+        if let Err(more) = draft.validate() {
+            errors.merge(more);
+        }
+        Err(errors)
+    }
+}
+
+/// A patch of only the fields this role may edit and the form sent (disabled inputs are not sent).
+fn patch_from_form(form: &FormData, role: Role) -> Result<AccountPatch, FieldErrors> {
+    let editable = policy::editable_account_fields(role);
+    let sent =
+        |name: &str| editable.is_none_or(|allowed| allowed.contains(&name)) && form.0.iter().any(|(k, _)| k == name);
+    let mut errors = FieldErrors::new();
+    let mut patch = AccountPatch::default();
+    let text = |name: &str| sent(name).then(|| form.get(name).to_string());
+    patch.name = text("name");
+    patch.tier = text("tier");
+    patch.currency = text("currency").map(|c| c.trim().to_uppercase());
+    patch.region = text("region");
+    patch.timezone = text("timezone");
+    patch.phase = text("phase");
+    if sent("arr") {
+        patch.arr = Some(money(&mut errors, "arr", form.get("arr"), true).unwrap_or(0));
+    }
+    if sent("renewal_date") {
+        patch.renewal_date = Some(Some(form.get("renewal_date").to_string()));
+    }
+    if sent("workloads") {
+        patch.workloads = Some(lines(form.get("workloads")));
+    }
+    if sent("downtime_cost_per_hour") {
+        patch.downtime_cost_per_hour =
+            Some(money(&mut errors, "downtime_cost_per_hour", form.get("downtime_cost_per_hour"), false));
+    }
+    for (field, slot) in [
+        ("primary_tam_id", &mut patch.primary_tam_id),
+        ("backup_tam_id", &mut patch.backup_tam_id),
+        ("psm_id", &mut patch.psm_id),
+        ("pam_id", &mut patch.pam_id),
+    ] {
+        if sent(field) {
+            *slot = Some(optional_user(&mut errors, field, form.get(field)));
+        }
+    }
+    // Checkboxes send nothing when none is ticked; the form marks that the list was shown.
+    if editable.is_none_or(|allowed| allowed.contains(&"support_ids"))
+        && form.0.iter().any(|(k, _)| k == "support_ids_shown")
+    {
+        patch.support_ids = Some(support_ids(&mut errors, form));
+    }
+    errors.into_result().map(|_| patch)
+}
+
+pub async fn new_form(State(state): State<AppState>, user: PageUser) -> PageResult {
+    if !policy::can_create_accounts(user.actor.user.role) {
+        return Err(AppError::Forbidden("your role may not create accounts".into()).into());
+    }
+    let mut values = HashMap::from([
+        ("currency", "USD".to_string()),
+        ("phase", "gate_0".to_string()),
+        ("tier", "enterprise".to_string()),
+    ]);
+    if user.actor.user.role == Role::Pam {
+        values.insert("pam_id", user.actor.user.id.to_string());
+    }
+    let page = form_page(&state, &user, FormTarget::new_account(), values, &FieldErrors::new(), None).await?;
+    Ok(render(&page))
+}
+
+fn invalid_response(page: &impl Template) -> Response {
+    let mut response = render(page);
+    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    response
+}
+
+pub async fn create(State(state): State<AppState>, PageForm { user, form }: PageForm) -> PageResult {
+    let result = match draft_from_form(&form) {
+        Ok(draft) => state.app.create_account(Some(&user.actor), draft).await,
+        Err(errors) => Err(AppError::invalid(errors)),
+    };
+    match result {
+        Ok(account) => Ok(Redirect::to(&format!("/accounts/{}?notice=created", account.id)).into_response()),
+        Err(AppError::Invalid { fields, .. }) => {
+            let page = form_page(
+                &state,
+                &user,
+                FormTarget::new_account(),
+                values_from_form(&form),
+                &fields,
+                Some("Please correct the fields marked below.".into()),
+            )
+            .await?;
+            Ok(invalid_response(&page))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn edit_form(State(state): State<AppState>, access: PageAccountAccess) -> PageResult {
+    let PageAccountAccess { user, account } = access;
+    if !policy::can_edit_account(user.actor.user.role) || !user.actor.user.role.is_staff() {
+        return Err(AppError::Forbidden("your role may not change this account".into()).into());
+    }
+    let page =
+        form_page(&state, &user, FormTarget::edit(&account), values_of(&account), &FieldErrors::new(), None).await?;
+    Ok(render(&page))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    access: PageAccountAccess,
+    PageForm { user, form }: PageForm,
+) -> PageResult {
+    let account = access.account;
+    let result = match patch_from_form(&form, user.actor.user.role) {
+        Ok(patch) => state.app.update_account(&user.actor, account.id, patch).await,
+        Err(errors) => Err(AppError::invalid(errors)),
+    };
+    let back = form.get("back");
+    match result {
+        Ok(_) => {
+            let target = if back == "handoff" {
+                format!("/accounts/{}/handoff?notice=saved", account.id)
+            } else {
+                format!("/accounts/{}?notice=saved", account.id)
+            };
+            Ok(Redirect::to(&target).into_response())
+        }
+        Err(AppError::Invalid { fields, .. }) if back == "handoff" => {
+            let message = fields.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>().join("; ");
+            handoff_page(&state, &user, &account, None, Some(message)).await
+        }
+        Err(AppError::Invalid { fields, .. }) => {
+            let mut values = values_of(&account);
+            for (name, value) in values_from_form(&form) {
+                if form.0.iter().any(|(k, _)| k == name)
+                    || name == "support_ids" && form.0.iter().any(|(k, _)| k == "support_ids_shown")
+                {
+                    values.insert(name, value);
+                }
+            }
+            let page = form_page(
+                &state,
+                &user,
+                FormTarget::edit(&account),
+                values,
+                &fields,
+                Some("Please correct the fields marked below.".into()),
+            )
+            .await?;
+            Ok(invalid_response(&page))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn archive(
+    State(state): State<AppState>,
+    access: PageAccountAccess,
+    PageForm { user, .. }: PageForm,
+) -> PageResult {
+    state.app.set_account_archived(&user.actor, access.account.id, true).await?;
+    Ok(Redirect::to(&format!("/accounts/{}?notice=archived", access.account.id)).into_response())
+}
+
+pub async fn unarchive(
+    State(state): State<AppState>,
+    access: PageAccountAccess,
+    PageForm { user, .. }: PageForm,
+) -> PageResult {
+    state.app.set_account_archived(&user.actor, access.account.id, false).await?;
+    Ok(Redirect::to(&format!("/accounts/{}?notice=unarchived", access.account.id)).into_response())
+}
+
+pub struct SignOffView {
+    pub who: String,
+    pub signed: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/handoff.html")]
+struct HandoffPage {
+    layout: Layout,
+    id: String,
+    name: String,
+    phase_label: &'static str,
+    in_gate3: bool,
+    notice: Option<String>,
+    error: Option<String>,
+    meeting_held: bool,
+    documentation_reviewed: bool,
+    shadow_period_done: bool,
+    notes: String,
+    can_edit: bool,
+    psm: SignOffView,
+    tam: SignOffView,
+    can_sign: bool,
+    complete: bool,
+    can_move: bool,
+}
+
+async fn handoff_page(
+    state: &AppState,
+    user: &PageUser,
+    account: &Account,
+    notice: Option<String>,
+    error: Option<String>,
+) -> PageResult {
+    let actor = &user.actor;
+    let checklist = state.app.get_handoff(actor, account.id).await?;
+    let team = state.app.account_team(account).await?;
+    let name_of = |id: Option<UserId>| {
+        id.and_then(|id| team.iter().find(|(_, u)| u.id == id).map(|(_, u)| u.name.clone()))
+            .unwrap_or_else(|| "not assigned".into())
+    };
+    let f = &account.fields;
+    let me = Some(actor.user.id);
+    let view = |signoff: &Option<tamhub_domain::handoff::SignOff>, assignee: Option<UserId>| SignOffView {
+        who: name_of(assignee),
+        signed: signoff.as_ref().map(|s| format!("Signed {}", format::instant(s.at))).unwrap_or_default(),
+    };
+    let involved = f.psm_id == me || f.primary_tam_id == me || f.backup_tam_id == me;
+    let can_edit_phase = policy::editable_account_fields(actor.user.role).is_none_or(|a| a.contains(&"phase"));
+    let page = HandoffPage {
+        layout: Layout::new(user, "/"),
+        id: account.id.to_string(),
+        name: f.name.clone(),
+        phase_label: f.phase.label(),
+        in_gate3: f.phase == Phase::Gate3,
+        notice,
+        error,
+        meeting_held: checklist.meeting_held,
+        documentation_reviewed: checklist.documentation_reviewed,
+        shadow_period_done: checklist.shadow_period_done,
+        notes: checklist.notes.clone(),
+        can_edit: involved || matches!(actor.user.role, Role::Admin | Role::Leadership),
+        psm: view(&checklist.psm_signoff, f.psm_id),
+        tam: view(&checklist.tam_signoff, f.primary_tam_id),
+        can_sign: f.phase == Phase::Gate3 && (f.psm_id == me || f.primary_tam_id == me),
+        complete: checklist.is_signed(),
+        can_move: checklist.is_signed() && f.phase == Phase::Gate3 && can_edit_phase,
+    };
+    let mut response = render(&page);
+    if page.error.is_some() {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+pub async fn handoff(
+    State(state): State<AppState>,
+    access: PageAccountAccess,
+    Query(query): Query<NoticeQuery>,
+) -> PageResult {
+    if !access.user.actor.user.role.is_staff() {
+        return Err(PageError(AppError::NotFound));
+    }
+    handoff_page(&state, &access.user, &access.account, notice_text(query.notice.as_deref()), None).await
+}
+
+pub async fn update_handoff(
+    State(state): State<AppState>,
+    access: PageAccountAccess,
+    PageForm { user, form }: PageForm,
+) -> PageResult {
+    let items = HandoffItems {
+        meeting_held: form.checked("meeting_held"),
+        documentation_reviewed: form.checked("documentation_reviewed"),
+        shadow_period_done: form.checked("shadow_period_done"),
+        notes: form.get("notes").to_string(),
+    };
+    match state.app.update_handoff(&user.actor, access.account.id, items).await {
+        Ok(_) => Ok(Redirect::to(&format!("/accounts/{}/handoff?notice=handoff", access.account.id)).into_response()),
+        Err(AppError::Invalid { message, fields }) => {
+            let text = fields.iter().next().map(|(f, m)| format!("{f} {m}")).unwrap_or(message);
+            handoff_page(&state, &user, &access.account, None, Some(text)).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn sign_handoff(
+    State(state): State<AppState>,
+    access: PageAccountAccess,
+    PageForm { user, .. }: PageForm,
+) -> PageResult {
+    match state.app.sign_handoff(&user.actor, access.account.id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/accounts/{}/handoff?notice=signed", access.account.id)).into_response()),
+        Err(AppError::Invalid { fields, message }) => {
+            let text = fields.iter().next().map(|(_, m)| m.clone()).unwrap_or(message);
+            handoff_page(&state, &user, &access.account, None, Some(text)).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,142 @@
+//! Server-rendered pages (askama + htmx). Every page takes `PageUser` or an access extractor,
+//! so none renders for someone who is not signed in or outside scope.
+
+pub mod accounts;
+pub mod admin;
+pub mod assets;
+pub mod format;
+pub mod login;
+pub mod profile;
+pub mod team;
+
+use askama::Template;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use tamhub_app::{AppError, policy};
+use tamhub_domain::users::Role;
+
+use crate::AppState;
+use crate::auth::PageUser;
+use crate::error::{public_message, status_of};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(accounts::portfolio))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/accounts", post(accounts::create))
+        .route("/accounts/new", get(accounts::new_form))
+        .route("/accounts/{id}", get(accounts::show))
+        .route("/accounts/{id}/edit", get(accounts::edit_form).post(accounts::update))
+        .route("/accounts/{id}/archive", post(accounts::archive))
+        .route("/accounts/{id}/unarchive", post(accounts::unarchive))
+        .route("/accounts/{id}/handoff", get(accounts::handoff).post(accounts::update_handoff))
+        .route("/accounts/{id}/handoff/sign-off", post(accounts::sign_handoff))
+        .route("/team", get(team::load))
+        .route("/team/settings", post(team::update_settings))
+        .route("/team/assign", post(team::assign))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/new", get(admin::new_user))
+        .route("/admin/users/{id}", get(admin::edit_user).post(admin::update_user))
+        .route("/admin/audit", get(admin::audit))
+        .route("/profile", get(profile::show))
+        .route("/profile/tokens", post(profile::create_token))
+        .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+/// What every signed-in page's frame shows: who is signed in, the menu for their role, and
+/// the CSRF token for the sign-out form.
+pub struct Layout {
+    pub user_name: String,
+    pub role_label: String,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+}
+
+impl Layout {
+    pub fn new(user: &PageUser, section: &str) -> Layout {
+        let role = user.actor.user.role;
+        let mut items: Vec<(&'static str, &'static str)> = Vec::new();
+        if role == Role::Customer {
+            items.push(("/", "Our account"));
+        } else {
+            items.push(("/", if role == Role::Tam { "My portfolio" } else { "Accounts" }));
+        }
+        if policy::can_view_team_load(role) {
+            items.push(("/team", "Team load"));
+        }
+        if policy::can_manage_users(role) {
+            items.push(("/admin/users", "Users"));
+            items.push(("/admin/audit", "Audit log"));
+        }
+        items.push(("/profile", "Profile & API tokens"));
+        Layout {
+            user_name: user.actor.user.name.clone(),
+            role_label: role.label().to_string(),
+            csrf: user.csrf.clone(),
+            nav: items.into_iter().map(|(href, label)| NavItem { href, label, active: href == section }).collect(),
+        }
+    }
+}
+
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(err) => PageError(AppError::Internal(format!("rendering template: {err}"))).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+struct ErrorPage {
+    status: u16,
+    title: String,
+    message: String,
+}
+
+/// An error shown as a page: the not-found page for anything missing or outside scope.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(err: AppError) -> Self {
+        PageError(err)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = status_of(&self.0);
+        let (title, message) = match &self.0 {
+            AppError::NotFound => (
+                "Page not found".to_string(),
+                "There is nothing here, or it is not part of your portfolio.".to_string(),
+            ),
+            AppError::Forbidden(m) => ("Not allowed".to_string(), m.clone()),
+            AppError::Unauthenticated => ("Please sign in".to_string(), "Your session has ended.".to_string()),
+            other => ("Something went wrong".to_string(), public_message(other)),
+        };
+        let page = ErrorPage { status: status.as_u16(), title, message };
+        let html = page.render().unwrap_or_else(|_| "error".into());
+        (status, Html(html)).into_response()
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return crate::error::ApiError(AppError::NotFound).into_response();
+    }
+    let mut response = PageError(AppError::NotFound).into_response();
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
