@@ -7,6 +7,9 @@ use tamhub_store::AuditQuery;
 use crate::policy::{can_view_account_history, can_view_full_audit, require};
 use crate::{Actor, App, AppResult};
 
+/// The record types the audit log holds.
+pub const AUDITED_ENTITIES: [&str; 5] = ["account", "user", "handoff", "api_token", "setting"];
+
 impl App {
     pub async fn list_audit(
         &self,
@@ -16,6 +19,14 @@ impl App {
         offset: u64,
     ) -> AppResult<Vec<AuditEntry>> {
         require(can_view_full_audit(actor.user.role), "read the audit log")?;
+        if let Some(entity) = &entity_type
+            && !AUDITED_ENTITIES.contains(&entity.as_str())
+        {
+            return Err(crate::AppError::invalid_field(
+                "entity_type",
+                format!("must be one of: {}", AUDITED_ENTITIES.join(", ")),
+            ));
+        }
         let query = AuditQuery { account_id: None, entity_type, limit: limit.clamp(1, 500), offset };
         Ok(self.store.list_audit(&query).await?)
     }

@@ -62,6 +62,10 @@ impl App {
     /// Checks the rate limit first, then the password; every failure is recorded.
     pub async fn login(&self, email: &str, password: &str, ip: &str) -> AppResult<LoggedIn> {
         let email = normalise_email(email);
+        // No account can have such an address, and the databases should never see it.
+        if email.len() > 254 || tamhub_domain::validation::has_control_chars(&email) || ip.len() > 64 {
+            return Err(AppError::Unauthenticated);
+        }
         let now = self.clock.now();
         let window = SignedDuration::from_mins(self.config.login_window_minutes);
         let since = now.checked_sub(window).unwrap_or(now);

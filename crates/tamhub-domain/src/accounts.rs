@@ -328,6 +328,8 @@ fn check_workloads(errors: &mut FieldErrors, workloads: &[String]) -> Vec<String
             errors.add("workloads", "workload names must not be empty");
         } else if name.chars().count() > 100 {
             errors.add("workloads", "workload names must be at most 100 characters");
+        } else if crate::validation::has_control_chars(name) {
+            errors.add("workloads", "workload names must not contain control characters");
         } else if out.iter().any(|w| w.eq_ignore_ascii_case(name)) {
             errors.add("workloads", format!("lists \"{name}\" twice"));
         } else {

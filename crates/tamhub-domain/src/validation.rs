@@ -67,8 +67,16 @@ pub fn optional_text(errors: &mut FieldErrors, field: &str, value: &str, max_cha
     let trimmed = value.trim();
     if trimmed.chars().count() > max_chars {
         errors.add(field, format!("must be at most {max_chars} characters"));
+    } else if trimmed.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        errors.add(field, "must not contain control characters");
     }
     trimmed.to_string()
+}
+
+/// True for text that no field accepts: control characters such as NUL, which PostgreSQL
+/// refuses outright and which no user types on purpose.
+pub fn has_control_chars(text: &str) -> bool {
+    text.chars().any(char::is_control)
 }
 
 /// Parses one of an enum's wire names, naming the allowed values on failure.

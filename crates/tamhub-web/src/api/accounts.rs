@@ -235,6 +235,8 @@ impl AccountListParams {
         query.text = present(&self.q);
         if query.text.as_ref().is_some_and(|t| t.chars().count() > 200) {
             errors.add("q", "must be at most 200 characters");
+        } else if query.text.as_deref().is_some_and(tamhub_domain::validation::has_control_chars) {
+            errors.add("q", "must not contain control characters");
         }
         if let Some(archived) = present(&self.archived) {
             let choices = [(Archived::Exclude, "exclude"), (Archived::Include, "include"), (Archived::Only, "only")];

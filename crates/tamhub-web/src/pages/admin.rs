@@ -312,7 +312,7 @@ pub async fn audit(State(state): State<AppState>, user: PageUser, Query(query): 
     Ok(render(&AuditPage {
         layout: Layout::new(&user, "/admin/audit"),
         rows,
-        entity_types: ["account", "user", "handoff", "api_token", "setting"]
+        entity_types: tamhub_app::audit::AUDITED_ENTITIES
             .into_iter()
             .map(|t| Choice {
                 value: t.into(),
