@@ -33,8 +33,6 @@ const STAFF: &[(Role, &str, &str)] = &[
     (Role::Tam, "Kenji Tanaka", "kenji.tanaka"),
     (Role::Tam, "Elena Petrova", "elena.petrova"),
     (Role::Tam, "Diego Alvarez", "diego.alvarez"),
-    (Role::Tam, "Hannah Schmidt", "hannah.schmidt"),
-    (Role::Tam, "Omar Haddad", "omar.haddad"),
     (Role::Psm, "Grace Kim", "grace.kim"),
     (Role::Psm, "Tomás Silva", "tomas.silva"),
     (Role::Psm, "Nora Lindqvist", "nora.lindqvist"),
@@ -142,24 +140,25 @@ impl App {
         let of_role = |role: Role| -> Vec<UserId> { users.iter().filter(|u| u.role == role).map(|u| u.id).collect() };
         let (tams, psms, pams, support) =
             (of_role(Role::Tam), of_role(Role::Psm), of_role(Role::Pam), of_role(Role::Support));
-        // Uneven TAM demand so the load page shows TAMs under, within and over the band.
-        let tam_shares: Vec<u32> = (0..tams.len() as u32).map(|i| 1 + i * i / 3).collect();
+        // Uneven TAM demand (Fibonacci-like, one TAM carrying far more) so the load page shows
+        // TAMs under, within and over the default 5-20 band.
+        let tam_shares: Vec<u32> = [1, 1, 2, 3, 5, 8, 13, 30].iter().copied().cycle().take(tams.len()).collect();
         let total_share: u32 = tam_shares.iter().sum();
 
         let mut accounts: Vec<Account> = Vec::new();
         for i in 0..120usize {
             let name =
                 format!("{} {}", NAME_HEADS[i % NAME_HEADS.len()], NAME_TAILS[i / NAME_HEADS.len() % NAME_TAILS.len()]);
-            let tier = match rng.random_range(0..10) {
-                0..=2 => Tier::Enterprise,
-                3..=5 => Tier::EnterpriseOnRamp,
+            let tier = match rng.random_range(0..20) {
+                0..=6 => Tier::Enterprise,
+                7..=12 => Tier::EnterpriseOnRamp,
                 _ => Tier::Business,
             };
             let phase = match rng.random_range(0..20) {
-                0..=1 => Phase::Gate0,
-                2..=3 => Phase::Gate1,
-                4..=5 => Phase::Gate2,
-                6..=8 => Phase::Gate3,
+                0 => Phase::Gate0,
+                1 => Phase::Gate1,
+                2..=3 => Phase::Gate2,
+                4..=6 => Phase::Gate3,
                 _ => Phase::PostLaunch,
             };
             let (timezone, region) = *pick(&mut rng, PLACES);

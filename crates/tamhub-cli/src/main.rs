@@ -217,7 +217,7 @@ async fn load_demo(app: &App) -> Result<()> {
     );
     let mut shown = std::collections::HashSet::new();
     for user in &summary.users {
-        if shown.insert(user.role) || user.role == tamhub_domain::users::Role::Tam && shown.len() < 4 {
+        if shown.insert(user.role) {
             eprintln!("  {:<12} {}", user.role.as_str(), user.email);
         }
     }

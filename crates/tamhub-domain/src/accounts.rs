@@ -47,9 +47,14 @@ impl Tier {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    // Explicit: serde's snake_case would write "gate3", but the wire name is "gate_3".
+    #[serde(rename = "gate_0")]
     Gate0,
+    #[serde(rename = "gate_1")]
     Gate1,
+    #[serde(rename = "gate_2")]
     Gate2,
+    #[serde(rename = "gate_3")]
     Gate3,
     PostLaunch,
 }
@@ -517,6 +522,16 @@ mod tests {
         assert!(Phase::check_transition(Phase::Gate0, Phase::Gate2, true).is_err());
         assert!(Phase::check_transition(Phase::Gate0, Phase::Gate1, false).is_ok());
         assert!(Phase::check_transition(Phase::PostLaunch, Phase::Gate3, false).is_ok());
+    }
+
+    #[test]
+    fn wire_names_of_phases_and_tiers_match_their_parsers() {
+        for (phase, name) in Phase::ALL {
+            assert_eq!(serde_json::to_value(phase).unwrap(), serde_json::json!(name));
+        }
+        for (tier, name) in Tier::ALL {
+            assert_eq!(serde_json::to_value(tier).unwrap(), serde_json::json!(name));
+        }
     }
 
     #[test]

@@ -238,22 +238,22 @@ pub async fn portfolio(
     everything.limit = 500;
     let all = state.app.list_accounts(actor, everything).await?;
     let today = today_in_utc(now);
-    let renewing = all
-        .items
-        .iter()
-        .filter(|a| a.fields.renewal_date.is_some_and(|d| (0..=90).contains(&(d - today).get_days())))
-        .count();
+    let renewing =
+        all.items.iter().filter(|a| a.fields.renewal_date.is_some_and(|d| (d - today).get_days() <= 90)).count();
     let gate3 = all.items.iter().filter(|a| a.fields.phase == Phase::Gate3).count();
     let uncovered = all
         .items
         .iter()
-        .filter(|a| matches!(a.fields.phase, Phase::Gate3 | Phase::PostLaunch) && a.fields.backup_tam_id.is_none())
+        .filter(|a| {
+            matches!(a.fields.phase, Phase::Gate3 | Phase::PostLaunch)
+                && (a.fields.primary_tam_id.is_none() || a.fields.backup_tam_id.is_none())
+        })
         .count();
     let stats = vec![
         ("Accounts".to_string(), all.total.to_string(), "live, in your scope".to_string()),
         ("In Gate 3".to_string(), gate3.to_string(), "ready to deliver, handoff due".to_string()),
-        ("Renewals ≤ 90 days".to_string(), renewing.to_string(), "renewal date within 90 days".to_string()),
-        ("No backup TAM".to_string(), uncovered.to_string(), "Gate 3 and Post-Launch".to_string()),
+        ("Renewals ≤ 90 days".to_string(), renewing.to_string(), "due within 90 days or overdue".to_string()),
+        ("Missing a TAM".to_string(), uncovered.to_string(), "no primary or no backup TAM".to_string()),
     ];
 
     let current_sort = params.sort.clone().unwrap_or_else(|| "name".into());
@@ -422,16 +422,19 @@ pub async fn show(
     for (_, u) in &team_users {
         name_of.insert(u.id, u.name.clone());
     }
-    let who = |id: Option<UserId>| id.and_then(|id| name_of.get(&id).cloned()).unwrap_or_else(|| "tamhub".into());
+    let who = |id: Option<UserId>| id.and_then(|id| name_of.get(&id).cloned()).unwrap_or_else(|| "System".into());
     let team: Vec<TeamMember> = team_users
         .iter()
         .map(|(slot, u)| TeamMember { slot: slot.label(), name: u.name.clone(), email: u.email.clone() })
         .collect();
     let f = &account.fields;
+    // Only the slots the account's phase needs: TAMs from Gate 3 on, the PSM until Post-Launch.
+    let needs_tam = matches!(f.phase, Phase::Gate3 | Phase::PostLaunch);
+    let needs_psm = f.phase != Phase::PostLaunch;
     let missing_slots = [
-        (f.primary_tam_id.is_none(), Assignment::PrimaryTam),
-        (f.backup_tam_id.is_none(), Assignment::BackupTam),
-        (f.psm_id.is_none(), Assignment::Psm),
+        (needs_tam && f.primary_tam_id.is_none(), Assignment::PrimaryTam),
+        (needs_tam && f.backup_tam_id.is_none(), Assignment::BackupTam),
+        (needs_psm && f.psm_id.is_none(), Assignment::Psm),
         (f.pam_id.is_none(), Assignment::Pam),
     ]
     .into_iter()
