@@ -299,7 +299,7 @@ pub fn draft(name: &str, phase: &str) -> AccountDraft {
     AccountDraft {
         name: name.into(),
         tier: "enterprise".into(),
-        arr: 100_000_00,
+        arr: 10_000_000,
         currency: "USD".into(),
         renewal_date: None,
         region: "EMEA".into(),
@@ -318,7 +318,7 @@ pub fn account_body(name: &str) -> Value {
     json!({
         "name": name,
         "tier": "enterprise",
-        "arr": 250_000_00,
+        "arr": 25_000_000,
         "region": "EMEA",
         "timezone": "Europe/Berlin",
     })

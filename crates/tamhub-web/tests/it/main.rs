@@ -1,0 +1,5 @@
+//! HTTP tests of tamhub-web: the real router, in process, on every backend (SQLite always,
+//! PostgreSQL when `TAMHUB_TEST_PG_URL` is set).
+
+mod access;
+mod support;
