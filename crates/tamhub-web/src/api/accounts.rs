@@ -1,6 +1,6 @@
 //! `/api/v1/accounts`: the portfolio's records, scoped to the caller.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -14,7 +14,7 @@ use tamhub_domain::ids::{AccountId, UserId};
 use tamhub_domain::validation::{FieldErrors, parse_choice};
 use utoipa::{IntoParams, ToSchema};
 
-use super::json::ApiJson;
+use super::json::{ApiJson, ApiQuery};
 use super::pagination::{decode_cursor, next_cursor, parse_limit};
 use crate::AppState;
 use crate::auth::{ApiAccountAccess, ApiActor};
@@ -279,7 +279,7 @@ pub struct AccountList {
 pub async fn list(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(params): Query<AccountListParams>,
+    ApiQuery(params): ApiQuery<AccountListParams>,
 ) -> ApiResult<axum::Json<AccountList>> {
     let query = params.to_query()?;
     let (offset, limit) = (query.offset, query.limit);
@@ -412,7 +412,7 @@ pub struct HistoryParams {
 pub async fn history(
     State(state): State<AppState>,
     access: ApiAccountAccess,
-    Query(params): Query<HistoryParams>,
+    ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<axum::Json<super::pagination::Page<AuditEntryOut>>> {
     let limit = parse_limit(params.limit.as_deref())?;
     let offset = decode_cursor(params.cursor.as_deref())?;
@@ -476,6 +476,10 @@ pub struct HandoffIn {
     params(("id" = AccountId, Path, description = "Account id")),
     responses((status = 200, body = HandoffOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn handoff(State(state): State<AppState>, access: ApiAccountAccess) -> ApiResult<axum::Json<HandoffOut>> {
+    // The PSM→TAM handoff is internal, as on the page: a customer contact is shown nothing.
+    if !access.actor.user.role.is_staff() {
+        return Err(AppError::NotFound.into());
+    }
     Ok(axum::Json(state.app.get_handoff(&access.actor, access.account.id).await?.into()))
 }
 

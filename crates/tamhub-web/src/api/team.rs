@@ -1,13 +1,13 @@
 //! Leadership's team view, its settings, and the admin audit log.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tamhub_domain::ids::{AccountId, UserId};
 use tamhub_domain::load::{LoadSettings, LoadStatus};
 use utoipa::{IntoParams, ToSchema};
 
 use super::accounts::AuditEntryOut;
-use super::json::ApiJson;
+use super::json::{ApiJson, ApiQuery};
 use super::pagination::{Page, decode_cursor, encode_cursor, parse_limit};
 use crate::AppState;
 use crate::auth::ApiActor;
@@ -103,7 +103,7 @@ pub struct AuditParams {
 pub async fn audit(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(params): Query<AuditParams>,
+    ApiQuery(params): ApiQuery<AuditParams>,
 ) -> ApiResult<axum::Json<Page<AuditEntryOut>>> {
     let limit = parse_limit(params.limit.as_deref())?;
     let offset = decode_cursor(params.cursor.as_deref())?;

@@ -1,6 +1,6 @@
 //! `/api/v1/users` and `/api/v1/me`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -12,7 +12,7 @@ use tamhub_domain::users::{Role, User};
 use tamhub_domain::validation::{FieldErrors, parse_choice};
 use utoipa::{IntoParams, ToSchema};
 
-use super::json::ApiJson;
+use super::json::{ApiJson, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
@@ -69,7 +69,7 @@ pub struct UserListParams {
 pub async fn list(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(params): Query<UserListParams>,
+    ApiQuery(params): ApiQuery<UserListParams>,
 ) -> ApiResult<axum::Json<UserList>> {
     let role = match params.role.as_deref().filter(|r| !r.is_empty()) {
         None => None,

@@ -131,9 +131,11 @@ impl FromRequest<AppState> for PageForm {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let user = PageUser::from_request_parts(&mut parts, state).await?;
-        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
-            .await
-            .map_err(|_| PageError(AppError::invalid_field("form", "is too large")).into_response())?;
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| {
+            let mut response = PageError(AppError::invalid_field("form", "is too large")).into_response();
+            *response.status_mut() = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+            response
+        })?;
         let form = FormData::parse(&bytes);
         let sent = form.get(csrf::FIELD);
         if !bool::from(sent.as_bytes().ct_eq(user.csrf.as_bytes())) || sent.is_empty() {

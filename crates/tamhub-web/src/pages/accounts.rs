@@ -218,7 +218,8 @@ pub async fn portfolio(
     let query = match params.list_params().to_query() {
         Ok(mut q) => {
             q.limit = PAGE_SIZE;
-            q.offset = (page_number - 1) * u64::from(PAGE_SIZE);
+            // Saturating: `?page=` is user input, and a huge page is simply empty.
+            q.offset = (page_number - 1).saturating_mul(u64::from(PAGE_SIZE));
             Some(q)
         }
         Err(AppError::Invalid { fields, .. }) => {
@@ -280,7 +281,7 @@ pub async fn portfolio(
     })
     .collect();
 
-    let first = (page_number - 1) * u64::from(PAGE_SIZE);
+    let first = (page_number - 1).saturating_mul(u64::from(PAGE_SIZE));
     let shown = page.items.len() as u64;
     let showing =
         if shown == 0 { String::new() } else { format!("Showing {}–{} of {}", first + 1, first + shown, page.total) };

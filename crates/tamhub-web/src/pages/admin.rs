@@ -291,8 +291,10 @@ pub async fn audit(State(state): State<AppState>, user: PageUser, Query(query): 
     const PER_PAGE: u32 = 100;
     let page = query.page.unwrap_or(1).max(1);
     let entity_type = query.entity_type.clone().filter(|e| !e.is_empty());
-    let entries =
-        state.app.list_audit(&user.actor, entity_type.clone(), PER_PAGE + 1, (page - 1) * u64::from(PER_PAGE)).await?;
+    let entries = state
+        .app
+        .list_audit(&user.actor, entity_type.clone(), PER_PAGE + 1, (page - 1).saturating_mul(u64::from(PER_PAGE)))
+        .await?;
     let names: HashMap<UserId, String> =
         state.app.list_users(&user.actor, None, true).await?.into_iter().map(|u| (u.id, u.name)).collect();
     let has_next = entries.len() > PER_PAGE as usize;

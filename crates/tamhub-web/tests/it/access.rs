@@ -109,8 +109,10 @@ fn the_route_table_covers_every_account_route_in_the_routers() {
     // The parser must see the routers at all, or this test would pass vacuously.
     assert!(routes.iter().any(|(m, p)| m == "GET" && p == "/api/v1/accounts/{id}"), "{routes:?}");
     assert!(routes.iter().any(|(m, p)| m == "POST" && p == "/accounts/{id}/handoff/sign-off"), "{routes:?}");
-    let account_routes: Vec<&(String, String)> =
-        routes.iter().filter(|(_, p)| p == "/accounts" || p.starts_with("/accounts/") || p.starts_with("/api/v1/accounts")).collect();
+    let account_routes: Vec<&(String, String)> = routes
+        .iter()
+        .filter(|(_, p)| p == "/accounts" || p.starts_with("/accounts/") || p.starts_with("/api/v1/accounts"))
+        .collect();
     for (method, path) in &account_routes {
         let scoped = SCOPED_ROUTES.iter().any(|r| r.method == method && r.path == path);
         let unscoped = UNSCOPED_ACCOUNT_ROUTES.iter().any(|(m, p)| m == method && p == path);
@@ -119,7 +121,10 @@ fn the_route_table_covers_every_account_route_in_the_routers() {
             "{method} {path} is an account route missing from SCOPED_ROUTES (tests/it/access.rs): add it so \
              every role is checked against it"
         );
-        assert!(!(path.contains("{id}") && unscoped), "{method} {path} carries an account id but is listed as unscoped");
+        assert!(
+            !(path.contains("{id}") && unscoped),
+            "{method} {path} carries an account id but is listed as unscoped"
+        );
     }
     for r in SCOPED_ROUTES {
         assert!(
@@ -221,7 +226,11 @@ async fn every_account_route_answers_404_outside_each_roles_scope_and_changes_no
                 }
             }
             let after = snapshot(&c, &w).await;
-            assert!(before == after, "[{}] {role:?}: a refused request changed an account, handoff or the audit log", t.backend);
+            assert!(
+                before == after,
+                "[{}] {role:?}: a refused request changed an account, handoff or the audit log",
+                t.backend
+            );
 
             for id in inside {
                 for r in SCOPED_ROUTES.iter().filter(|r| r.method == "GET") {
@@ -251,15 +260,26 @@ async fn each_role_lists_exactly_the_accounts_in_its_scope() {
             let response = c.get("/api/v1/accounts", &person.token).await;
             response.expect(200);
             let body = response.json();
-            let mut listed: Vec<String> =
-                body["items"].as_array().expect("items").iter().map(|a| a["id"].as_str().expect("id").to_string()).collect();
+            let mut listed: Vec<String> = body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|a| a["id"].as_str().expect("id").to_string())
+                .collect();
             listed.sort();
             let mut expected: Vec<String> = scope_of(&w, role).0.iter().map(ToString::to_string).collect();
             expected.sort();
             let names = |ids: &[String]| {
                 ids.iter().map(|id| w.name_of(id.parse().expect("an account id"))).collect::<Vec<_>>().join(", ")
             };
-            assert_eq!(listed, expected, "[{}] {role:?} lists [{}], expected [{}]", t.backend, names(&listed), names(&expected));
+            assert_eq!(
+                listed,
+                expected,
+                "[{}] {role:?} lists [{}], expected [{}]",
+                t.backend,
+                names(&listed),
+                names(&expected)
+            );
             assert_eq!(body["total"], expected.len(), "[{}] {role:?} total", t.backend);
         }
     }

@@ -2,4 +2,13 @@
 //! PostgreSQL when `TAMHUB_TEST_PG_URL` is set).
 
 mod access;
+mod accounts_api;
+mod audit;
+mod auth;
+mod bad_input;
+mod handoff;
+mod ops;
+mod pages;
+mod probe;
+mod roles;
 mod support;

@@ -6,7 +6,6 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tamhub_app::users::UserInput;
 use tamhub_domain::accounts::{Account, AccountDraft};
 use tamhub_domain::ids::{AccountId, UserId};
 use tamhub_domain::users::{Role, User};
@@ -123,7 +122,9 @@ pub fn unescape(text: &str) -> String {
         .replace("&#34;", "\"")
         .replace("&#39;", "'")
         .replace("&lt;", "<")
+        .replace("&#60;", "<")
         .replace("&gt;", ">")
+        .replace("&#62;", ">")
         .replace("&amp;", "&")
 }
 
@@ -336,9 +337,7 @@ pub struct World {
     pub tam: Person,
     pub tam2: Person,
     pub psm: Person,
-    pub psm2: Person,
     pub pam: Person,
-    pub pam2: Person,
     pub support: Person,
     pub support2: Person,
     pub leadership: Person,
@@ -392,23 +391,7 @@ impl World {
         let delta = create_account(t, d).await.id;
 
         let customer = Person::new(t, Role::Customer, "Cora Customer", Some(alpha)).await;
-        World {
-            tam,
-            tam2,
-            psm,
-            psm2,
-            pam,
-            pam2,
-            support,
-            support2,
-            leadership,
-            admin,
-            customer,
-            alpha,
-            bravo,
-            charlie,
-            delta,
-        }
+        World { tam, tam2, psm, pam, support, support2, leadership, admin, customer, alpha, bravo, charlie, delta }
     }
 
     /// One person of each of the seven roles.
@@ -437,13 +420,6 @@ impl World {
     pub fn all_accounts(&self) -> [AccountId; 4] {
         [self.alpha, self.bravo, self.charlie, self.delta]
     }
-}
-
-/// Creates a user through the app as the system (used where a test needs one more person).
-pub async fn create_user(t: &TestApp, role: Role, email: &str, name: &str) -> User {
-    let input =
-        UserInput { email: email.into(), name: name.into(), role: role.as_str().into(), account_id: None, password: TEST_PASSWORD.into() };
-    t.app.create_user(None, input).await.unwrap_or_else(|e| panic!("[{}] create user: {e}", t.backend))
 }
 
 /// The number of accounts, archived included, and of users, inactive included, as an admin sees them.

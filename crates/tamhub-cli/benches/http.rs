@@ -1,0 +1,217 @@
+//! HTTP benchmark: runs the real `tamhub` binary on a fresh SQLite file with the demo data plus
+//! extra accounts, then drives it from 1 and 8 concurrent clients and prints throughput, p50/p99
+//! latency, start-up time and the server's peak memory. Figures, not assertions.
+//!
+//! cargo bench -p tamhub-cli --bench http        (TAMHUB_BENCH_REQUESTS=N to change the count)
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_tamhub")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+async fn start(db: &str) -> (Server, Duration) {
+    let port = free_port();
+    let started = Instant::now();
+    let child = Command::new(binary())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("TAMHUB_DATABASE_URL", db)
+        .env("TAMHUB_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tamhub");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    loop {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    (Server { child, base }, started.elapsed())
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+/// Runs `total` requests from `clients` concurrent loops; prints one line.
+async fn run<F, Fut>(label: &str, clients: usize, total: usize, make: F)
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = reqwest::StatusCode> + Send,
+{
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let make = make.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            for i in (c..total).step_by(clients) {
+                let t = Instant::now();
+                let status = make(i).await;
+                assert!(status.is_success(), "{status}");
+                times.push(t.elapsed());
+            }
+            times
+        }));
+    }
+    let mut times = Vec::new();
+    for task in tasks {
+        times.extend(task.await.expect("client task"));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    times.sort();
+    println!(
+        "{label:<44} clients={clients:<2} n={total:<6} {:>8.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms",
+        total as f64 / elapsed,
+        percentile(&times, 0.5),
+        percentile(&times, 0.99)
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let requests: usize = std::env::var("TAMHUB_BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(4000);
+    let dir = std::env::temp_dir().join(format!("tamhub-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db = format!("sqlite://{}/bench.db", dir.display());
+    let status = Command::new(binary()).arg("demo").env("TAMHUB_DATABASE_URL", &db).stderr(Stdio::null()).status();
+    assert!(status.is_ok_and(|s| s.success()), "demo load failed");
+    let token = String::from_utf8(
+        Command::new(binary())
+            .args(["token", "create", "--email", "admin@tamhub.example", "--name", "bench"])
+            .env("TAMHUB_DATABASE_URL", &db)
+            .stderr(Stdio::null())
+            .output()
+            .expect("token")
+            .stdout,
+    )
+    .expect("utf8")
+    .trim()
+    .to_string();
+
+    let (server, startup) = start(&db).await;
+    println!("start-up to first answer (demo database): {:.1} ms", startup.as_secs_f64() * 1000.0);
+    let base = server.base.clone();
+    let auth = format!("Bearer {token}");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(16).build().expect("client");
+
+    // Grow the portfolio to 2,120 accounts through the API (also measures creation).
+    for clients in [1, 8] {
+        let (c, b, a) = (client.clone(), base.clone(), auth.clone());
+        run("POST /api/v1/accounts (create)", clients, 1000, move |i| {
+            let (c, b, a) = (c.clone(), b.clone(), a.clone());
+            async move {
+                let body = serde_json::json!({"name": format!("Bench {clients}-{i}"), "tier": "business", "arr": 100_000,
+                    "region": "EMEA", "timezone": "Europe/Berlin", "phase": "post_launch", "workloads": ["api"]});
+                c.post(format!("{b}/api/v1/accounts")).header("Authorization", a).json(&body).send().await.map(|r| r.status()).expect("request")
+            }
+        })
+        .await;
+    }
+    let list: serde_json::Value = client
+        .get(format!("{base}/api/v1/accounts?limit=1"))
+        .header("Authorization", &auth)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let one = list["items"][0]["id"].as_str().expect("an id").to_string();
+    println!("accounts in the database: {}", list["total"]);
+
+    for clients in [1, 8] {
+        let (c, b, a) = (client.clone(), base.clone(), auth.clone());
+        run("GET /api/v1/accounts (page of 50 + total)", clients, requests, move |_| {
+            let (c, b, a) = (c.clone(), b.clone(), a.clone());
+            async move {
+                c.get(format!("{b}/api/v1/accounts?limit=50&sort=-arr"))
+                    .header("Authorization", a)
+                    .send()
+                    .await
+                    .map(|r| r.status())
+                    .expect("request")
+            }
+        })
+        .await;
+        let (c, b, a, id) = (client.clone(), base.clone(), auth.clone(), one.clone());
+        run("GET /api/v1/accounts/{id}", clients, requests, move |_| {
+            let (c, b, a, id) = (c.clone(), b.clone(), a.clone(), id.clone());
+            async move {
+                c.get(format!("{b}/api/v1/accounts/{id}"))
+                    .header("Authorization", a)
+                    .send()
+                    .await
+                    .map(|r| r.status())
+                    .expect("request")
+            }
+        })
+        .await;
+    }
+
+    // A TAM's portfolio page, signed in through the login form.
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let login = browser.get(format!("{base}/login")).send().await.expect("login page").text().await.expect("html");
+    let csrf =
+        login.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf").to_string();
+    let signed_in = browser
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "diego.alvarez@tamhub.example"),
+            ("password", "tamhub-demo-password"),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER);
+    for clients in [1, 8] {
+        let (c, b) = (browser.clone(), base.clone());
+        run("GET / (TAM portfolio page, 46 accounts)", clients, requests / 4, move |_| {
+            let (c, b) = (c.clone(), b.clone());
+            async move { c.get(format!("{b}/")).send().await.map(|r| r.status()).expect("request") }
+        })
+        .await;
+    }
+    println!("server peak memory (VmHWM): {:.1} MiB", peak_rss_mib(server.child.id()));
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

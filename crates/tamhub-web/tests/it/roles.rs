@@ -1,0 +1,178 @@
+//! Routes that address no account, by role: the user directory, team load, the audit log, the
+//! admin pages and personal API tokens.
+
+use axum::http::Method;
+use serde_json::json;
+use tamhub_domain::users::Role;
+use tamhub_testkit::TestApp;
+
+use crate::support::{Client, World};
+
+#[tokio::test]
+async fn the_user_directory_is_for_staff_and_only_admins_create_users() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        for (role, person) in w.by_role() {
+            let list = c.get("/api/v1/users", &person.token).await;
+            if role == Role::Customer {
+                list.expect_error(403, "forbidden", None);
+            } else {
+                list.expect(200);
+                let count = list.json()["items"].as_array().map(Vec::len).unwrap_or_default();
+                assert!(count >= 11, "[{}] {role:?} sees {count} users", t.backend);
+            }
+
+            let email = format!("new.{}@test.example", role.as_str());
+            let body =
+                json!({"email": email, "name": "New Colleague", "role": "tam", "password": "long enough password"});
+            let created = c.post("/api/v1/users", &person.token, &body).await;
+            if role == Role::Admin {
+                created.expect(201);
+                let user = created.json();
+                assert_eq!(user["email"], json!(email), "[{}]", t.backend);
+                assert!(user["id"].as_str().is_some(), "[{}] no id in {user}", t.backend);
+                assert!(
+                    user.get("password").is_none() && user.get("password_hash").is_none(),
+                    "[{}] {user}",
+                    t.backend
+                );
+            } else {
+                created.expect_error(403, "forbidden", None);
+            }
+        }
+        // Only the admin's user was created.
+        let users = c.get("/api/v1/users", &w.admin.token).await.json();
+        let new: Vec<_> = users["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|u| u["email"].as_str().is_some_and(|e| e.starts_with("new.")))
+            .collect();
+        assert_eq!(new.len(), 1, "[{}] {new:?}", t.backend);
+    }
+}
+
+#[tokio::test]
+async fn a_customer_sees_only_their_own_user_record() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let me = c.get(&format!("/api/v1/users/{}", w.customer.id()), &w.customer.token).await;
+        me.expect(200);
+        assert_eq!(me.json()["email"], json!(w.customer.user.email), "[{}]", t.backend);
+        for other in [&w.tam, &w.admin, &w.psm] {
+            c.get(&format!("/api/v1/users/{}", other.id()), &w.customer.token).await.expect_error(
+                404,
+                "not_found",
+                None,
+            );
+            // A change to someone else is not found either, before any permission check.
+            c.patch(&format!("/api/v1/users/{}", other.id()), &w.customer.token, &json!({"name": "X"}))
+                .await
+                .expect_error(404, "not_found", None);
+        }
+        c.get("/api/v1/users/not-a-user", &w.customer.token).await.expect_error(404, "not_found", None);
+        // Staff see colleagues by id.
+        for (role, person) in w.by_role().into_iter().filter(|(r, _)| r.is_staff()) {
+            let response = c.get(&format!("/api/v1/users/{}", w.tam2.id()), &person.token).await;
+            assert_eq!(response.status, 200, "[{}] {role:?}: {}", t.backend, response.snippet());
+        }
+    }
+}
+
+#[tokio::test]
+async fn team_load_settings_and_the_audit_log_are_limited_by_role() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        for (role, person) in w.by_role() {
+            let leads = matches!(role, Role::Leadership | Role::Admin);
+            for path in ["/api/v1/team/load", "/api/v1/settings/tam-load"] {
+                let response = c.get(path, &person.token).await;
+                if leads {
+                    response.expect(200);
+                } else {
+                    response.expect_error(403, "forbidden", None);
+                }
+            }
+            let audit = c.get("/api/v1/audit", &person.token).await;
+            if role == Role::Admin {
+                audit.expect(200);
+            } else {
+                audit.expect_error(403, "forbidden", None);
+            }
+        }
+        let load = c.get("/api/v1/team/load", &w.leadership.token).await.json();
+        let tams: Vec<&str> =
+            load["tams"].as_array().expect("tams").iter().filter_map(|r| r["name"].as_str()).collect();
+        assert!(tams.contains(&"Tina Tam") && tams.contains(&"Theo Tam"), "[{}] {tams:?}", t.backend);
+    }
+}
+
+#[tokio::test]
+async fn team_and_admin_pages_render_the_error_page_with_the_right_status() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        for (role, person) in w.by_role() {
+            let browser = c.login_as(&person.user).await;
+            let leads = matches!(role, Role::Leadership | Role::Admin);
+            let admin = role == Role::Admin;
+            for (path, allowed) in [("/team", leads), ("/admin/users", admin), ("/admin/audit", admin)] {
+                let page = c.page_get(path, &browser).await;
+                let context = format!("[{}] {role:?} GET {path}", t.backend);
+                assert!(page.content_type().starts_with("text/html"), "{context}: {}", page.content_type());
+                if allowed {
+                    assert_eq!(page.status, 200, "{context}: {}", page.snippet());
+                    assert!(!page.text().contains("Not allowed"), "{context}");
+                } else {
+                    assert_eq!(page.status, 403, "{context}: {}", page.snippet());
+                    let html = page.text();
+                    assert!(html.contains("Not allowed") && html.contains("403"), "{context}: {html}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn api_tokens_are_listed_and_revoked_only_by_their_owner() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let second = c.post("/api/v1/tokens", &w.tam.token, &json!({"name": "laptop"})).await;
+        second.expect(201);
+        let second = second.json();
+        let secret = second["secret"].as_str().expect("secret shown once").to_string();
+        assert!(secret.starts_with("tamhub_"), "[{}] {secret}", t.backend);
+
+        let mine = c.get("/api/v1/tokens", &w.tam.token).await;
+        mine.expect(200);
+        let mine = mine.json();
+        let names: Vec<&str> =
+            mine["items"].as_array().expect("items").iter().filter_map(|t| t["name"].as_str()).collect();
+        assert_eq!(names.len(), 2, "[{}] the TAM has the testkit token and the laptop token: {names:?}", t.backend);
+        assert!(mine.to_string().find(&secret).is_none(), "[{}] a listed token shows its secret", t.backend);
+
+        let theirs = c.get("/api/v1/tokens", &w.tam2.token).await.json();
+        assert_eq!(theirs["items"].as_array().map(Vec::len), Some(1), "[{}] {theirs}", t.backend);
+        assert!(!theirs.to_string().contains("laptop"), "[{}] another user's token is listed", t.backend);
+
+        // Another user cannot revoke it: not found, and it keeps working.
+        let id = second["id"].as_str().expect("token id");
+        let path = format!("/api/v1/tokens/{id}");
+        c.api(Method::DELETE, &path, &w.tam2.token, None).await.expect_error(404, "not_found", None);
+        c.api(Method::DELETE, &path, &w.admin.token, None).await.expect_error(404, "not_found", None);
+        c.api(Method::DELETE, "/api/v1/tokens/not-a-token", &w.tam2.token, None).await.expect_error(
+            404,
+            "not_found",
+            None,
+        );
+        c.get("/api/v1/me", &secret).await.expect(200);
+
+        // Its owner can.
+        c.api(Method::DELETE, &path, &w.tam.token, None).await.expect(204);
+        c.get("/api/v1/me", &secret).await.expect_error(401, "unauthenticated", None);
+    }
+}
