@@ -27,6 +27,9 @@ pub fn decode_cursor(cursor: Option<&str>) -> Result<u64, AppError> {
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .and_then(|text| text.strip_prefix("o:").and_then(|n| n.parse().ok()))
+        // No list reaches this far; a larger offset is forged and would overflow the next
+        // cursor's arithmetic and the databases' signed OFFSET.
+        .filter(|offset: &u64| *offset <= i64::MAX as u64)
         .ok_or_else(|| AppError::invalid_field("cursor", "is not a cursor this API returned"))
 }
 

@@ -267,10 +267,18 @@ pub struct AuditQuery {
 }
 
 /// "field: old → new" for each changed top-level field.
-fn changes(before: &Option<serde_json::Value>, after: &Option<serde_json::Value>) -> String {
+/// User ids are shown as names.
+fn changes(
+    before: &Option<serde_json::Value>,
+    after: &Option<serde_json::Value>,
+    names: &HashMap<UserId, String>,
+) -> String {
     let show = |v: Option<&serde_json::Value>| match v {
         None | Some(serde_json::Value::Null) => "—".to_string(),
-        Some(serde_json::Value::String(s)) => s.chars().take(60).collect(),
+        Some(serde_json::Value::String(s)) => match s.parse::<UserId>().ok().and_then(|id| names.get(&id)) {
+            Some(name) => name.clone(),
+            None => s.chars().take(60).collect(),
+        },
         Some(other) => other.to_string().chars().take(60).collect(),
     };
     match (before, after) {
@@ -288,13 +296,12 @@ fn changes(before: &Option<serde_json::Value>, after: &Option<serde_json::Value>
 }
 
 pub async fn audit(State(state): State<AppState>, user: PageUser, Query(query): Query<AuditQuery>) -> PageResult {
-    const PER_PAGE: u32 = 100;
+    const PER_PAGE: u32 = 50;
     let page = query.page.unwrap_or(1).max(1);
     let entity_type = query.entity_type.clone().filter(|e| !e.is_empty());
-    let entries = state
-        .app
-        .list_audit(&user.actor, entity_type.clone(), PER_PAGE + 1, (page - 1).saturating_mul(u64::from(PER_PAGE)))
-        .await?;
+    // Saturating and capped: `?page=` is user input, and the databases' OFFSET is signed.
+    let offset = (page - 1).saturating_mul(u64::from(PER_PAGE)).min(i64::MAX as u64);
+    let entries = state.app.list_audit(&user.actor, entity_type.clone(), PER_PAGE + 1, offset).await?;
     let names: HashMap<UserId, String> =
         state.app.list_users(&user.actor, None, true).await?.into_iter().map(|u| (u.id, u.name)).collect();
     let has_next = entries.len() > PER_PAGE as usize;
@@ -307,7 +314,7 @@ pub async fn audit(State(state): State<AppState>, user: PageUser, Query(query): 
             entity: format!("{} {}", e.entity_type.replace('_', " "), &e.entity_id[..8.min(e.entity_id.len())]),
             entity_href: e.account_id.map(|a| format!("/accounts/{a}")),
             action: e.action.replace('_', " "),
-            changes: changes(&e.before, &e.after),
+            changes: changes(&e.before, &e.after, &names),
         })
         .collect();
     let filter = entity_type.clone().map(|e| format!("entity_type={e}&")).unwrap_or_default();

@@ -1,0 +1,53 @@
+use std::collections::HashSet;
+
+use tamhub_app::{AccountQuery, Actor};
+use tamhub_domain::accounts::{Phase, Tier};
+use tamhub_domain::load::LoadStatus;
+use tamhub_domain::scope::AccountScope;
+use tamhub_domain::users::Role;
+use tamhub_testkit::TestApp;
+
+#[tokio::test]
+async fn the_demo_set_covers_every_phase_tier_role_and_load_status() {
+    let t = TestApp::sqlite().await;
+    let today = "2026-03-02".parse().unwrap();
+    let summary = t.app.load_demo(today).await.unwrap();
+    assert_eq!(summary.accounts, 120);
+    let roles: HashSet<Role> = summary.users.iter().map(|u| u.role).collect();
+    assert_eq!(roles.len(), 7, "every role has demo users");
+
+    let mut all = AccountQuery::in_scope(AccountScope::All);
+    all.limit = 500;
+    let accounts = t.app.store.list_accounts(&all).await.unwrap().items;
+    let phases: HashSet<Phase> = accounts.iter().map(|a| a.fields.phase).collect();
+    let tiers: HashSet<Tier> = accounts.iter().map(|a| a.fields.tier).collect();
+    let zones: HashSet<&str> = accounts.iter().map(|a| a.fields.timezone.as_str()).collect();
+    assert_eq!(phases.len(), 5);
+    assert_eq!(tiers.len(), 3);
+    assert!(zones.len() >= 10, "{zones:?}");
+
+    let leader = summary.users.iter().find(|u| u.role == Role::Leadership).unwrap().clone();
+    let team = t.app.team_load(&Actor::new(leader)).await.unwrap();
+    let statuses: HashSet<LoadStatus> = team.tams.iter().map(|(_, l)| l.status).collect();
+    assert_eq!(statuses.len(), 3, "TAMs under, within and over the band: {statuses:?}");
+    assert!(!team.uncovered.is_empty(), "some accounts lack a TAM for leadership to fix");
+
+    let signed = accounts.iter().filter(|a| a.fields.phase == Phase::Gate3).count();
+    assert!(signed > 0);
+    let mut handoffs = 0;
+    for account in accounts.iter().filter(|a| a.fields.phase == Phase::Gate3) {
+        if let Some(h) = t.app.store.get_handoff(account.id).await.unwrap() {
+            handoffs += 1;
+            assert!(h.meeting_held);
+        }
+    }
+    assert!(handoffs >= 3, "handoffs in several states: {handoffs}");
+}
+
+#[tokio::test]
+async fn loading_the_demo_twice_is_refused() {
+    let t = TestApp::sqlite().await;
+    let today = "2026-03-02".parse().unwrap();
+    t.app.load_demo(today).await.unwrap();
+    assert!(matches!(t.app.load_demo(today).await, Err(tamhub_app::AppError::Conflict(_))));
+}
