@@ -848,6 +848,10 @@ pub async fn update(
     PageForm { user, form }: PageForm,
 ) -> PageResult {
     let account = access.account;
+    // As for the form itself: a read-only role would otherwise be told its (ignored) changes were saved.
+    if !policy::can_edit_account(user.actor.user.role) || !user.actor.user.role.is_staff() {
+        return Err(AppError::Forbidden("your role may not change this account".into()).into());
+    }
     let result = match patch_from_form(&form, user.actor.user.role) {
         Ok(patch) => state.app.update_account(&user.actor, account.id, patch).await,
         Err(errors) => Err(AppError::invalid(errors)),
@@ -972,7 +976,10 @@ async fn handoff_page(
         can_edit: involved || matches!(actor.user.role, Role::Admin | Role::Leadership),
         psm: view(&checklist.psm_signoff, f.psm_id),
         tam: view(&checklist.tam_signoff, f.primary_tam_id),
-        can_sign: f.phase == Phase::Gate3 && (f.psm_id == me || f.primary_tam_id == me),
+        // Only someone whose signature is still missing gets the button.
+        can_sign: f.phase == Phase::Gate3
+            && ((f.psm_id == me && checklist.psm_signoff.is_none())
+                || (f.primary_tam_id == me && checklist.tam_signoff.is_none())),
         complete: checklist.is_signed(),
         can_move: checklist.is_signed() && f.phase == Phase::Gate3 && can_edit_phase,
     };
