@@ -344,6 +344,19 @@ async fn bad_query_parameters_are_refused_with_the_parameter_named() {
             query_case("an unknown archive filter", "/api/v1/accounts?archived=maybe", "archived"),
             query_case("a NUL in the search text", "/api/v1/accounts?q=a%00b", "q"),
             query_case("an overlong search text", &format!("/api/v1/accounts?q={long_q}"), "q"),
+            // "o:18446744073709551615" and "o:9223372036854775808": well-formed, but past any list.
+            query_case("a cursor past any list", "/api/v1/accounts?cursor=bzoxODQ0Njc0NDA3MzcwOTU1MTYxNQ", "cursor"),
+            query_case("a cursor past i64", "/api/v1/accounts?cursor=bzo5MjIzMzcyMDM2ODU0Nzc1ODA4", "cursor"),
+            query_case(
+                "an audit cursor past any list",
+                "/api/v1/audit?limit=1&cursor=bzoxODQ0Njc0NDA3MzcwOTU1MTYxNQ",
+                "cursor",
+            ),
+            query_case(
+                "a history cursor past any list",
+                &format!("{history}?limit=1&cursor=bzoxODQ0Njc0NDA3MzcwOTU1MTYxNQ"),
+                "cursor",
+            ),
             query_case("a zero limit on history", &format!("{history}?limit=0"), "limit"),
             query_case("a forged cursor on history", &format!("{history}?cursor=xyz"), "cursor"),
             query_case("a bad audit limit", "/api/v1/audit?limit=1000", "limit"),
@@ -520,5 +533,20 @@ async fn the_account_form_shows_each_error_beside_its_field_and_keeps_what_was_t
         assert_eq!(before, counts(&c, &w.admin.token).await, "[{}] a refused form created something", t.backend);
         let alpha = c.get(&format!("/api/v1/accounts/{}", w.alpha), &w.admin.token).await.json();
         assert_eq!(alpha["name"], "Alpha Analytics", "[{}]", t.backend);
+    }
+}
+
+#[tokio::test]
+async fn a_page_number_past_the_end_shows_an_empty_page_rather_than_an_error() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let browser = c.login_as(&w.admin.user).await;
+        for path in ["/?page=18446744073709551615", "/?page=0", "/admin/audit?page=18446744073709551615"] {
+            let page = c.page_get(path, &browser).await;
+            assert_eq!(page.status, 200, "[{}] GET {path}: {}", t.backend, page.snippet());
+        }
+        let empty = c.page_get("/?page=18446744073709551615", &browser).await.text();
+        assert!(!empty.contains("Alpha Analytics"), "[{}] a page past the end lists accounts", t.backend);
     }
 }

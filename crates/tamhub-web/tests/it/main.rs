@@ -9,6 +9,5 @@ mod bad_input;
 mod handoff;
 mod ops;
 mod pages;
-mod probe;
 mod roles;
 mod support;

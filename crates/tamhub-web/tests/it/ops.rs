@@ -45,6 +45,13 @@ async fn the_openapi_document_describes_the_accounts_api() {
             assert!(paths.contains_key(path), "[{b}] {path} missing from {:?}", paths.keys().collect::<Vec<_>>());
         }
         assert!(paths["/api/v1/accounts"]["post"].is_object() && paths["/api/v1/accounts"]["get"].is_object(), "[{b}]");
+        let parameters: Vec<&str> = paths["/api/v1/accounts"]["get"]["parameters"]
+            .as_array()
+            .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+            .unwrap_or_default();
+        for name in ["phase", "q", "sort", "limit", "cursor"] {
+            assert!(parameters.contains(&name), "[{b}] list parameter {name} undocumented: {parameters:?}");
+        }
         let schemas = doc["components"]["schemas"].as_object().expect("components.schemas");
         for schema in ["AccountOut", "AccountIn", "ErrorBody"] {
             assert!(schemas.contains_key(schema), "[{b}] {schema} missing");

@@ -71,3 +71,32 @@ async fn the_team_page_shows_every_tams_load_to_leadership() {
         assert!(html.contains("Charlie Cloud"), "[{b}] an account missing a backup TAM is listed");
     }
 }
+
+#[tokio::test]
+async fn the_account_form_saves_only_for_roles_that_may_edit() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let b = t.backend;
+        let edit = format!("/accounts/{}/edit", w.alpha);
+        let api = format!("/api/v1/accounts/{}", w.alpha);
+        // Read-only roles are refused as on the form itself, not told "Changes saved".
+        for person in [&w.support, &w.customer] {
+            let browser = c.login_as(&person.user).await;
+            c.page_get(&edit, &browser).await.expect(403);
+            let posted = c.page_post(&edit, &browser, &[("name", "Renamed")]).await;
+            assert_eq!(posted.status, 403, "[{b}] {}: {}", person.user.name, posted.snippet());
+        }
+        // A TAM saves the fields of their role; inputs they may not change are ignored.
+        let tam = c.login_as(&w.tam.user).await;
+        let saved = c.page_post(&edit, &tam, &[("workloads", "payments\nledger"), ("arr", "1")]).await;
+        saved.expect(303);
+        assert_eq!(saved.location(), Some(format!("/accounts/{}?notice=saved", w.alpha).as_str()), "[{b}]");
+        let account = c.get(&api, &w.admin.token).await.json();
+        assert_eq!(account["workloads"], serde_json::json!(["payments", "ledger"]), "[{b}]");
+        assert_eq!(account["arr"], 10_000_000, "[{b}] the TAM's arr input was ignored");
+        assert_eq!(account["name"], "Alpha Analytics", "[{b}]");
+        let shown = c.page_get(&format!("/accounts/{}?notice=saved", w.alpha), &tam).await;
+        assert!(shown.text().contains("Changes saved."), "[{b}]");
+    }
+}

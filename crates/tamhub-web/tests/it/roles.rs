@@ -96,6 +96,14 @@ async fn team_load_settings_and_the_audit_log_are_limited_by_role() {
                     response.expect_error(403, "forbidden", None);
                 }
             }
+            let band = json!({"band_min": 5.0, "band_max": 25.0, "weight_enterprise": 1.0,
+                "weight_enterprise_on_ramp": 0.5, "weight_business": 0.25});
+            let put = c.put("/api/v1/settings/tam-load", &person.token, &band).await;
+            if leads {
+                put.expect(200);
+            } else {
+                put.expect_error(403, "forbidden", None);
+            }
             let audit = c.get("/api/v1/audit", &person.token).await;
             if role == Role::Admin {
                 audit.expect(200);
