@@ -10,7 +10,7 @@ use tamhub_domain::users::Role;
 use tamhub_domain::validation::FieldErrors;
 use tamhub_store::{AccountPage, AccountQuery};
 
-use crate::policy::{can_archive_accounts, can_create_accounts, check_account_fields, require};
+use crate::policy::{can_archive_accounts, can_create_accounts, can_edit_account, check_account_fields, require};
 use crate::{Actor, App, AppError, AppResult};
 
 impl App {
@@ -48,6 +48,7 @@ impl App {
 
     pub async fn update_account(&self, actor: &Actor, id: AccountId, patch: AccountPatch) -> AppResult<Account> {
         let before = self.get_account(actor, id).await?;
+        require(can_edit_account(actor.user.role), "change accounts")?;
         check_account_fields(actor, &patch.touched_fields())?;
         let mut draft = before.fields.to_draft();
         patch.apply(&mut draft);

@@ -7,6 +7,9 @@ use tamhub_store::AuditQuery;
 use crate::policy::{can_view_account_history, can_view_full_audit, require};
 use crate::{Actor, App, AppResult};
 
+/// The most entries one call returns.
+const MAX_PAGE: u32 = 1000;
+
 /// The record types the audit log holds.
 pub const AUDITED_ENTITIES: [&str; 5] = ["account", "user", "handoff", "api_token", "setting"];
 
@@ -27,7 +30,7 @@ impl App {
                 format!("must be one of: {}", AUDITED_ENTITIES.join(", ")),
             ));
         }
-        let query = AuditQuery { account_id: None, entity_type, limit: limit.clamp(1, 500), offset };
+        let query = AuditQuery { account_id: None, entity_type, limit: limit.clamp(1, MAX_PAGE), offset };
         Ok(self.store.list_audit(&query).await?)
     }
 
@@ -40,7 +43,7 @@ impl App {
     ) -> AppResult<Vec<AuditEntry>> {
         self.get_account(actor, id).await?;
         require(can_view_account_history(actor.user.role), "read account history")?;
-        let query = AuditQuery { account_id: Some(id), entity_type: None, limit: limit.clamp(1, 500), offset };
+        let query = AuditQuery { account_id: Some(id), entity_type: None, limit: limit.clamp(1, MAX_PAGE), offset };
         Ok(self.store.list_audit(&query).await?)
     }
 }

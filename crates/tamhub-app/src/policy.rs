@@ -47,6 +47,7 @@ pub fn check_account_fields(actor: &Actor, touched: &[&str]) -> AppResult<()> {
     }
 }
 
+/// Whether a role may change any field of an account it can see.
 pub fn can_edit_account(role: Role) -> bool {
     editable_account_fields(role).is_none_or(|fields| !fields.is_empty())
 }

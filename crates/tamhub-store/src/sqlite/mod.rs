@@ -493,7 +493,7 @@ impl Store for SqliteStore {
             q.push(" AND entity_type = ").push_bind(entity.clone());
         }
         q.push(" ORDER BY at DESC, id DESC LIMIT ").push_bind(i64::from(query.limit));
-        q.push(" OFFSET ").push_bind(query.offset as i64);
+        q.push(" OFFSET ").push_bind(query.offset.min(i64::MAX as u64) as i64);
         let rows: Vec<AuditRow> = q.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }

@@ -14,7 +14,7 @@ use tamhub_domain::ids::{AccountId, UserId};
 use tamhub_domain::validation::{FieldErrors, parse_choice};
 use utoipa::{IntoParams, ToSchema};
 
-use super::json::{ApiJson, ApiQuery};
+use super::json::{ApiJson, ApiQuery, present};
 use super::pagination::{decode_cursor, next_cursor, parse_limit};
 use crate::AppState;
 use crate::auth::{ApiAccountAccess, ApiActor};
@@ -142,16 +142,24 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct AccountPatchIn {
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub tier: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub arr: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
     pub currency: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub renewal_date: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
     pub region: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub timezone: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub phase: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub workloads: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i64>)]
@@ -168,6 +176,7 @@ pub struct AccountPatchIn {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<UserId>)]
     pub pam_id: Option<Option<UserId>>,
+    #[serde(default, deserialize_with = "present")]
     pub support_ids: Option<Vec<UserId>>,
 }
 
@@ -416,9 +425,8 @@ pub async fn history(
 ) -> ApiResult<axum::Json<super::pagination::Page<AuditEntryOut>>> {
     let limit = parse_limit(params.limit.as_deref())?;
     let offset = decode_cursor(params.cursor.as_deref())?;
-    let entries = state.app.account_history(&access.actor, access.account.id, limit, offset).await?;
-    let next = (entries.len() as u32 == limit).then(|| super::pagination::encode_cursor(offset + u64::from(limit)));
-    Ok(axum::Json(super::pagination::Page { items: entries.into_iter().map(Into::into).collect(), next_cursor: next }))
+    let entries = state.app.account_history(&access.actor, access.account.id, limit + 1, offset).await?;
+    Ok(axum::Json(super::pagination::page_of(entries, limit, offset)))
 }
 
 #[derive(Serialize, ToSchema)]

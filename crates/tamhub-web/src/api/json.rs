@@ -153,7 +153,9 @@ fn describe(path: &str, message: &str) -> (String, String) {
 /// serde says "invalid type: string \"x\", expected i64"; a user needs "must be a whole number".
 fn plain_type_error(message: &str) -> String {
     let expected = message.rsplit("expected ").next().unwrap_or("");
-    let plain = if message.contains("UUID") || message.contains("uuid") {
+    let plain = if message.starts_with("invalid type: null") {
+        "must not be null"
+    } else if message.contains("UUID") || message.contains("uuid") {
         "must be an id (a UUID)"
     } else if ["i64", "i32", "u64", "u32", "u16", "u8", "usize"].iter().any(|t| expected.starts_with(t)) {
         "must be a whole number"
@@ -205,4 +207,10 @@ mod tests {
         );
         assert_eq!(describe("workloads", "invalid type: string \"a\", expected a sequence").1, "must be a list");
     }
+}
+
+/// For PATCH fields that may be left out but not set to null: absent stays `None`, `null` is a
+/// 422 naming the field ("must not be null") instead of being silently ignored.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }

@@ -47,3 +47,11 @@ pub fn next_cursor(offset: u64, returned: usize, limit: u32, total: u64) -> Opti
     let next = offset + returned as u64;
     (returned as u32 == limit && next < total).then(|| encode_cursor(next))
 }
+
+/// A page from entries fetched with `limit + 1`: the extra one only says that more follow.
+pub fn page_of<T, U: From<T>>(mut entries: Vec<T>, limit: u32, offset: u64) -> Page<U> {
+    let more = entries.len() > limit as usize;
+    entries.truncate(limit as usize);
+    let next_cursor = more.then(|| encode_cursor(offset + u64::from(limit)));
+    Page { items: entries.into_iter().map(U::from).collect(), next_cursor }
+}

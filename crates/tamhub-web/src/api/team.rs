@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::accounts::AuditEntryOut;
 use super::json::{ApiJson, ApiQuery};
-use super::pagination::{Page, decode_cursor, encode_cursor, parse_limit};
+use super::pagination::{Page, decode_cursor, page_of, parse_limit};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
@@ -108,7 +108,6 @@ pub async fn audit(
     let limit = parse_limit(params.limit.as_deref())?;
     let offset = decode_cursor(params.cursor.as_deref())?;
     let entity = params.entity_type.filter(|e| !e.is_empty());
-    let entries = state.app.list_audit(&actor, entity, limit, offset).await?;
-    let next = (entries.len() as u32 == limit).then(|| encode_cursor(offset + u64::from(limit)));
-    Ok(axum::Json(Page { items: entries.into_iter().map(Into::into).collect(), next_cursor: next }))
+    let entries = state.app.list_audit(&actor, entity, limit + 1, offset).await?;
+    Ok(axum::Json(page_of(entries, limit, offset)))
 }

@@ -12,7 +12,7 @@ use tamhub_domain::users::{Role, User};
 use tamhub_domain::validation::{FieldErrors, parse_choice};
 use utoipa::{IntoParams, ToSchema};
 
-use super::json::{ApiJson, ApiQuery};
+use super::json::{ApiJson, ApiQuery, present};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
@@ -137,12 +137,15 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatchIn {
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub role: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<AccountId>)]
     pub account_id: Option<Option<AccountId>>,
     /// false deactivates: sessions end and API tokens are revoked.
+    #[serde(default, deserialize_with = "present")]
     pub active: Option<bool>,
 }
 

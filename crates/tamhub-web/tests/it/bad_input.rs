@@ -216,6 +216,8 @@ async fn bad_account_input_through_the_api_is_refused_with_the_field_named_and_c
             json_case("a blank name", patch.clone(), &alpha, json!({"name": ""}), "name"),
             json_case("a NUL in the name", patch.clone(), &alpha, json!({"name": "A\u{0}"}), "name"),
             json_case("an unknown phase", patch.clone(), &alpha, json!({"phase": "launched"}), "phase"),
+            json_case("a null phase", patch.clone(), &alpha, json!({"phase": null}), "phase"),
+            json_case("a null name", patch.clone(), &alpha, json!({"name": null}), "name"),
             json_case("a time zone on Mars", patch.clone(), &alpha, json!({"timezone": "Mars/Olympus"}), "timezone"),
             json_case(
                 "a PSM as primary TAM",
@@ -410,6 +412,7 @@ async fn bad_user_token_and_settings_input_is_refused_with_the_field_named_and_c
             json_case("an unknown role", Method::PATCH, &tam, json!({"role": "king"}), "role"),
             json_case("a blank name", Method::PATCH, &tam, json!({"name": " "}), "name"),
             json_case("an active flag as text", Method::PATCH, &tam, json!({"active": "no"}), "active"),
+            json_case("a null role", Method::PATCH, &tam, json!({"role": null}), "role"),
             json_case("an unknown field", Method::PATCH, &tam, json!({"password": "x"}), "password"),
             json_case("a blank token name", Method::POST, "/api/v1/tokens", json!({"name": ""}), "name"),
             json_case("a negative band", Method::PUT, "/api/v1/settings/tam-load", settings, "band_min"),

@@ -100,3 +100,45 @@ async fn the_account_form_saves_only_for_roles_that_may_edit() {
         assert!(shown.text().contains("Changes saved."), "[{b}]");
     }
 }
+
+#[tokio::test]
+async fn read_only_roles_get_403_for_any_account_patch_and_page_numbers_are_forgiving() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let b = t.backend;
+        for person in [&w.support, &w.customer] {
+            let empty = c.patch(&format!("/api/v1/accounts/{}", w.alpha), &person.token, &serde_json::json!({})).await;
+            empty.expect_error(403, "forbidden", None);
+            assert!(empty.json()["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "[{b}]");
+        }
+        let browser = c.login_as(&w.tam.user).await;
+        c.page_get("/?page=abc", &browser).await.expect(200);
+        c.page_get("/?page=99999", &browser).await.expect(200);
+    }
+}
+
+#[tokio::test]
+async fn a_history_page_that_ends_exactly_at_the_limit_has_no_next_cursor() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let b = t.backend;
+        let all =
+            c.get(&format!("/api/v1/accounts/{}/history?limit=500", w.alpha), &w.admin.token).await.expect(200).json();
+        let n = all["items"].as_array().map(Vec::len).unwrap_or(0);
+        assert!(n >= 1, "[{b}] the account has history");
+        let exact =
+            c.get(&format!("/api/v1/accounts/{}/history?limit={n}", w.alpha), &w.admin.token).await.expect(200).json();
+        assert_eq!(exact["items"].as_array().map(Vec::len), Some(n), "[{b}]");
+        assert!(exact["next_cursor"].is_null(), "[{b}] nothing follows: {}", exact["next_cursor"]);
+        if n > 1 {
+            let first = c
+                .get(&format!("/api/v1/accounts/{}/history?limit=1", w.alpha), &w.admin.token)
+                .await
+                .expect(200)
+                .json();
+            assert!(first["next_cursor"].is_string(), "[{b}] more follow");
+        }
+    }
+}
