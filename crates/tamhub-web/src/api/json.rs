@@ -184,6 +184,12 @@ where
     }
 }
 
+/// For PATCH fields that may be left out but not set to null: absent stays `None`, `null` is a
+/// 422 naming the field ("must not be null") instead of being silently ignored.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,10 +213,4 @@ mod tests {
         );
         assert_eq!(describe("workloads", "invalid type: string \"a\", expected a sequence").1, "must be a list");
     }
-}
-
-/// For PATCH fields that may be left out but not set to null: absent stays `None`, `null` is a
-/// 422 naming the field ("must not be null") instead of being silently ignored.
-pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
 }
