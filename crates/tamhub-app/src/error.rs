@@ -46,7 +46,7 @@ impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => AppError::NotFound,
-            StoreError::Conflict(message) => AppError::Conflict(message),
+            StoreError::Conflict(message) | StoreError::Unsupported(message) => AppError::Conflict(message),
             other => AppError::Internal(other.to_string()),
         }
     }

@@ -46,6 +46,12 @@ enum Command {
     },
     /// Load the demo data set into the database.
     Demo,
+    /// Copy the SQLite database to a new file while the server runs (PostgreSQL: use pg_dump).
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -140,9 +146,9 @@ fn read_password() -> Result<String> {
 
 fn explain(err: AppError) -> anyhow::Error {
     match err {
-        AppError::Invalid { fields, message } if !fields.is_empty() => {
+        AppError::Invalid { fields, .. } if !fields.is_empty() => {
             let lines: Vec<String> = fields.iter().map(|(f, m)| format!("  {f}: {m}")).collect();
-            anyhow::anyhow!("invalid input:\n{}", lines.join("\n")).context(message)
+            anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
         }
         other => anyhow::anyhow!("{other}"),
     }
@@ -201,6 +207,15 @@ async fn run(cli: Cli, mut config: Config) -> Result<()> {
         Command::Demo => {
             let app = open_app(&config).await?;
             load_demo(&app).await
+        }
+        Command::Backup { to } => {
+            if to.exists() {
+                bail!("{} already exists; choose a new file", to.display());
+            }
+            let app = open_app(&config).await?;
+            app.store.backup(&to).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("backed up {} to {}", config::redact(&config.database_url), to.display());
+            Ok(())
         }
     }
 }

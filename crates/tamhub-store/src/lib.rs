@@ -27,6 +27,8 @@ pub enum StoreError {
     Other(#[from] sqlx::Error),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -172,6 +174,9 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
     /// "sqlite" or "postgres", for logs and the about page.
     fn backend(&self) -> &'static str;
+    /// A consistent copy of the whole database in a new file, taken while the server runs
+    /// (SQLite: `VACUUM INTO`). PostgreSQL answers `Unsupported`: `pg_dump` is the tool there.
+    async fn backup(&self, destination: &std::path::Path) -> StoreResult<()>;
 
     // users
     async fn create_user(&self, user: &User, password_hash: &str, audit: &AuditEntry) -> StoreResult<()>;

@@ -74,6 +74,10 @@ impl Store for PgStore {
         "postgres"
     }
 
+    async fn backup(&self, _destination: &std::path::Path) -> StoreResult<()> {
+        Err(StoreError::Unsupported("tamhub backup copies SQLite databases; back up PostgreSQL with pg_dump".into()))
+    }
+
     async fn create_user(&self, user: &User, password_hash: &str, audit: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.write().await?;
         let inserted = sqlx::query(

@@ -131,6 +131,13 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    async fn backup(&self, destination: &std::path::Path) -> StoreResult<()> {
+        let path =
+            destination.to_str().ok_or_else(|| StoreError::Unsupported("the backup path must be UTF-8".into()))?;
+        sqlx::query("VACUUM INTO ?").bind(path).execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn create_user(&self, user: &User, password_hash: &str, audit: &AuditEntry) -> StoreResult<()> {
         let mut tx = self.write().await?;
         let inserted = sqlx::query(

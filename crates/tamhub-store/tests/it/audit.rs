@@ -3,7 +3,7 @@ use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::handoff::{HandoffChecklist, SignOff};
 use tamhub_domain::ids::AccountId;
 use tamhub_domain::users::Role;
-use tamhub_store::AuditQuery;
+use tamhub_store::{AuditQuery, Store};
 use tamhub_testkit::stores::{pg_store, sqlite_store};
 
 use crate::{account, add_account, add_user, at, audit_for, each_store, fields};
@@ -138,5 +138,25 @@ async fn settings_are_absent_until_put_and_a_put_replaces_the_value() {
             .list_audit(&AuditQuery { entity_type: Some("setting".into()), limit: 10, ..AuditQuery::default() })
             .await;
         assert_eq!(audit.expect("list").len(), 3, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_sqlite_backup_is_a_complete_database_and_postgres_points_to_pg_dump() {
+    let dir = std::env::temp_dir().join(format!("tamhub-backup-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source =
+        tamhub_store::sqlite::SqliteStore::connect(&format!("sqlite://{}/live.db", dir.display())).await.unwrap();
+    let settings = serde_json::json!({"band_min": 3});
+    let audit =
+        tamhub_domain::audit::AuditEntry::new(tamhub_domain::Timestamp::UNIX_EPOCH, None, "setting", "k", "update");
+    source.put_setting("k", &settings, &audit).await.unwrap();
+    let copy = dir.join("copy.db");
+    source.backup(&copy).await.unwrap();
+    let restored = tamhub_store::sqlite::SqliteStore::connect(&format!("sqlite://{}", copy.display())).await.unwrap();
+    assert_eq!(restored.get_setting("k").await.unwrap(), Some(settings));
+    std::fs::remove_dir_all(&dir).ok();
+    if let Some(pg) = tamhub_testkit::stores::pg_store().await {
+        assert!(matches!(pg.backup(&copy).await, Err(tamhub_store::StoreError::Unsupported(_))));
     }
 }
