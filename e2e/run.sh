@@ -11,7 +11,8 @@ bin=${1:-$root/target/debug/tamhub}
 
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-export TAMHUB_DATABASE_URL="sqlite://$work/tamhub.db"
+# TAMHUB_E2E_DATABASE_URL runs the same tests on another database (an empty PostgreSQL one, say).
+export TAMHUB_DATABASE_URL="${TAMHUB_E2E_DATABASE_URL:-sqlite://$work/tamhub.db}"
 "$bin" serve --demo --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT

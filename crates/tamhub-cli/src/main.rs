@@ -212,6 +212,9 @@ async fn run(cli: Cli, mut config: Config) -> Result<()> {
             if to.exists() {
                 bail!("{} already exists; choose a new file", to.display());
             }
+            if let Some(parent) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            }
             let app = open_app(&config).await?;
             app.store.backup(&to).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("backed up {} to {}", config::redact(&config.database_url), to.display());
