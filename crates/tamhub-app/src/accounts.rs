@@ -101,7 +101,8 @@ impl App {
     async fn check_phase_move(&self, before: &Account, to: Phase) -> AppResult<()> {
         let from = before.fields.phase;
         let signed = if from == Phase::Gate3 && to == Phase::PostLaunch {
-            self.store.get_handoff(before.id).await?.is_some_and(|h| h.is_signed())
+            let (psm, tam) = (before.fields.psm_id, before.fields.primary_tam_id);
+            self.store.get_handoff(before.id).await?.is_some_and(|h| h.is_signed_by(psm, tam))
         } else {
             false
         };

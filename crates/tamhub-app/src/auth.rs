@@ -59,7 +59,7 @@ pub struct LoggedIn {
 }
 
 impl App {
-    /// Checks the rate limit first, then the password; every failure is recorded.
+    /// Records the attempt, checks the rate limit, then the password; only successes are forgotten.
     pub async fn login(&self, email: &str, password: &str, ip: &str) -> AppResult<LoggedIn> {
         let email = normalise_email(email);
         // No account can have such an address, and the databases should never see it.
@@ -69,8 +69,11 @@ impl App {
         let now = self.clock.now();
         let window = SignedDuration::from_mins(self.config.login_window_minutes);
         let since = now.checked_sub(window).unwrap_or(now);
-        let (by_email, by_ip) = self.store.count_login_failures(&email, ip, since).await?;
-        if by_email >= self.config.login_failures_per_email || by_ip >= self.config.login_failures_per_ip {
+        // The attempt is on record before the (slow) password check, so parallel guesses see each
+        // other and the limit holds; a success removes its own record below.
+        let attempt = self.store.record_login_attempt(&email, ip, now).await?;
+        let (by_email, by_ip) = self.store.count_login_attempts(&email, ip, since).await?;
+        if by_email > self.config.login_failures_per_email || by_ip > self.config.login_failures_per_ip {
             return Err(AppError::RateLimited { retry_after_seconds: window.as_secs() as u64 });
         }
         let credentials = self.store.find_credentials(&email).await?;
@@ -81,11 +84,9 @@ impl App {
         let verified = verify_password(password.to_string(), hash).await;
         let user = match user {
             Some(user) if verified && user.active => user,
-            _ => {
-                self.store.record_login_failure(&email, ip, now).await?;
-                return Err(AppError::Unauthenticated);
-            }
+            _ => return Err(AppError::Unauthenticated),
         };
+        self.store.forget_login_attempt(attempt).await?;
         let token = random_secret();
         let session = Session {
             token_hash: token_hash(&token),

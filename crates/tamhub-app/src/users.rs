@@ -2,6 +2,7 @@
 
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::ids::{AccountId, UserId};
+use tamhub_domain::scope::AccountScope;
 use tamhub_domain::users::{NewUser, Role, User, check_password, check_role_account};
 use tamhub_domain::validation::{FieldErrors, parse_choice, required_text};
 use tamhub_store::{AccountQuery, UserQuery};
@@ -75,15 +76,41 @@ impl App {
     pub async fn list_users(&self, actor: &Actor, role: Option<Role>, include_inactive: bool) -> AppResult<Vec<User>> {
         require(can_view_user_directory(actor.user.role), "list users")?;
         let include_inactive = include_inactive && can_manage_users(actor.user.role);
-        Ok(self.store.list_users(&UserQuery { role, include_inactive }).await?)
+        let users = self.store.list_users(&UserQuery { role, include_inactive }).await?;
+        if actor.scope == AccountScope::All {
+            return Ok(users);
+        }
+        // Customer contacts are listed only for accounts the viewer can see: a contact names an
+        // account, and accounts outside one's scope must not be confirmed to exist.
+        let visible = self.visible_account_ids(actor).await?;
+        Ok(users.into_iter().filter(|u| u.account_id.is_none_or(|a| visible.contains(&a))).collect())
+    }
+
+    async fn visible_account_ids(&self, actor: &Actor) -> AppResult<std::collections::HashSet<AccountId>> {
+        let mut query = AccountQuery::in_scope(actor.scope);
+        query.archived = tamhub_store::Archived::Include;
+        query.limit = u32::MAX;
+        Ok(self.store.list_accounts(&query).await?.items.into_iter().map(|a| a.id).collect())
     }
 
     /// Staff see colleagues; a customer contact sees only themselves.
     pub async fn get_user(&self, actor: &Actor, id: UserId) -> AppResult<User> {
-        if !can_view_user_directory(actor.user.role) && actor.user.id != id {
+        if actor.user.id == id {
+            return Ok(actor.user.clone());
+        }
+        if !can_view_user_directory(actor.user.role) {
             return Err(AppError::NotFound);
         }
-        Ok(self.store.get_user(id).await?)
+        let user = self.store.get_user(id).await?;
+        if let Some(account_id) = user.account_id
+            && actor.scope != AccountScope::All
+        {
+            let account = self.store.get_account(account_id).await?;
+            if !actor.scope.contains(&account) {
+                return Err(AppError::NotFound);
+            }
+        }
+        Ok(user)
     }
 
     pub async fn update_user(&self, actor: &Actor, id: UserId, patch: UserPatch) -> AppResult<User> {
@@ -125,6 +152,7 @@ impl App {
         if losing_assignments {
             let mut query = AccountQuery::in_scope(tamhub_domain::scope::AccountScope::All);
             query.assignee = Some(id);
+            query.archived = tamhub_store::Archived::Include;
             query.limit = 1;
             let assigned = self.store.list_accounts(&query).await?.total;
             if assigned > 0 {

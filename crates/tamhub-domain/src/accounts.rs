@@ -273,8 +273,13 @@ impl AccountDraft {
         }
         let renewal_date = match self.renewal_date.as_deref().map(str::trim) {
             None | Some("") => None,
+            // Four-digit years only: both databases store and order these the same way.
             Some(text) => match text.parse::<Date>() {
-                Ok(date) => Some(date),
+                Ok(date) if (1900..=9999).contains(&date.year()) => Some(date),
+                Ok(_) => {
+                    errors.add("renewal_date", "must be between 1900-01-01 and 9999-12-31");
+                    None
+                }
                 Err(_) => {
                     errors.add("renewal_date", "must be a date as YYYY-MM-DD");
                     None
@@ -496,6 +501,12 @@ mod tests {
         d.currency = "usd".into();
         d.timezone = "Mars/Olympus".into();
         d.renewal_date = Some("2026-13-01".into());
+        let mut ancient = draft();
+        ancient.renewal_date = Some("-009999-01-01".into());
+        assert_eq!(
+            ancient.validate().unwrap_err().get("renewal_date"),
+            Some("must be between 1900-01-01 and 9999-12-31")
+        );
         d.phase = "gate_9".into();
         d.workloads = vec!["a".into(), "A".into()];
         let errors = d.validate().unwrap_err();

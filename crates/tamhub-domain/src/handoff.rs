@@ -56,8 +56,22 @@ impl HandoffChecklist {
         self.meeting_held && self.documentation_reviewed && self.shadow_period_done && !self.notes.is_empty()
     }
 
-    pub fn is_signed(&self) -> bool {
-        self.items_complete() && self.psm_signoff.is_some() && self.tam_signoff.is_some()
+    /// The PSM's signature, if the one who gave it is still the account's PSM.
+    pub fn psm_signature(&self, current_psm: Option<UserId>) -> Option<&SignOff> {
+        self.psm_signoff.as_ref().filter(|s| Some(s.user_id) == current_psm)
+    }
+
+    /// The primary TAM's signature, if the one who gave it is still the primary TAM.
+    pub fn tam_signature(&self, current_primary_tam: Option<UserId>) -> Option<&SignOff> {
+        self.tam_signoff.as_ref().filter(|s| Some(s.user_id) == current_primary_tam)
+    }
+
+    /// Complete and signed by the people who hold the two slots now: a signature from a PSM or
+    /// TAM who has since been replaced does not vouch for the new one.
+    pub fn is_signed_by(&self, current_psm: Option<UserId>, current_primary_tam: Option<UserId>) -> bool {
+        self.items_complete()
+            && self.psm_signature(current_psm).is_some()
+            && self.tam_signature(current_primary_tam).is_some()
     }
 
     /// Changing what was signed voids the signatures: each signer vouched for a specific state.
@@ -131,15 +145,28 @@ mod tests {
     #[test]
     fn both_signatures_are_needed_and_editing_voids_them() {
         let now = Timestamp::UNIX_EPOCH;
+        let (psm, tam) = (UserId::new(), UserId::new());
         let mut c = HandoffChecklist::empty(AccountId::new());
         c.update_items(complete_items(), now).unwrap();
-        c.sign(Signer::Psm, UserId::new(), now).unwrap();
-        assert!(!c.is_signed());
-        c.sign(Signer::PrimaryTam, UserId::new(), now).unwrap();
-        assert!(c.is_signed());
+        c.sign(Signer::Psm, psm, now).unwrap();
+        assert!(!c.is_signed_by(Some(psm), Some(tam)));
+        c.sign(Signer::PrimaryTam, tam, now).unwrap();
+        assert!(c.is_signed_by(Some(psm), Some(tam)));
         let mut items = complete_items();
         items.notes = "Changed".into();
         c.update_items(items, now).unwrap();
-        assert!(!c.is_signed() && c.psm_signoff.is_none());
+        assert!(!c.is_signed_by(Some(psm), Some(tam)) && c.psm_signoff.is_none());
+    }
+
+    #[test]
+    fn a_signature_from_someone_no_longer_assigned_does_not_count() {
+        let now = Timestamp::UNIX_EPOCH;
+        let (psm, tam, new_tam) = (UserId::new(), UserId::new(), UserId::new());
+        let mut c = HandoffChecklist::empty(AccountId::new());
+        c.update_items(complete_items(), now).unwrap();
+        c.sign(Signer::Psm, psm, now).unwrap();
+        c.sign(Signer::PrimaryTam, tam, now).unwrap();
+        assert!(!c.is_signed_by(Some(psm), Some(new_tam)));
+        assert!(c.tam_signature(Some(new_tam)).is_none());
     }
 }

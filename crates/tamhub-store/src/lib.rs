@@ -212,9 +212,12 @@ pub trait Store: Send + Sync + 'static {
     async fn touch_api_token(&self, id: TokenId, now: Timestamp) -> StoreResult<()>;
 
     // login throttling
-    async fn record_login_failure(&self, email: &str, ip: &str, at: Timestamp) -> StoreResult<()>;
-    /// Failures since `since`: (for this email, from this IP).
-    async fn count_login_failures(&self, email: &str, ip: &str, since: Timestamp) -> StoreResult<(u64, u64)>;
+    /// Records a login attempt before its password is checked, so concurrent guesses count
+    /// against each other; a successful login forgets its own attempt. Returns the attempt's id.
+    async fn record_login_attempt(&self, email: &str, ip: &str, at: Timestamp) -> StoreResult<i64>;
+    async fn forget_login_attempt(&self, id: i64) -> StoreResult<()>;
+    /// Unsuccessful (or not yet decided) attempts since `since`: (for this email, from this IP).
+    async fn count_login_attempts(&self, email: &str, ip: &str, since: Timestamp) -> StoreResult<(u64, u64)>;
 
     // accounts
     async fn create_account(&self, account: &Account, audit: &AuditEntry) -> StoreResult<()>;

@@ -56,3 +56,34 @@ async fn an_api_token_records_its_last_use_at_most_hourly() {
         );
     }
 }
+
+#[tokio::test]
+async fn parallel_guesses_cannot_outrun_the_login_limit() {
+    for t in TestApp::each().await {
+        let user = t.user(Role::Tam, "Race Tam", None).await;
+        let guesses = (0..40).map(|i| {
+            let app = t.app.clone();
+            let email = user.email.clone();
+            tokio::spawn(async move { app.login(&email, &format!("guess number {i}"), "10.1.1.1").await })
+        });
+        let mut checked = 0;
+        let mut limited = 0;
+        for guess in guesses {
+            match guess.await.unwrap() {
+                Err(AppError::Unauthenticated) => checked += 1,
+                Err(AppError::RateLimited { .. }) => limited += 1,
+                other => panic!("{}: {:?}", t.backend, other.map(|_| ())),
+            }
+        }
+        assert!(
+            checked <= t.app.config.login_failures_per_email as usize,
+            "{}: {checked} passwords checked",
+            t.backend
+        );
+        assert_eq!(checked + limited, 40, "{}", t.backend);
+        // The limit still stands for the right password, and lifts after the window.
+        assert!(matches!(t.app.login(&user.email, TEST_PASSWORD, "10.1.1.2").await, Err(AppError::RateLimited { .. })));
+        t.clock.advance(SignedDuration::from_mins(16));
+        assert!(t.app.login(&user.email, TEST_PASSWORD, "10.1.1.2").await.is_ok(), "{}", t.backend);
+    }
+}

@@ -91,3 +91,17 @@ async fn a_customer_user_must_belong_to_an_existing_account() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_assignment_on_an_archived_account_still_blocks_a_role_change() {
+    for t in TestApp::each().await {
+        let admin = Actor::new(t.user(Role::Admin, "Arch Admin", None).await);
+        let tam = t.user(Role::Tam, "Archie Tam", None).await;
+        let mut d = draft("Vandelay");
+        d.primary_tam_id = Some(tam.id);
+        let account = t.app.create_account(None, d).await.unwrap();
+        t.app.set_account_archived(&admin, account.id, true).await.unwrap();
+        let to_pam = UserPatch { role: Some("pam".into()), ..UserPatch::default() };
+        assert!(matches!(t.app.update_user(&admin, tam.id, to_pam).await, Err(AppError::Conflict(_))), "{}", t.backend);
+    }
+}

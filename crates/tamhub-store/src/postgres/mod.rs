@@ -316,17 +316,23 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn record_login_failure(&self, email: &str, ip: &str, at: Timestamp) -> StoreResult<()> {
-        sqlx::query("INSERT INTO login_failures (email, ip, at) VALUES ($1, $2, $3)")
-            .bind(email)
-            .bind(ip)
-            .bind(ts(at))
-            .execute(&self.pool)
-            .await?;
+    async fn record_login_attempt(&self, email: &str, ip: &str, at: Timestamp) -> StoreResult<i64> {
+        let (id,): (i64,) =
+            sqlx::query_as("INSERT INTO login_failures (email, ip, at) VALUES ($1, $2, $3) RETURNING id")
+                .bind(email)
+                .bind(ip)
+                .bind(ts(at))
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(id)
+    }
+
+    async fn forget_login_attempt(&self, id: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM login_failures WHERE id = $1").bind(id).execute(&self.pool).await?;
         Ok(())
     }
 
-    async fn count_login_failures(&self, email: &str, ip: &str, since: Timestamp) -> StoreResult<(u64, u64)> {
+    async fn count_login_attempts(&self, email: &str, ip: &str, since: Timestamp) -> StoreResult<(u64, u64)> {
         let (by_email, by_ip): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at > $2), \
                     (SELECT COUNT(*) FROM login_failures WHERE ip = $3 AND at > $2)",

@@ -371,17 +371,22 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn record_login_failure(&self, email: &str, ip: &str, at: Timestamp) -> StoreResult<()> {
-        sqlx::query("INSERT INTO login_failures (email, ip, at) VALUES (?, ?, ?)")
+    async fn record_login_attempt(&self, email: &str, ip: &str, at: Timestamp) -> StoreResult<i64> {
+        let done = sqlx::query("INSERT INTO login_failures (email, ip, at) VALUES (?, ?, ?)")
             .bind(email)
             .bind(ip)
             .bind(ms(at))
             .execute(&self.pool)
             .await?;
+        Ok(done.last_insert_rowid())
+    }
+
+    async fn forget_login_attempt(&self, id: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM login_failures WHERE id = ?").bind(id).execute(&self.pool).await?;
         Ok(())
     }
 
-    async fn count_login_failures(&self, email: &str, ip: &str, since: Timestamp) -> StoreResult<(u64, u64)> {
+    async fn count_login_attempts(&self, email: &str, ip: &str, since: Timestamp) -> StoreResult<(u64, u64)> {
         let (by_email, by_ip): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM login_failures WHERE email = ? AND at > ?), \
                     (SELECT COUNT(*) FROM login_failures WHERE ip = ? AND at > ?)",

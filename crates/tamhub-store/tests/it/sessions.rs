@@ -117,11 +117,11 @@ async fn login_failures_are_counted_by_email_and_by_ip_strictly_after_an_instant
             ("bob@example.com", "10.0.0.1", 40),
             ("bob@example.com", "10.0.0.3", 50),
         ] {
-            store.record_login_failure(email, ip, at(second)).await.expect("record");
+            store.record_login_attempt(email, ip, at(second)).await.expect("record");
         }
         let count = |email: &'static str, ip: &'static str, since: i64| {
             let store = store.clone();
-            async move { store.count_login_failures(email, ip, at(since)).await.expect("count") }
+            async move { store.count_login_attempts(email, ip, at(since)).await.expect("count") }
         };
         assert_eq!(count("ada@example.com", "10.0.0.1", 0).await, (3, 3), "{backend}");
         assert_eq!(count("ada@example.com", "10.0.0.1", 10).await, (2, 2), "{backend}");

@@ -455,17 +455,19 @@ pub struct HandoffOut {
     pub complete: bool,
 }
 
-impl From<HandoffChecklist> for HandoffOut {
-    fn from(c: HandoffChecklist) -> Self {
+impl HandoffOut {
+    /// `complete` and the sign-offs are judged against who holds the PSM and primary TAM slots now.
+    fn new(c: HandoffChecklist, account: &Account) -> Self {
+        let (psm, tam) = (account.fields.psm_id, account.fields.primary_tam_id);
         HandoffOut {
-            complete: c.is_signed(),
+            complete: c.is_signed_by(psm, tam),
+            psm_signoff: c.psm_signature(psm).cloned().map(Into::into),
+            tam_signoff: c.tam_signature(tam).cloned().map(Into::into),
             account_id: c.account_id,
             meeting_held: c.meeting_held,
             documentation_reviewed: c.documentation_reviewed,
             shadow_period_done: c.shadow_period_done,
             notes: c.notes,
-            psm_signoff: c.psm_signoff.map(Into::into),
-            tam_signoff: c.tam_signoff.map(Into::into),
         }
     }
 }
@@ -488,7 +490,7 @@ pub async fn handoff(State(state): State<AppState>, access: ApiAccountAccess) ->
     if !access.actor.user.role.is_staff() {
         return Err(AppError::NotFound.into());
     }
-    Ok(axum::Json(state.app.get_handoff(&access.actor, access.account.id).await?.into()))
+    Ok(axum::Json(HandoffOut::new(state.app.get_handoff(&access.actor, access.account.id).await?, &access.account)))
 }
 
 #[utoipa::path(put, path = "/api/v1/accounts/{id}/handoff", tag = "accounts", request_body = HandoffIn,
@@ -506,7 +508,10 @@ pub async fn update_handoff(
         shadow_period_done: input.shadow_period_done,
         notes: input.notes,
     };
-    Ok(axum::Json(state.app.update_handoff(&access.actor, access.account.id, items).await?.into()))
+    Ok(axum::Json(HandoffOut::new(
+        state.app.update_handoff(&access.actor, access.account.id, items).await?,
+        &access.account,
+    )))
 }
 
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/handoff/sign-off", tag = "accounts",
@@ -517,5 +522,5 @@ pub async fn sign_handoff(
     State(state): State<AppState>,
     access: ApiAccountAccess,
 ) -> ApiResult<axum::Json<HandoffOut>> {
-    Ok(axum::Json(state.app.sign_handoff(&access.actor, access.account.id).await?.into()))
+    Ok(axum::Json(HandoffOut::new(state.app.sign_handoff(&access.actor, access.account.id).await?, &access.account)))
 }

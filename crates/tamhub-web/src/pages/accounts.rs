@@ -369,6 +369,8 @@ struct AccountPage {
     can_archive: bool,
     archived: bool,
     show_handoff: bool,
+    /// Customer contacts see their account without internal commercial figures and staffing gaps.
+    internal: bool,
     handoff_summary: String,
     handoff_done: bool,
     created: String,
@@ -471,10 +473,12 @@ pub async fn show(
         .iter()
         .filter(|x| **x)
         .count();
-    let handoff_summary = if handoff.is_signed() {
+    let signed = handoff.is_signed_by(f.psm_id, f.primary_tam_id);
+    let handoff_summary = if signed {
         "Complete: signed off by the PSM and the primary TAM.".to_string()
     } else {
-        let signatures = usize::from(handoff.psm_signoff.is_some()) + usize::from(handoff.tam_signoff.is_some());
+        let signatures = usize::from(handoff.psm_signature(f.psm_id).is_some())
+            + usize::from(handoff.tam_signature(f.primary_tam_id).is_some());
         format!("{done_items} of 3 items done, {signatures} of 2 sign-offs.")
     };
     let page = AccountPage {
@@ -496,8 +500,9 @@ pub async fn show(
         can_archive: policy::can_archive_accounts(actor.user.role),
         archived: account.archived_at.is_some(),
         show_handoff: actor.user.role.is_staff() && (f.phase == Phase::Gate3 || handoff.updated_at.is_some()),
+        internal: actor.user.role.is_staff(),
         handoff_summary,
-        handoff_done: handoff.is_signed(),
+        handoff_done: signed,
         created: format::instant(account.created_at),
         updated: format::instant(account.updated_at),
     };
@@ -956,10 +961,11 @@ async fn handoff_page(
     };
     let f = &account.fields;
     let me = Some(actor.user.id);
-    let view = |signoff: &Option<tamhub_domain::handoff::SignOff>, assignee: Option<UserId>| SignOffView {
+    let view = |signoff: Option<&tamhub_domain::handoff::SignOff>, assignee: Option<UserId>| SignOffView {
         who: name_of(assignee),
-        signed: signoff.as_ref().map(|s| format!("Signed {}", format::instant(s.at))).unwrap_or_default(),
+        signed: signoff.map(|s| format!("Signed {}", format::instant(s.at))).unwrap_or_default(),
     };
+    let signed = checklist.is_signed_by(f.psm_id, f.primary_tam_id);
     let involved = f.psm_id == me || f.primary_tam_id == me || f.backup_tam_id == me;
     let can_edit_phase = policy::editable_account_fields(actor.user.role).is_none_or(|a| a.contains(&"phase"));
     let page = HandoffPage {
@@ -975,14 +981,14 @@ async fn handoff_page(
         shadow_period_done: checklist.shadow_period_done,
         notes: checklist.notes.clone(),
         can_edit: involved || matches!(actor.user.role, Role::Admin | Role::Leadership),
-        psm: view(&checklist.psm_signoff, f.psm_id),
-        tam: view(&checklist.tam_signoff, f.primary_tam_id),
+        psm: view(checklist.psm_signature(f.psm_id), f.psm_id),
+        tam: view(checklist.tam_signature(f.primary_tam_id), f.primary_tam_id),
         // Only someone whose signature is still missing gets the button.
         can_sign: f.phase == Phase::Gate3
-            && ((f.psm_id == me && checklist.psm_signoff.is_none())
-                || (f.primary_tam_id == me && checklist.tam_signoff.is_none())),
-        complete: checklist.is_signed(),
-        can_move: checklist.is_signed() && f.phase == Phase::Gate3 && can_edit_phase,
+            && ((f.psm_id == me && checklist.psm_signature(f.psm_id).is_none())
+                || (f.primary_tam_id == me && checklist.tam_signature(f.primary_tam_id).is_none())),
+        complete: signed,
+        can_move: signed && f.phase == Phase::Gate3 && can_edit_phase,
     };
     let mut response = render(&page);
     if page.error.is_some() {

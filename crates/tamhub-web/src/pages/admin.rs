@@ -121,7 +121,15 @@ async fn user_form(
     let pick = |name: &str, fallback: String| if values.0.is_empty() { fallback } else { values.get(name).to_string() };
     let role = pick("role", existing.map(|u| u.role.as_str().to_string()).unwrap_or_else(|| "tam".into()));
     let account = pick("account_id", existing.and_then(|u| u.account_id).map(|a| a.to_string()).unwrap_or_default());
-    let mut accounts: Vec<(AccountId, String)> = account_names(state, user).await?.into_iter().collect();
+    let mut names = account_names(state, user).await?;
+    // The picker lists the first 500 accounts by name; the user's own account is always there.
+    if let Ok(current) = account.parse::<AccountId>()
+        && !names.contains_key(&current)
+        && let Ok(found) = state.app.get_account(&user.actor, current).await
+    {
+        names.insert(found.id, found.fields.name);
+    }
+    let mut accounts: Vec<(AccountId, String)> = names.into_iter().collect();
     accounts.sort_by(|a, b| a.1.cmp(&b.1));
     let mut account_choices =
         vec![Choice { value: String::new(), label: "— Staff: no account —".into(), selected: account.is_empty() }];

@@ -32,7 +32,10 @@ pub struct LoginQuery {
 
 /// Only same-site paths: `next` must never send a user to another site after sign-in.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next.to_string() } else { "/".into() }
+    // Browsers drop tabs and newlines inside URLs, so "/\t/evil.example" would become
+    // "//evil.example": control characters disqualify a target outright.
+    let same_site = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    if same_site && !next.chars().any(char::is_control) { next.to_string() } else { "/".into() }
 }
 
 fn login_page(

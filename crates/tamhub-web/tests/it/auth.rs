@@ -246,7 +246,15 @@ async fn login_only_returns_to_paths_on_this_site() {
     for t in TestApp::each().await {
         let c = Client::new(&t);
         let tam = Person::new(&t, Role::Tam, "Tina Tam", None).await;
-        for next in ["//evil.example", "https://evil.example/", "/\\evil.example", "evil.example", ""] {
+        for next in [
+            "//evil.example",
+            "https://evil.example/",
+            "/\\evil.example",
+            "evil.example",
+            "",
+            "/\t/evil.example",
+            "/\n",
+        ] {
             let form = c.page(Method::GET, &format!("/login?next={}", urlencode(next)), As::Anonymous, None).await;
             form.expect(200);
             assert_eq!(input_value(&form.text(), "next").as_deref(), Some("/"), "[{}] next={next:?}", t.backend);

@@ -184,3 +184,29 @@ async fn the_handoff_pages_follow_the_same_rules() {
         assert_eq!(checklist["notes"], "Done", "[{b}]");
     }
 }
+
+#[tokio::test]
+async fn a_signature_from_a_replaced_primary_tam_no_longer_opens_post_launch() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let b = t.backend;
+        let alpha = format!("/api/v1/accounts/{}", w.alpha);
+        let items = serde_json::json!({"meeting_held": true, "documentation_reviewed": true, "shadow_period_done": true, "notes": "done"});
+        c.put(&format!("{alpha}/handoff"), &w.psm.token, &items).await.expect(200);
+        c.post(&format!("{alpha}/handoff/sign-off"), &w.psm.token, &serde_json::json!({})).await.expect(200);
+        let signed =
+            c.post(&format!("{alpha}/handoff/sign-off"), &w.tam.token, &serde_json::json!({})).await.expect(200).json();
+        assert_eq!(signed["complete"], true, "[{b}]");
+        // Leadership hands the account to another TAM before it launches.
+        let swap = serde_json::json!({"primary_tam_id": w.tam2.id(), "backup_tam_id": w.tam.id()});
+        c.patch(&alpha, &w.leadership.token, &swap).await.expect(200);
+        let handoff = c.get(&format!("{alpha}/handoff"), &w.leadership.token).await.expect(200).json();
+        assert_eq!(handoff["complete"], false, "[{b}] the new primary TAM has not signed");
+        assert!(handoff["tam_signoff"].is_null(), "[{b}]");
+        let refused = c.patch(&alpha, &w.leadership.token, &serde_json::json!({"phase": "post_launch"})).await;
+        refused.expect_error(422, "validation_failed", Some("phase"));
+        c.post(&format!("{alpha}/handoff/sign-off"), &w.tam2.token, &serde_json::json!({})).await.expect(200);
+        c.patch(&alpha, &w.leadership.token, &serde_json::json!({"phase": "post_launch"})).await.expect(200);
+    }
+}

@@ -184,3 +184,25 @@ async fn api_tokens_are_listed_and_revoked_only_by_their_owner() {
         c.get("/api/v1/me", &secret).await.expect_error(401, "unauthenticated", None);
     }
 }
+
+#[tokio::test]
+async fn customer_contacts_of_accounts_outside_ones_scope_stay_hidden() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let b = t.backend;
+        let other =
+            crate::support::Person::new(&t, tamhub_domain::users::Role::Customer, "Otto Outside", Some(w.charlie))
+                .await;
+        // Support engineer Sam is engaged on Alpha only: Alpha's contact is listed, Charlie's is not.
+        let listed = c.get("/api/v1/users", &w.support.token).await.expect(200).json();
+        let emails: Vec<&str> =
+            listed["items"].as_array().unwrap().iter().filter_map(|u| u["email"].as_str()).collect();
+        assert!(emails.contains(&w.customer.user.email.as_str()), "[{b}] {emails:?}");
+        assert!(!emails.contains(&other.user.email.as_str()), "[{b}] {emails:?}");
+        c.get(&format!("/api/v1/users/{}", other.id()), &w.support.token).await.expect_error(404, "not_found", None);
+        c.get(&format!("/api/v1/users/{}", w.customer.id()), &w.support.token).await.expect(200);
+        // Leadership sees everyone.
+        c.get(&format!("/api/v1/users/{}", other.id()), &w.leadership.token).await.expect(200);
+    }
+}
