@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use tamhub_app::AppError;
 use tamhub_app::{AccountQuery, AccountSort, Archived};
 use tamhub_domain::Timestamp;
@@ -14,7 +14,7 @@ use tamhub_domain::ids::{AccountId, UserId};
 use tamhub_domain::validation::{FieldErrors, parse_choice};
 use utoipa::{IntoParams, ToSchema};
 
-use super::json::{ApiJson, ApiQuery, present};
+use super::json::{ApiJson, ApiQuery, nullable, present};
 use super::pagination::{decode_cursor, next_cursor, parse_limit};
 use crate::AppState;
 use crate::auth::{ApiAccountAccess, ApiActor};
@@ -132,11 +132,6 @@ impl From<AccountIn> for AccountDraft {
             support_ids: i.support_ids,
         }
     }
-}
-
-/// Distinguishes an absent field (leave alone) from `null` (clear it).
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize, ToSchema, Default)]

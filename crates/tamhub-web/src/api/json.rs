@@ -184,6 +184,13 @@ where
     }
 }
 
+/// For PATCH fields that may be cleared: absent is `None` (leave alone), `null` is `Some(None)`.
+pub fn nullable<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// For PATCH fields that may be left out but not set to null: absent stays `None`, `null` is a
 /// 422 naming the field ("must not be null") instead of being silently ignored.
 pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use tamhub_app::AppError;
 use tamhub_app::users::{UserInput, UserPatch};
 use tamhub_domain::Timestamp;
@@ -12,7 +12,7 @@ use tamhub_domain::users::{Role, User};
 use tamhub_domain::validation::{FieldErrors, parse_choice};
 use utoipa::{IntoParams, ToSchema};
 
-use super::json::{ApiJson, ApiQuery, present};
+use super::json::{ApiJson, ApiQuery, nullable, present};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, ErrorBody};
@@ -128,10 +128,6 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<UserOut>> {
     Ok(axum::Json(state.app.get_user(&actor, parse_user_id(&id)?).await?.into()))
-}
-
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize, ToSchema)]
