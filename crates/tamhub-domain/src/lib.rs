@@ -7,6 +7,7 @@ pub mod handoff;
 pub mod ids;
 pub mod load;
 pub mod scope;
+pub mod sla;
 pub mod users;
 pub mod validation;
 

@@ -1,0 +1,378 @@
+//! Business calendars (R-K1 … R-K9): weekly hours in local minutes, holidays, exceptions, DST
+//! gaps and folds resolved "compatible", and the two operations the clocks need: how much
+//! business time lies between two instants (`between`, R-K6) and when a duration of business
+//! time starting at an instant is used up (`add`, R-K7).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use super::Instant;
+use crate::validation::FieldErrors;
+
+/// Minutes of a local day, `[start, end)`, `0 <= start < end <= 1440`.
+pub type LocalSpan = (u16, u16);
+
+pub const ALWAYS_OPEN_ID: &str = "24x7";
+
+/// R-K9 / A13: how far a search for business time looks before giving up.
+const SEARCH_HORIZON_DAYS: i32 = 366;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    #[error("calendar {0} has no business time in the 366 days searched")]
+    CalendarHasNoBusinessTime(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Calendar {
+    pub id: String,
+    hours: Option<BusinessHours>,
+}
+
+#[derive(Clone, Debug)]
+struct BusinessHours {
+    tz: TimeZone,
+    /// Monday first.
+    weekly: [Vec<LocalSpan>; 7],
+    holidays: BTreeSet<Date>,
+    exceptions: BTreeMap<Date, Vec<LocalSpan>>,
+}
+
+/// A calendar as written in `tamhub sla eval` input and the calendars API (section 3).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSpec {
+    pub id: String,
+    #[serde(default)]
+    pub tz: String,
+    #[serde(default)]
+    pub weekly: BTreeMap<String, Vec<Vec<i64>>>,
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    #[serde(default)]
+    pub exceptions: BTreeMap<String, Vec<Vec<i64>>>,
+}
+
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn weekday_index(day: Weekday) -> usize {
+    day.to_monday_zero_offset() as usize
+}
+
+/// R-K1: spans sorted, non-overlapping, inside the day.
+fn parse_spans(errors: &mut FieldErrors, field: &str, raw: &[Vec<i64>]) -> Vec<LocalSpan> {
+    let mut spans: Vec<LocalSpan> = Vec::new();
+    for (i, span) in raw.iter().enumerate() {
+        let name = format!("{field}[{i}]");
+        match span.as_slice() {
+            [start, end] if 0 <= *start && start < end && *end <= 1440 => {
+                if let Some(&(_, previous_end)) = spans.last()
+                    && i64::from(previous_end) > *start
+                {
+                    errors.add(&name, "must start at or after the end of the previous interval");
+                }
+                spans.push((*start as u16, *end as u16));
+            }
+            [_, _] => errors.add(&name, "must be [start, end) local minutes with 0 <= start < end <= 1440"),
+            _ => errors.add(&name, "must be a pair [start, end]"),
+        }
+    }
+    spans
+}
+
+impl Calendar {
+    /// The built-in calendar in which all time is business time.
+    pub fn always_open() -> Calendar {
+        Calendar { id: ALWAYS_OPEN_ID.into(), hours: None }
+    }
+
+    pub fn is_always_open(&self) -> bool {
+        self.hours.is_none()
+    }
+
+    /// Validates a calendar; errors name the field under `prefix` (e.g. `calendars[0]`).
+    pub fn from_spec(spec: &CalendarSpec, prefix: &str) -> Result<Calendar, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if spec.id.trim().is_empty() {
+            errors.add(&format!("{prefix}.id"), "must not be empty");
+        }
+        if spec.id == ALWAYS_OPEN_ID {
+            errors.add(&format!("{prefix}.id"), "24x7 is built in and cannot be redefined");
+        }
+        let tz = match TimeZone::get(&spec.tz) {
+            Ok(tz) if !spec.tz.is_empty() => Some(tz),
+            _ => {
+                errors.add(&format!("{prefix}.tz"), "must be an IANA time zone such as America/New_York");
+                None
+            }
+        };
+        let mut weekly: [Vec<LocalSpan>; 7] = Default::default();
+        for (day, raw) in &spec.weekly {
+            match WEEKDAYS.iter().position(|d| d == day) {
+                Some(i) => weekly[i] = parse_spans(&mut errors, &format!("{prefix}.weekly.{day}"), raw),
+                None => {
+                    errors.add(&format!("{prefix}.weekly.{day}"), "must be one of mon, tue, wed, thu, fri, sat, sun")
+                }
+            }
+        }
+        let mut holidays = BTreeSet::new();
+        for (i, text) in spec.holidays.iter().enumerate() {
+            match text.parse::<Date>() {
+                Ok(date) => {
+                    holidays.insert(date);
+                }
+                Err(_) => errors.add(&format!("{prefix}.holidays[{i}]"), "must be a date as YYYY-MM-DD"),
+            }
+        }
+        let mut exceptions = BTreeMap::new();
+        for (text, raw) in &spec.exceptions {
+            let field = format!("{prefix}.exceptions.{text}");
+            match text.parse::<Date>() {
+                Ok(date) => {
+                    exceptions.insert(date, parse_spans(&mut errors, &field, raw));
+                }
+                Err(_) => errors.add(&field, "must be keyed by a date as YYYY-MM-DD"),
+            }
+        }
+        errors.into_result()?;
+        let tz = tz.unwrap_or(TimeZone::UTC);
+        Ok(Calendar { id: spec.id.clone(), hours: Some(BusinessHours { tz, weekly, holidays, exceptions }) })
+    }
+
+    /// R-K6: `|B ∩ [a, b)|`.
+    pub fn between(&self, a: Instant, b: Instant) -> i64 {
+        if b <= a {
+            return 0;
+        }
+        let Some(hours) = &self.hours else { return b - a };
+        hours
+            .merged(hours.local_date(a) - jiff::Span::new().days(1), hours.local_date(b) + jiff::Span::new().days(1))
+            .iter()
+            .map(|&(s, e)| (e.min(b) - s.max(a)).max(0))
+            .sum()
+    }
+
+    /// R-K7: the first instant `t >= a` with `between(a, t) = d`; a deadline may fall exactly on
+    /// a closing instant and never jumps to the next opening.
+    pub fn add(&self, a: Instant, d: i64) -> Result<Instant, CalendarError> {
+        let Some(hours) = &self.hours else { return Ok(a + d.max(0)) };
+        if d <= 0 {
+            return Ok(a);
+        }
+        let first = hours.local_date(a) - jiff::Span::new().days(1);
+        let mut remaining = d;
+        let mut days = 14;
+        let mut consumed_until = a;
+        // Look a fortnight ahead, then further: merging needs whole days, so the window grows
+        // and the walk resumes where the last one stopped.
+        while days <= SEARCH_HORIZON_DAYS + 14 {
+            let last = first + jiff::Span::new().days(days);
+            let window_end = hours.resolve(last, 0);
+            for (s, e) in hours.merged(first, last) {
+                let s = s.max(consumed_until);
+                if e <= s || s >= window_end {
+                    continue;
+                }
+                // Only intervals wholly inside the window are final; later dates may still merge.
+                let e = e.min(window_end);
+                if e - s >= remaining {
+                    return Ok(s + remaining);
+                }
+                remaining -= e - s;
+                consumed_until = e;
+            }
+            consumed_until = consumed_until.max(window_end);
+            days += 14;
+        }
+        Err(CalendarError::CalendarHasNoBusinessTime(self.id.clone()))
+    }
+
+    /// R-K8: the first business instant at or after `a` (for display).
+    pub fn next_open(&self, a: Instant) -> Result<Instant, CalendarError> {
+        let Some(hours) = &self.hours else { return Ok(a) };
+        let first = hours.local_date(a) - jiff::Span::new().days(1);
+        let last = first + jiff::Span::new().days(SEARCH_HORIZON_DAYS + 2);
+        hours
+            .merged(first, last)
+            .into_iter()
+            .find(|&(_, e)| e > a)
+            .map(|(s, _)| s.max(a))
+            .ok_or_else(|| CalendarError::CalendarHasNoBusinessTime(self.id.clone()))
+    }
+
+    /// R-K9: some business time within 366 days from `a`.
+    pub fn has_business_time_after(&self, a: Instant) -> bool {
+        self.next_open(a).is_ok_and(|t| t < a + i64::from(SEARCH_HORIZON_DAYS) * 86_400)
+    }
+}
+
+impl BusinessHours {
+    fn local_date(&self, t: Instant) -> Date {
+        jiff::Timestamp::from_second(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH).to_zoned(self.tz.clone()).date()
+    }
+
+    /// R-K3: local (date, minute) → instant, "compatible": a time in a DST gap takes the offset
+    /// before the transition (landing after the gap), a time in a fold takes the earlier instant.
+    fn resolve(&self, date: Date, minute: u16) -> Instant {
+        let (date, minute) =
+            if minute >= 1440 { (date + jiff::Span::new().days(1), minute - 1440) } else { (date, minute) };
+        let local = date.at((minute / 60) as i8, (minute % 60) as i8, 0, 0);
+        self.tz.to_ambiguous_timestamp(local).compatible().map(|t| t.as_second()).unwrap_or(i64::MIN)
+    }
+
+    /// R-K2 and R-K4: the spans of one local date.
+    fn spans_on(&self, date: Date) -> &[LocalSpan] {
+        if self.holidays.contains(&date) {
+            &[]
+        } else if let Some(spans) = self.exceptions.get(&date) {
+            spans
+        } else {
+            &self.weekly[weekday_index(date.weekday())]
+        }
+    }
+
+    /// Business intervals of the local dates `[first, last]`, as instants, sorted and merged
+    /// (overlaps can appear around DST gaps; touching intervals join).
+    fn merged(&self, first: Date, last: Date) -> Vec<(Instant, Instant)> {
+        let mut raw = Vec::new();
+        let mut date = first;
+        while date <= last {
+            for &(s, e) in self.spans_on(date) {
+                let (start, end) = (self.resolve(date, s), self.resolve(date, e));
+                if end > start {
+                    raw.push((start, end));
+                }
+            }
+            match date.tomorrow() {
+                Ok(next) => date = next,
+                Err(_) => break,
+            }
+        }
+        raw.sort_unstable();
+        let mut merged: Vec<(Instant, Instant)> = Vec::with_capacity(raw.len());
+        for (s, e) in raw {
+            match merged.last_mut() {
+                Some(previous) if s <= previous.1 => previous.1 = previous.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        merged
+    }
+}
+
+#[cfg(test)]
+mod golden {
+    //! SLA-SPEC 1.10: the calendar-level golden cases.
+    use super::*;
+
+    fn at(text: &str) -> Instant {
+        text.parse::<jiff::Timestamp>().unwrap().as_second()
+    }
+
+    fn calendar(tz: &str, weekly: &[(&str, &[[i64; 2]])], holidays: &[&str]) -> Calendar {
+        let spec = CalendarSpec {
+            id: "c".into(),
+            tz: tz.into(),
+            weekly: weekly
+                .iter()
+                .map(|(d, spans)| (d.to_string(), spans.iter().map(|s| s.to_vec()).collect()))
+                .collect(),
+            holidays: holidays.iter().map(|h| h.to_string()).collect(),
+            exceptions: BTreeMap::new(),
+        };
+        Calendar::from_spec(&spec, "calendar").unwrap()
+    }
+
+    const NINE_TO_FIVE: &[[i64; 2]] = &[[540, 1020]];
+
+    fn new_york() -> Calendar {
+        let days: Vec<(&str, &[[i64; 2]])> =
+            ["mon", "tue", "wed", "thu", "fri"].iter().map(|d| (*d, NINE_TO_FIVE)).collect();
+        calendar("America/New_York", &days, &[])
+    }
+
+    const H: i64 = 3600;
+
+    #[test]
+    fn g1_a_deadline_crosses_a_weekend_with_the_dst_start() {
+        assert_eq!(new_york().add(at("2024-03-08T15:00:00-05:00"), 4 * H), Ok(at("2024-03-11T11:00:00-04:00")));
+    }
+
+    #[test]
+    fn g2_a_deadline_may_fall_on_the_closing_instant() {
+        assert_eq!(new_york().add(at("2024-03-08T15:00:00-05:00"), 2 * H), Ok(at("2024-03-08T17:00:00-05:00")));
+    }
+
+    #[test]
+    fn g3_an_eleven_hour_business_day_at_the_fall_back() {
+        let every_day: Vec<(&str, &[[i64; 2]])> = WEEKDAYS.iter().map(|d| (*d, &[[120, 720]][..])).collect();
+        let berlin = calendar("Europe/Berlin", &every_day, &[]);
+        assert_eq!(berlin.add(at("2025-10-25T20:01:00Z"), 8 * H), Ok(at("2025-10-26T09:00:00+01:00")));
+        let day = berlin.between(at("2025-10-26T00:00:00+02:00"), at("2025-10-27T00:00:00+01:00"));
+        assert_eq!(day, 11 * H);
+    }
+
+    #[test]
+    fn g4_hours_on_the_dst_gap_and_fold_sundays() {
+        let gap = calendar("America/New_York", &[("sun", &[[60, 240]])], &[]);
+        assert_eq!(gap.between(at("2024-03-10T00:00:00-05:00"), at("2024-03-11T00:00:00-04:00")), 7200);
+        let fold = calendar("America/New_York", &[("sun", &[[0, 180]])], &[]);
+        assert_eq!(fold.between(at("2024-11-03T00:00:00-04:00"), at("2024-11-04T00:00:00-05:00")), 14400);
+    }
+
+    #[test]
+    fn g5_a_holiday_removes_exactly_its_own_date() {
+        let every_day: Vec<(&str, &[[i64; 2]])> = WEEKDAYS.iter().map(|d| (*d, &[[0, 720]][..])).collect();
+        let berlin = calendar("Europe/Berlin", &every_day, &["2024-03-31"]);
+        assert_eq!(berlin.between(at("2024-03-30T12:00:00+01:00"), at("2024-04-01T12:00:00+02:00")), 43200);
+    }
+
+    #[test]
+    fn g10_a_weekend_start_counts_from_monday_opening() {
+        assert_eq!(new_york().add(at("2024-03-09T10:00:00-05:00"), 900), Ok(at("2024-03-11T09:15:00-04:00")));
+    }
+
+    #[test]
+    fn g11_round_the_clock_weekdays_across_the_fall_back() {
+        let days: Vec<(&str, &[[i64; 2]])> =
+            ["mon", "tue", "wed", "thu", "fri"].iter().map(|d| (*d, &[[0, 1440]][..])).collect();
+        let ny = calendar("America/New_York", &days, &[]);
+        assert_eq!(ny.add(at("2024-11-01T23:00:00-04:00"), 2 * H), Ok(at("2024-11-04T01:00:00-05:00")));
+    }
+
+    #[test]
+    fn r_k9_a_calendar_without_business_time_is_an_error() {
+        let closed = calendar("Europe/Paris", &[], &[]);
+        assert_eq!(closed.add(0, 60), Err(CalendarError::CalendarHasNoBusinessTime("c".into())));
+        assert!(!closed.has_business_time_after(0));
+    }
+
+    #[test]
+    fn bad_calendars_name_the_field() {
+        let spec = CalendarSpec {
+            id: "x".into(),
+            tz: "Mars/Base".into(),
+            weekly: BTreeMap::from([
+                ("mon".into(), vec![vec![600, 540]]),
+                ("tue".into(), vec![vec![0, 600], vec![500, 700]]),
+                ("funday".into(), vec![]),
+            ]),
+            holidays: vec!["2024-02-30".into()],
+            exceptions: BTreeMap::from([("2024-12-24".into(), vec![vec![0, 1441]])]),
+        };
+        let errors = Calendar::from_spec(&spec, "calendars[0]").unwrap_err();
+        for field in [
+            "calendars[0].tz",
+            "calendars[0].weekly.mon[0]",
+            "calendars[0].weekly.tue[1]",
+            "calendars[0].weekly.funday",
+            "calendars[0].holidays[0]",
+            "calendars[0].exceptions.2024-12-24[0]",
+        ] {
+            assert!(errors.get(field).is_some(), "{field} not reported: {errors:?}");
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The SLA engine (../shared/SLA-SPEC.md section 1). Pure: no IO, no clock. Instants are Unix
+//! seconds (R-C1) and intervals are half-open (R-C2).
+
+pub mod calendar;
+
+/// Unix seconds, UTC (R-C1).
+pub type Instant = i64;
