@@ -2,6 +2,8 @@
 //! seconds (R-C1) and intervals are half-open (R-C2).
 
 pub mod calendar;
+#[cfg(test)]
+mod calendar_properties;
 
 /// Unix seconds, UTC (R-C1).
 pub type Instant = i64;
