@@ -46,6 +46,11 @@ enum Command {
     },
     /// Load the demo data set into the database.
     Demo,
+    /// SLA tools.
+    Sla {
+        #[command(subcommand)]
+        command: SlaCommand,
+    },
     /// Copy the SQLite database to a new file while the server runs (PostgreSQL: use pg_dump).
     Backup {
         /// The file to write; it must not exist yet.
@@ -87,6 +92,13 @@ enum UserCommand {
         #[arg(long)]
         email: String,
     },
+}
+
+#[derive(Subcommand)]
+enum SlaCommand {
+    /// Evaluate SLA scenarios: JSON lines on standard input, one result line each on standard
+    /// output (SLA-SPEC section 3). A bad line answers an error line and the run goes on.
+    Eval,
 }
 
 #[derive(Subcommand)]
@@ -208,6 +220,7 @@ async fn run(cli: Cli, mut config: Config) -> Result<()> {
             let app = open_app(&config).await?;
             load_demo(&app).await
         }
+        Command::Sla { command: SlaCommand::Eval } => sla_eval(),
         Command::Backup { to } => {
             if to.exists() {
                 bail!("{} already exists; choose a new file", to.display());
@@ -221,6 +234,22 @@ async fn run(cli: Cli, mut config: Config) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Streams scenarios through the engine; needs no database.
+fn sla_eval() -> Result<()> {
+    use std::io::BufRead;
+    let stdin = std::io::stdin().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in stdin.lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        writeln!(out, "{}", tamhub_domain::sla::scenario::eval_line(&line))?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 async fn load_demo(app: &App) -> Result<()> {

@@ -4,6 +4,11 @@
 pub mod calendar;
 #[cfg(test)]
 mod calendar_properties;
+pub mod engine;
+#[cfg(test)]
+mod golden;
+pub mod model;
+pub mod scenario;
 
 /// Unix seconds, UTC (R-C1).
 pub type Instant = i64;
