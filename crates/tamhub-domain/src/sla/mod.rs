@@ -6,6 +6,8 @@ pub mod calendar;
 mod calendar_properties;
 pub mod engine;
 #[cfg(test)]
+mod engine_properties;
+#[cfg(test)]
 mod golden;
 pub mod model;
 pub mod scenario;
