@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod assets;
 pub mod format;
+pub mod handoff;
 pub mod login;
 pub mod profile;
 pub mod team;
@@ -32,8 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/edit", get(accounts::edit_form).post(accounts::update))
         .route("/accounts/{id}/archive", post(accounts::archive))
         .route("/accounts/{id}/unarchive", post(accounts::unarchive))
-        .route("/accounts/{id}/handoff", get(accounts::handoff).post(accounts::update_handoff))
-        .route("/accounts/{id}/handoff/sign-off", post(accounts::sign_handoff))
+        .route("/accounts/{id}/handoff", get(handoff::handoff).post(handoff::update_handoff))
+        .route("/accounts/{id}/handoff/sign-off", post(handoff::sign_handoff))
         .route("/team", get(team::load))
         .route("/team/settings", post(team::update_settings))
         .route("/team/assign", post(team::assign))
