@@ -8,7 +8,7 @@ use tamhub_domain::handoff::{HandoffChecklist, HandoffItems, Signer};
 use tamhub_domain::ids::{AccountId, UserId};
 use tamhub_domain::users::Role;
 use tamhub_domain::validation::FieldErrors;
-use tamhub_store::{AccountPage, AccountQuery};
+use tamhub_store::{AccountPage, AccountQuery, InputsChange};
 
 use crate::policy::{can_archive_accounts, can_create_accounts, can_edit_account, check_account_fields, require};
 use crate::{Actor, App, AppError, AppResult};
@@ -24,6 +24,11 @@ impl App {
         }
         let fields = draft.validate()?;
         self.check_assignments(&fields, None).await?;
+        if let Some(calendar) = fields.calendar_id
+            && self.sla_runtime().await?.calendar(calendar).is_none()
+        {
+            return Err(AppError::invalid_field("calendar_id", "is not an existing calendar"));
+        }
         let now = self.clock.now();
         let account = Account { id: AccountId::new(), fields, archived_at: None, created_at: now, updated_at: now };
         let audit = AuditEntry::new(now, actor.map(|a| a.user.id), "account", account.id, "create")
@@ -58,6 +63,7 @@ impl App {
         }
         self.check_phase_move(&before, fields.phase).await?;
         self.check_assignments(&fields, Some(&before.fields)).await?;
+        let inputs_change = self.tickets_inputs_change(id, &before.fields, &fields).await?;
         let now = self.clock.now();
         let after = Account { fields, updated_at: now, ..before.clone() };
         let phase_change = (after.fields.phase != before.fields.phase).then_some(PhaseChange {
@@ -72,8 +78,29 @@ impl App {
             .for_account(id)
             .with_before(&before)
             .with_after(&after);
-        self.store.update_account(&after, phase_change.as_ref(), &[audit]).await?;
+        self.store.update_account(&after, phase_change.as_ref(), inputs_change.as_ref(), &[audit]).await?;
         Ok(after)
+    }
+
+    /// When the tier or the calendar changes, the account's open tickets get the new policy
+    /// inputs (R-T1, R-K13). The calendar must exist.
+    async fn tickets_inputs_change(
+        &self,
+        id: AccountId,
+        before: &AccountFields,
+        after: &AccountFields,
+    ) -> AppResult<Option<InputsChange>> {
+        if before.tier == after.tier && before.calendar_id == after.calendar_id {
+            return Ok(None);
+        }
+        let config = self.sla_runtime().await?;
+        if let Some(calendar) = after.calendar_id
+            && config.calendar(calendar).is_none()
+        {
+            return Err(AppError::invalid_field("calendar_id", "is not an existing calendar"));
+        }
+        let calendar_id = after.calendar_id.or(config.record.default_calendar_id);
+        Ok(Some(InputsChange::Account { account_id: id, calendar_id }))
     }
 
     pub async fn set_account_archived(&self, actor: &Actor, id: AccountId, archived: bool) -> AppResult<Account> {
@@ -89,7 +116,7 @@ impl App {
             .for_account(id)
             .with_before(&before)
             .with_after(&after);
-        self.store.update_account(&after, None, &[audit]).await?;
+        self.store.update_account(&after, None, None, &[audit]).await?;
         Ok(after)
     }
 

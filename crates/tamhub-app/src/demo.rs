@@ -216,6 +216,7 @@ impl App {
                 psm_id: (phase != Phase::PostLaunch || rng.random_bool(0.3)).then(|| *pick(&mut rng, &psms)),
                 pam_id: Some(*pick(&mut rng, &pams)),
                 support_ids: if rng.random_bool(0.5) { vec![*pick(&mut rng, &support)] } else { vec![] },
+                calendar_id: None,
             };
             accounts.push(self.create_account(None, draft).await?);
         }

@@ -7,8 +7,13 @@ pub mod auth;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod escalations;
+pub mod jobs;
+pub mod notifications;
 pub mod policy;
 pub mod portfolio;
+pub mod sla_config;
+pub mod tickets;
 pub mod tokens;
 pub mod users;
 
@@ -49,11 +54,13 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub config: AppConfig,
+    /// This server's copy of the SLA configuration.
+    sla_cache: sla_config::SlaCache,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: AppConfig) -> Self {
-        App { store, clock, config }
+        App { store, clock, config, sla_cache: sla_config::SlaCache::default() }
     }
 }
 
@@ -72,4 +79,7 @@ impl Actor {
 }
 
 /// Query and record types of the store that callers of `App` need to name.
-pub use tamhub_store::{AccountPage, AccountQuery, AccountSort, ApiToken, Archived};
+pub use tamhub_store::{
+    AccountPage, AccountQuery, AccountSort, ApiToken, Archived, StatusFilter, TicketListItem, TicketPage, TicketQuery,
+    TicketSort,
+};

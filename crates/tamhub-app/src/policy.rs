@@ -20,7 +20,7 @@ const COMMERCIAL_AND_ASSIGNMENTS: &[&str] = &[
 ];
 
 const TECHNICAL: &[&str] =
-    &["name", "region", "timezone", "workloads", "downtime_cost_per_hour", "phase", "support_ids"];
+    &["name", "region", "timezone", "workloads", "downtime_cost_per_hour", "phase", "support_ids", "calendar_id"];
 
 /// The account fields a role may change (on accounts in its scope).
 pub fn editable_account_fields(role: Role) -> Option<&'static [&'static str]> {
@@ -79,6 +79,25 @@ pub fn can_view_account_history(role: Role) -> bool {
 
 pub fn can_view_user_directory(role: Role) -> bool {
     role.is_staff()
+}
+
+/// Agents work tickets: answer, change status and priority, assign, escalate. PAMs only read
+/// them; customers open tickets and comment on their own account's.
+pub fn can_work_tickets(role: Role) -> bool {
+    matches!(role, Role::Tam | Role::Psm | Role::Support | Role::Leadership | Role::Admin)
+}
+
+pub fn can_open_tickets(role: Role) -> bool {
+    can_work_tickets(role) || role == Role::Customer
+}
+
+/// Staff may read the SLA configuration (calendars and policies) their tickets run on.
+pub fn can_view_sla_config(role: Role) -> bool {
+    role.is_staff()
+}
+
+pub fn can_manage_sla(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Leadership)
 }
 
 pub fn require(allowed: bool, what: &str) -> AppResult<()> {

@@ -12,6 +12,8 @@ pub struct Config {
     pub session_hours: i64,
     /// "text" (default) or "json".
     pub log_format: String,
+    /// How often the SLA scanner looks for due warnings and breaches.
+    pub sla_scan_seconds: u64,
 }
 
 impl Default for Config {
@@ -22,6 +24,7 @@ impl Default for Config {
             secure_cookies: false,
             session_hours: 12,
             log_format: "text".into(),
+            sla_scan_seconds: 10,
         }
     }
 }
@@ -41,10 +44,14 @@ impl Config {
             "secure_cookies",
             "session_hours",
             "log_format",
+            "sla_scan_seconds",
         ]));
         let mut config: Config = figment.extract()?;
         if let Some(url) = database_url {
             config.database_url = url;
+        }
+        if !(1..=3600).contains(&config.sla_scan_seconds) {
+            anyhow::bail!("sla_scan_seconds must be between 1 and 3600");
         }
         if config.session_hours < 1 {
             anyhow::bail!("session_hours must be at least 1");

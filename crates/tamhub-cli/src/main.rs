@@ -138,7 +138,9 @@ async fn open_app(config: &Config) -> Result<App> {
         .await
         .with_context(|| format!("opening the database at {}", config::redact(&config.database_url)))?;
     let app_config = AppConfig { session_hours: config.session_hours, ..AppConfig::default() };
-    Ok(App::new(store, Arc::new(SystemClock), app_config))
+    let app = App::new(store, Arc::new(SystemClock), app_config);
+    app.ensure_sla_defaults().await.map_err(explain)?;
+    Ok(app)
 }
 
 /// Reads a password from standard input (one line; a trailing newline is not part of it).
@@ -291,10 +293,17 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
         secure_cookies: config.secure_cookies,
     };
     let sweeper = tokio::spawn(sweep_sessions(app.clone()));
+    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+    // Each server names itself for the scanner lease; only the holder scans.
+    let holder = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
+    let scanner =
+        tokio::spawn(app.clone().run_sla_scanner(holder, Duration::from_secs(config.sla_scan_seconds), jobs_stopped));
     tracing::info!(%address, database = app.store.backend(), startup_ms = started.elapsed().as_millis() as u64, "tamhub is serving");
     eprintln!("tamhub is serving on http://{address} ({})", app.store.backend());
     tamhub_web::serve(listener, state, shutdown_signal()).await?;
     sweeper.abort();
+    stop_jobs.send(true).ok();
+    scanner.await.ok();
     tracing::info!("stopped");
     Ok(())
 }

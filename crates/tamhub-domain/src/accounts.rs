@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AccountId, UserId};
+use crate::ids::{AccountId, CalendarId, UserId};
 use crate::validation::{FieldErrors, parse_choice, required_text};
 use crate::{Date, Timestamp};
 
@@ -136,8 +136,10 @@ pub struct AccountFields {
     pub backup_tam_id: Option<UserId>,
     pub psm_id: Option<UserId>,
     pub pam_id: Option<UserId>,
-    /// Support engineers engaged on the account; they see it and (later) its tickets.
+    /// Support engineers engaged on the account; they see it and its tickets.
     pub support_ids: Vec<UserId>,
+    /// The business calendar its SLA clocks run in; `None` = the organisation's default.
+    pub calendar_id: Option<CalendarId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -228,6 +230,7 @@ impl AccountFields {
             psm_id: self.psm_id,
             pam_id: self.pam_id,
             support_ids: self.support_ids.clone(),
+            calendar_id: self.calendar_id,
         }
     }
 }
@@ -250,6 +253,7 @@ pub struct AccountDraft {
     pub psm_id: Option<UserId>,
     pub pam_id: Option<UserId>,
     pub support_ids: Vec<UserId>,
+    pub calendar_id: Option<CalendarId>,
 }
 
 pub const MAX_NAME_CHARS: usize = 200;
@@ -315,6 +319,7 @@ impl AccountDraft {
             psm_id: self.psm_id,
             pam_id: self.pam_id,
             support_ids,
+            calendar_id: self.calendar_id,
         })
     }
 }
@@ -371,6 +376,7 @@ pub struct AccountPatch {
     pub psm_id: Option<Option<UserId>>,
     pub pam_id: Option<Option<UserId>>,
     pub support_ids: Option<Vec<UserId>>,
+    pub calendar_id: Option<Option<CalendarId>>,
 }
 
 impl AccountPatch {
@@ -395,6 +401,7 @@ impl AccountPatch {
         set(&mut draft.psm_id, self.psm_id);
         set(&mut draft.pam_id, self.pam_id);
         set(&mut draft.support_ids, self.support_ids);
+        set(&mut draft.calendar_id, self.calendar_id);
     }
 
     /// The names of the fields this patch touches, for field-level permission checks.
@@ -420,6 +427,7 @@ impl AccountPatch {
         touch(self.psm_id.is_some(), "psm_id");
         touch(self.pam_id.is_some(), "pam_id");
         touch(self.support_ids.is_some(), "support_ids");
+        touch(self.calendar_id.is_some(), "calendar_id");
         fields
     }
 }

@@ -51,3 +51,8 @@ id_type!(UserId);
 id_type!(AccountId);
 id_type!(TokenId);
 id_type!(AuditId);
+id_type!(TicketId);
+id_type!(CalendarId);
+id_type!(PolicyId);
+id_type!(NotificationId);
+id_type!(EscalationId);

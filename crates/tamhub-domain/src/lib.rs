@@ -3,11 +3,14 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod escalations;
 pub mod handoff;
 pub mod ids;
 pub mod load;
+pub mod notifications;
 pub mod scope;
 pub mod sla;
+pub mod tickets;
 pub mod users;
 pub mod validation;
 

@@ -14,7 +14,15 @@ use tamhub_domain::scope::AccountScope;
 use tamhub_domain::users::{Role, User};
 
 pub mod postgres;
+pub mod sla;
 pub mod sqlite;
+pub mod tickets;
+
+pub use sla::{InputsChange, SlaConfigRecord, SlaConfigStore};
+pub use tickets::{
+    AlertNotices, SlaSnapshot, StatusFilter, TicketChange, TicketListItem, TicketPage, TicketQuery, TicketSort,
+    TicketStore,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -169,7 +177,7 @@ pub struct Credentials {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: TicketStore + SlaConfigStore + Send + Sync + 'static {
     /// Used by `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
     /// "sqlite" or "postgres", for logs and the about page.
@@ -223,11 +231,13 @@ pub trait Store: Send + Sync + 'static {
     async fn create_account(&self, account: &Account, audit: &AuditEntry) -> StoreResult<()>;
     async fn get_account(&self, id: AccountId) -> StoreResult<Account>;
     async fn list_accounts(&self, query: &AccountQuery) -> StoreResult<AccountPage>;
-    /// Saves the account, its phase change if any, and the audit entries, in one transaction.
+    /// Saves the account, its phase change if any, the change of its tickets' policy inputs if
+    /// any (tier or calendar), and the audit entries, in one transaction.
     async fn update_account(
         &self,
         account: &Account,
         phase_change: Option<&PhaseChange>,
+        inputs_change: Option<&InputsChange>,
         audit: &[AuditEntry],
     ) -> StoreResult<()>;
     async fn phase_changes(&self, id: AccountId) -> StoreResult<Vec<PhaseChange>>;

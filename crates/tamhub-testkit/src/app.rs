@@ -58,13 +58,20 @@ impl TestApp {
         TestApp { app, clock, backend }
     }
 
+    /// On a fresh in-memory SQLite database with the default SLA calendar and policy.
     pub async fn sqlite() -> TestApp {
-        TestApp::on(sqlite_store().await)
+        TestApp::on(sqlite_store().await).with_sla_defaults().await
     }
 
     pub async fn postgres() -> Option<TestApp> {
         let store: Arc<dyn Store> = pg_store().await?;
-        Some(TestApp::on(store))
+        Some(TestApp::on(store).with_sla_defaults().await)
+    }
+
+    /// What `tamhub serve` sets up on a new database: the standard calendar and SLA policy.
+    pub async fn with_sla_defaults(self) -> TestApp {
+        self.app.ensure_sla_defaults().await.expect("install the default SLA configuration");
+        self
     }
 
     /// SQLite always, and PostgreSQL when the environment provides one.

@@ -11,7 +11,8 @@ use super::Instant;
 use super::calendar::{Calendar, CalendarError};
 use super::model::{Author, Event, EventKind, Hours, Metric, Policy, Status, Target};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum CycleState {
     Running,
     Paused,
@@ -32,13 +33,16 @@ impl CycleState {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum WarningKind {
     Percent,
     Remaining,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Warning {
     pub kind: WarningKind,
     pub threshold: i64,
@@ -46,10 +50,12 @@ pub struct Warning {
 }
 
 /// The output record of section 1.9.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CycleRecord {
     pub metric: Metric,
     pub cycle_no: u32,
+    /// The policy whose target the cycle runs against (optional in `tamhub sla eval`, A15).
+    pub policy_id: Option<String>,
     pub priority: String,
     pub target_seconds: i64,
     pub hours: Hours,
@@ -529,6 +535,7 @@ impl Replay<'_> {
             records.push(CycleRecord {
                 metric: cycle.metric,
                 cycle_no: *number,
+                policy_id: Some(self.policy.id.clone()),
                 priority,
                 target_seconds: total,
                 hours: target.hours,

@@ -1,15 +1,18 @@
 //! The SLA engine (../shared/SLA-SPEC.md section 1). Pure: no IO, no clock. Instants are Unix
 //! seconds (R-C1) and intervals are half-open (R-C2).
 
+pub mod business_calendars;
 pub mod calendar;
 #[cfg(test)]
 mod calendar_properties;
+pub mod display;
 pub mod engine;
 #[cfg(test)]
 mod engine_properties;
 #[cfg(test)]
 mod golden;
 pub mod model;
+pub mod policies;
 pub mod scenario;
 
 /// Unix seconds, UTC (R-C1).

@@ -23,7 +23,7 @@ pub async fn insert(conn: &mut PgConnection, a: &Account) -> StoreResult<()> {
     sqlx::query(concat!(
         "INSERT INTO accounts (",
         account_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
     ))
     .bind(a.id.0)
     .bind(&f.name)
@@ -41,6 +41,7 @@ pub async fn insert(conn: &mut PgConnection, a: &Account) -> StoreResult<()> {
     .bind(opt_id(f.psm_id))
     .bind(opt_id(f.pam_id))
     .bind(support_ids(a))
+    .bind(a.fields.calendar_id.map(|c| c.0))
     .bind(opt_ts(a.archived_at))
     .bind(ts(a.created_at))
     .bind(ts(a.updated_at))
@@ -54,8 +55,8 @@ pub async fn update(conn: &mut PgConnection, a: &Account) -> StoreResult<()> {
     let done = sqlx::query(
         "UPDATE accounts SET name = $1, tier = $2, arr = $3, currency = $4, renewal_date = $5, region = $6, \
          timezone = $7, phase = $8, workloads = $9, downtime_cost_per_hour = $10, primary_tam_id = $11, \
-         backup_tam_id = $12, psm_id = $13, pam_id = $14, support_ids = $15, archived_at = $16, updated_at = $17 \
-         WHERE id = $18",
+         backup_tam_id = $12, psm_id = $13, pam_id = $14, support_ids = $15, calendar_id = $16, archived_at = $17, \
+         updated_at = $18 WHERE id = $19",
     )
     .bind(&f.name)
     .bind(f.tier.as_str())
@@ -72,6 +73,7 @@ pub async fn update(conn: &mut PgConnection, a: &Account) -> StoreResult<()> {
     .bind(opt_id(f.psm_id))
     .bind(opt_id(f.pam_id))
     .bind(support_ids(a))
+    .bind(a.fields.calendar_id.map(|c| c.0))
     .bind(opt_ts(a.archived_at))
     .bind(ts(a.updated_at))
     .bind(a.id.0)
@@ -83,8 +85,8 @@ pub async fn update(conn: &mut PgConnection, a: &Account) -> StoreResult<()> {
     Ok(())
 }
 
-fn push_phases(q: &mut QueryBuilder<Postgres>, phases: &[tamhub_domain::accounts::Phase]) {
-    q.push(" AND phase IN (");
+fn push_phases(q: &mut QueryBuilder<Postgres>, table: &str, phases: &[tamhub_domain::accounts::Phase]) {
+    q.push(format!(" AND {table}.phase IN ("));
     let mut list = q.separated(", ");
     for phase in phases {
         list.push_bind(phase.as_str());
@@ -92,32 +94,38 @@ fn push_phases(q: &mut QueryBuilder<Postgres>, phases: &[tamhub_domain::accounts
     q.push(")");
 }
 
-fn push_filters(q: &mut QueryBuilder<Postgres>, query: &AccountQuery) {
-    q.push(" WHERE 1 = 1");
-    match query.scope {
+/// The role table of `AccountScope` as SQL on the accounts table named `table` (its alias in a
+/// join): the same rule `AccountScope::contains` applies in memory.
+pub fn push_scope(q: &mut QueryBuilder<Postgres>, scope: AccountScope, table: &str) {
+    match scope {
         AccountScope::All => {}
         AccountScope::Tam(u) => {
-            q.push(" AND (primary_tam_id = ").push_bind(u.0);
-            q.push(" OR backup_tam_id = ").push_bind(u.0).push(")");
-            push_phases(q, &TAM_PHASES);
+            q.push(format!(" AND ({table}.primary_tam_id = ")).push_bind(u.0);
+            q.push(format!(" OR {table}.backup_tam_id = ")).push_bind(u.0).push(")");
+            push_phases(q, table, &TAM_PHASES);
         }
         AccountScope::Psm(u) => {
-            q.push(" AND psm_id = ").push_bind(u.0);
-            push_phases(q, &PSM_PHASES);
+            q.push(format!(" AND {table}.psm_id = ")).push_bind(u.0);
+            push_phases(q, table, &PSM_PHASES);
         }
         AccountScope::Pam(u) => {
-            q.push(" AND pam_id = ").push_bind(u.0);
+            q.push(format!(" AND {table}.pam_id = ")).push_bind(u.0);
         }
         AccountScope::Support(u) => {
-            q.push(" AND ").push_bind(u.0).push(" = ANY(support_ids)");
+            q.push(" AND ").push_bind(u.0).push(format!(" = ANY({table}.support_ids)"));
         }
         AccountScope::Customer(id) => {
-            q.push(" AND id = ").push_bind(id.0);
+            q.push(format!(" AND {table}.id = ")).push_bind(id.0);
         }
         AccountScope::Nothing => {
             q.push(" AND 1 = 0");
         }
     }
+}
+
+fn push_filters(q: &mut QueryBuilder<Postgres>, query: &AccountQuery) {
+    q.push(" WHERE 1 = 1");
+    push_scope(q, query.scope, "accounts");
     if let Some(phase) = query.phase {
         q.push(" AND phase = ").push_bind(phase.as_str());
     }

@@ -2,6 +2,8 @@
 
 mod accounts;
 mod rows;
+mod sla;
+mod tickets;
 
 use async_trait::async_trait;
 use sqlx::postgres::PgPoolOptions;
@@ -370,10 +372,14 @@ impl Store for PgStore {
         &self,
         account: &Account,
         phase_change: Option<&PhaseChange>,
+        inputs_change: Option<&crate::InputsChange>,
         audit: &[AuditEntry],
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         accounts::update(&mut tx, account).await?;
+        if let Some(change) = inputs_change {
+            tickets::append_inputs_change(&mut tx, change, account.updated_at).await?;
+        }
         if let Some(change) = phase_change {
             sqlx::query(
                 "INSERT INTO phase_changes (account_id, from_phase, to_phase, actor_id, at) VALUES ($1, $2, $3, $4, $5)",

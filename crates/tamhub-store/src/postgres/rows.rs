@@ -7,11 +7,21 @@ use sqlx::types::Json;
 use tamhub_domain::accounts::{Account, AccountFields, Phase, Tier};
 use tamhub_domain::audit::{AuditEntry, PhaseChange};
 use tamhub_domain::handoff::{HandoffChecklist, SignOff};
-use tamhub_domain::ids::{AccountId, AuditId, TokenId, UserId};
+use tamhub_domain::ids::{AccountId, AuditId, CalendarId, TokenId, UserId};
 use tamhub_domain::users::{Role, User};
 use tamhub_domain::{Date, Timestamp};
 use uuid::Uuid;
 
+use tamhub_domain::escalations::{Escalation, EscalationBrief};
+use tamhub_domain::ids::{EscalationId, NotificationId, TicketId};
+use tamhub_domain::notifications::{AlertKind, Notification, SlaAlert};
+use tamhub_domain::sla::business_calendars::{BusinessCalendar, CalendarHours, CalendarVersion};
+use tamhub_domain::sla::engine::CycleRecord;
+use tamhub_domain::sla::model::Metric;
+use tamhub_domain::sla::policies::{PolicySet, SlaPolicy};
+use tamhub_domain::tickets::{Priority, Status, Ticket, TicketEvent, TicketEventKind, TicketType};
+
+use crate::tickets::SlaSnapshot;
 use crate::{ApiToken, Session, StoreError};
 
 /// The bind form of an instant.
@@ -27,11 +37,11 @@ pub fn opt_date(d: Option<Date>) -> Option<jiff_sqlx::Date> {
     d.map(ToSqlx::to_sqlx)
 }
 
-fn jiff(t: jiff_sqlx::Timestamp) -> Timestamp {
+pub fn jiff(t: jiff_sqlx::Timestamp) -> Timestamp {
     t.to_jiff()
 }
 
-fn opt_jiff(t: Option<jiff_sqlx::Timestamp>) -> Option<Timestamp> {
+pub fn opt_jiff(t: Option<jiff_sqlx::Timestamp>) -> Option<Timestamp> {
     t.map(jiff_sqlx::Timestamp::to_jiff)
 }
 
@@ -88,6 +98,7 @@ pub struct AccountRow {
     pub psm_id: Option<Uuid>,
     pub pam_id: Option<Uuid>,
     pub support_ids: Vec<Uuid>,
+    pub calendar_id: Option<Uuid>,
     pub archived_at: Option<jiff_sqlx::Timestamp>,
     pub created_at: jiff_sqlx::Timestamp,
     pub updated_at: jiff_sqlx::Timestamp,
@@ -114,6 +125,7 @@ impl TryFrom<AccountRow> for Account {
                 psm_id: r.psm_id.map(UserId),
                 pam_id: r.pam_id.map(UserId),
                 support_ids: r.support_ids.into_iter().map(UserId).collect(),
+                calendar_id: r.calendar_id.map(CalendarId),
             },
             archived_at: opt_jiff(r.archived_at),
             created_at: jiff(r.created_at),
@@ -125,7 +137,7 @@ impl TryFrom<AccountRow> for Account {
 macro_rules! account_columns {
     () => {
         "id, name, tier, arr, currency, renewal_date, region, timezone, phase, workloads, downtime_cost_per_hour, \
-         primary_tam_id, backup_tam_id, psm_id, pam_id, support_ids, archived_at, created_at, updated_at"
+         primary_tam_id, backup_tam_id, psm_id, pam_id, support_ids, calendar_id, archived_at, created_at, updated_at"
     };
 }
 pub(crate) use account_columns;
@@ -263,5 +275,265 @@ impl TryFrom<AuditRow> for AuditEntry {
             before: r.before,
             after: r.after,
         })
+    }
+}
+
+fn parse<T>(what: &str, text: &str, f: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    f(text).ok_or_else(|| StoreError::Corrupt(format!("{what} {text:?}")))
+}
+
+#[derive(FromRow)]
+pub struct TicketRow {
+    pub id: Uuid,
+    pub number: i64,
+    pub account_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub priority: String,
+    pub status: String,
+    pub ticket_type: String,
+    pub assignee_id: Option<Uuid>,
+    pub requester_id: Option<Uuid>,
+    pub created_by: Option<Uuid>,
+    pub created_at: jiff_sqlx::Timestamp,
+    pub updated_at: jiff_sqlx::Timestamp,
+}
+
+macro_rules! ticket_columns {
+    ($t:literal) => {
+        concat!(
+            $t,
+            ".id, ",
+            $t,
+            ".number, ",
+            $t,
+            ".account_id, ",
+            $t,
+            ".title, ",
+            $t,
+            ".description, ",
+            $t,
+            ".priority, ",
+            $t,
+            ".status, ",
+            $t,
+            ".ticket_type, ",
+            $t,
+            ".assignee_id, ",
+            $t,
+            ".requester_id, ",
+            $t,
+            ".created_by, ",
+            $t,
+            ".created_at, ",
+            $t,
+            ".updated_at"
+        )
+    };
+}
+pub(crate) use ticket_columns;
+
+impl TryFrom<TicketRow> for Ticket {
+    type Error = StoreError;
+    fn try_from(r: TicketRow) -> Result<Ticket, StoreError> {
+        Ok(Ticket {
+            id: TicketId(r.id),
+            number: r.number,
+            account_id: AccountId(r.account_id),
+            title: r.title,
+            description: r.description,
+            priority: parse("priority", &r.priority, Priority::parse)?,
+            status: parse("status", &r.status, Status::parse)?,
+            ticket_type: parse("ticket type", &r.ticket_type, TicketType::parse)?,
+            assignee_id: r.assignee_id.map(UserId),
+            requester_id: r.requester_id.map(UserId),
+            created_by: r.created_by.map(UserId),
+            created_at: jiff(r.created_at),
+            updated_at: jiff(r.updated_at),
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub struct TicketEventRow {
+    pub ticket_id: Uuid,
+    pub seq: i64,
+    pub at: jiff_sqlx::Timestamp,
+    pub actor_id: Option<Uuid>,
+    pub payload: Json<TicketEventKind>,
+}
+
+impl From<TicketEventRow> for TicketEvent {
+    fn from(r: TicketEventRow) -> TicketEvent {
+        TicketEvent {
+            ticket_id: TicketId(r.ticket_id),
+            seq: r.seq,
+            at: jiff(r.at),
+            actor_id: r.actor_id.map(UserId),
+            kind: r.payload.0,
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub struct SlaRow {
+    pub sla_evaluated_at: Option<jiff_sqlx::Timestamp>,
+    pub sla_cycles: Json<Vec<CycleRecord>>,
+    pub sla_due_at: Option<jiff_sqlx::Timestamp>,
+    pub sla_next_check_at: Option<jiff_sqlx::Timestamp>,
+}
+
+impl SlaRow {
+    pub fn snapshot(self) -> Option<SlaSnapshot> {
+        Some(SlaSnapshot {
+            evaluated_at: jiff(self.sla_evaluated_at?),
+            cycles: self.sla_cycles.0,
+            due_at: opt_jiff(self.sla_due_at),
+            next_check_at: opt_jiff(self.sla_next_check_at),
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub struct AlertRow {
+    pub ticket_id: Uuid,
+    pub metric: String,
+    pub cycle_no: i32,
+    pub kind: String,
+    pub threshold: i64,
+    pub at: jiff_sqlx::Timestamp,
+}
+
+impl TryFrom<AlertRow> for SlaAlert {
+    type Error = StoreError;
+    fn try_from(r: AlertRow) -> Result<SlaAlert, StoreError> {
+        Ok(SlaAlert {
+            ticket_id: TicketId(r.ticket_id),
+            metric: parse("metric", &r.metric, Metric::parse)?,
+            cycle_no: u32::try_from(r.cycle_no).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            kind: parse("alert kind", &r.kind, AlertKind::parse)?,
+            threshold: r.threshold,
+            at: jiff(r.at),
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub struct NotificationRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub at: jiff_sqlx::Timestamp,
+    pub kind: String,
+    pub account_id: Option<Uuid>,
+    pub ticket_id: Option<Uuid>,
+    pub title: String,
+    pub body: String,
+    pub read_at: Option<jiff_sqlx::Timestamp>,
+}
+
+impl From<NotificationRow> for Notification {
+    fn from(r: NotificationRow) -> Notification {
+        Notification {
+            id: NotificationId(r.id),
+            user_id: UserId(r.user_id),
+            at: jiff(r.at),
+            kind: r.kind,
+            account_id: r.account_id.map(AccountId),
+            ticket_id: r.ticket_id.map(TicketId),
+            title: r.title,
+            body: r.body,
+            read_at: opt_jiff(r.read_at),
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub struct EscalationRow {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub brief: Json<EscalationBrief>,
+    pub engineering_team: String,
+    pub engineering_owner_id: Option<Uuid>,
+    pub escalated_by: Option<Uuid>,
+    pub escalated_at: jiff_sqlx::Timestamp,
+    pub acknowledged_by: Option<Uuid>,
+    pub acknowledged_at: Option<jiff_sqlx::Timestamp>,
+    pub completeness_score: i32,
+    pub reviewer_score: Option<i32>,
+    pub reviewer_id: Option<Uuid>,
+    pub reviewer_note: String,
+    pub reviewed_at: Option<jiff_sqlx::Timestamp>,
+}
+
+impl From<EscalationRow> for Escalation {
+    fn from(r: EscalationRow) -> Escalation {
+        Escalation {
+            id: EscalationId(r.id),
+            ticket_id: TicketId(r.ticket_id),
+            brief: r.brief.0,
+            engineering_team: r.engineering_team,
+            engineering_owner_id: r.engineering_owner_id.map(UserId),
+            escalated_by: r.escalated_by.map(UserId),
+            escalated_at: jiff(r.escalated_at),
+            acknowledged_by: r.acknowledged_by.map(UserId),
+            acknowledged_at: opt_jiff(r.acknowledged_at),
+            completeness_score: i64::from(r.completeness_score),
+            reviewer_score: r.reviewer_score.map(i64::from),
+            reviewer_id: r.reviewer_id.map(UserId),
+            reviewer_note: r.reviewer_note,
+            reviewed_at: opt_jiff(r.reviewed_at),
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub struct CalendarVersionRow {
+    pub calendar_id: Uuid,
+    pub version: i64,
+    pub effective_from: jiff_sqlx::Timestamp,
+    pub hours: Json<CalendarHours>,
+    pub created_at: jiff_sqlx::Timestamp,
+}
+
+#[derive(FromRow)]
+pub struct CalendarRow {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: jiff_sqlx::Timestamp,
+    pub updated_at: jiff_sqlx::Timestamp,
+}
+
+/// Calendars with their versions, from the two tables' rows.
+pub fn calendars(rows: Vec<CalendarRow>, versions: Vec<CalendarVersionRow>) -> Vec<BusinessCalendar> {
+    rows.into_iter()
+        .map(|r| BusinessCalendar {
+            id: CalendarId(r.id),
+            name: r.name,
+            versions: versions
+                .iter()
+                .filter(|v| v.calendar_id == r.id)
+                .map(|v| CalendarVersion {
+                    version: v.version,
+                    effective_from: jiff(v.effective_from),
+                    hours: v.hours.0.clone(),
+                    created_at: jiff(v.created_at),
+                })
+                .collect(),
+            created_at: jiff(r.created_at),
+            updated_at: jiff(r.updated_at),
+        })
+        .collect()
+}
+
+#[derive(FromRow)]
+pub struct PolicySetRow {
+    pub version: i64,
+    pub effective_from: jiff_sqlx::Timestamp,
+    pub policies: Json<Vec<SlaPolicy>>,
+}
+
+impl From<PolicySetRow> for PolicySet {
+    fn from(r: PolicySetRow) -> PolicySet {
+        PolicySet { version: r.version, effective_from: jiff(r.effective_from), policies: r.policies.0 }
     }
 }

@@ -16,7 +16,7 @@ pub async fn insert(conn: &mut SqliteConnection, a: &Account) -> StoreResult<()>
     sqlx::query(concat!(
         "INSERT INTO accounts (",
         account_columns!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(a.id.to_string())
     .bind(&f.name)
@@ -34,6 +34,7 @@ pub async fn insert(conn: &mut SqliteConnection, a: &Account) -> StoreResult<()>
     .bind(opt_id(f.psm_id))
     .bind(opt_id(f.pam_id))
     .bind(to_json(&f.support_ids))
+    .bind(opt_id(f.calendar_id))
     .bind(a.archived_at.map(ms))
     .bind(ms(a.created_at))
     .bind(ms(a.updated_at))
@@ -47,7 +48,7 @@ pub async fn update(conn: &mut SqliteConnection, a: &Account) -> StoreResult<()>
     let done = sqlx::query(
         "UPDATE accounts SET name = ?, tier = ?, arr = ?, currency = ?, renewal_date = ?, region = ?, timezone = ?, \
          phase = ?, workloads = ?, downtime_cost_per_hour = ?, primary_tam_id = ?, backup_tam_id = ?, psm_id = ?, \
-         pam_id = ?, support_ids = ?, archived_at = ?, updated_at = ? WHERE id = ?",
+         pam_id = ?, support_ids = ?, calendar_id = ?, archived_at = ?, updated_at = ? WHERE id = ?",
     )
     .bind(&f.name)
     .bind(f.tier.as_str())
@@ -64,6 +65,7 @@ pub async fn update(conn: &mut SqliteConnection, a: &Account) -> StoreResult<()>
     .bind(opt_id(f.psm_id))
     .bind(opt_id(f.pam_id))
     .bind(to_json(&f.support_ids))
+    .bind(opt_id(f.calendar_id))
     .bind(a.archived_at.map(ms))
     .bind(ms(a.updated_at))
     .bind(a.id.to_string())
@@ -75,8 +77,8 @@ pub async fn update(conn: &mut SqliteConnection, a: &Account) -> StoreResult<()>
     Ok(())
 }
 
-fn push_phases(q: &mut QueryBuilder<Sqlite>, phases: &[tamhub_domain::accounts::Phase]) {
-    q.push(" AND phase IN (");
+fn push_phases(q: &mut QueryBuilder<Sqlite>, table: &str, phases: &[tamhub_domain::accounts::Phase]) {
+    q.push(format!(" AND {table}.phase IN ("));
     let mut list = q.separated(", ");
     for phase in phases {
         list.push_bind(phase.as_str());
@@ -84,34 +86,40 @@ fn push_phases(q: &mut QueryBuilder<Sqlite>, phases: &[tamhub_domain::accounts::
     q.push(")");
 }
 
-fn push_filters(q: &mut QueryBuilder<Sqlite>, query: &AccountQuery) {
-    q.push(" WHERE 1 = 1");
-    match query.scope {
+/// The role table of `AccountScope` as SQL on the accounts table named `table` (its alias in a
+/// join): the same rule `AccountScope::contains` applies in memory.
+pub fn push_scope(q: &mut QueryBuilder<Sqlite>, scope: AccountScope, table: &str) {
+    match scope {
         AccountScope::All => {}
         AccountScope::Tam(u) => {
-            q.push(" AND (primary_tam_id = ").push_bind(u.to_string());
-            q.push(" OR backup_tam_id = ").push_bind(u.to_string()).push(")");
-            push_phases(q, &TAM_PHASES);
+            q.push(format!(" AND ({table}.primary_tam_id = ")).push_bind(u.to_string());
+            q.push(format!(" OR {table}.backup_tam_id = ")).push_bind(u.to_string()).push(")");
+            push_phases(q, table, &TAM_PHASES);
         }
         AccountScope::Psm(u) => {
-            q.push(" AND psm_id = ").push_bind(u.to_string());
-            push_phases(q, &PSM_PHASES);
+            q.push(format!(" AND {table}.psm_id = ")).push_bind(u.to_string());
+            push_phases(q, table, &PSM_PHASES);
         }
         AccountScope::Pam(u) => {
-            q.push(" AND pam_id = ").push_bind(u.to_string());
+            q.push(format!(" AND {table}.pam_id = ")).push_bind(u.to_string());
         }
         AccountScope::Support(u) => {
-            q.push(" AND EXISTS (SELECT 1 FROM json_each(accounts.support_ids) WHERE json_each.value = ")
+            q.push(format!(" AND EXISTS (SELECT 1 FROM json_each({table}.support_ids) WHERE json_each.value = "))
                 .push_bind(u.to_string())
                 .push(")");
         }
         AccountScope::Customer(id) => {
-            q.push(" AND id = ").push_bind(id.to_string());
+            q.push(format!(" AND {table}.id = ")).push_bind(id.to_string());
         }
         AccountScope::Nothing => {
             q.push(" AND 1 = 0");
         }
     }
+}
+
+fn push_filters(q: &mut QueryBuilder<Sqlite>, query: &AccountQuery) {
+    q.push(" WHERE 1 = 1");
+    push_scope(q, query.scope, "accounts");
     if let Some(phase) = query.phase {
         q.push(" AND phase = ").push_bind(phase.as_str());
     }

@@ -82,17 +82,17 @@ async fn updating_an_account_saves_it_records_the_phase_change_and_appends_the_a
             audit_for("account", original.id, "update").for_account(original.id).with_before(&original.fields),
             audit_for("account", original.id, "phase").for_account(original.id),
         ];
-        store.update_account(&changed, Some(&change), &entries).await.expect("update");
+        store.update_account(&changed, Some(&change), None, &entries).await.expect("update");
         assert_eq!(store.get_account(original.id).await.expect("get"), changed, "{backend}");
 
         // A second save without a phase change records none.
         let mut later = changed.clone();
         later.fields.arr = 5;
         later.updated_at = at(200);
-        store.update_account(&later, None, &[]).await.expect("update");
+        store.update_account(&later, None, None, &[]).await.expect("update");
         let back = PhaseChange { from: Phase::Gate1, to: Phase::Gate0, actor_id: None, at: at(300), ..change.clone() };
         later.fields.phase = Phase::Gate0;
-        store.update_account(&later, Some(&back), &[]).await.expect("update");
+        store.update_account(&later, Some(&back), None, &[]).await.expect("update");
         assert_eq!(store.phase_changes(original.id).await.expect("changes"), [change, back], "{backend}");
         assert!(store.phase_changes(AccountId::new()).await.expect("changes").is_empty(), "{backend}");
 
@@ -104,7 +104,7 @@ async fn updating_an_account_saves_it_records_the_phase_change_and_appends_the_a
         assert!(audit.contains(&entries[0]) && audit.contains(&entries[1]), "{backend}");
 
         let ghost = account(fields("Ghost"));
-        let err = store.update_account(&ghost, None, &[]).await;
+        let err = store.update_account(&ghost, None, None, &[]).await;
         assert!(matches!(err, Err(StoreError::NotFound)), "{backend}: {err:?}");
     }
 }
@@ -116,7 +116,7 @@ async fn a_failed_update_leaves_no_phase_change_or_audit_entry_behind() {
         let change =
             PhaseChange { account_id: ghost.id, from: Phase::Gate0, to: Phase::Gate1, actor_id: None, at: at(1) };
         let entry = audit_for("account", ghost.id, "update").for_account(ghost.id);
-        let err = store.update_account(&ghost, Some(&change), std::slice::from_ref(&entry)).await;
+        let err = store.update_account(&ghost, Some(&change), None, std::slice::from_ref(&entry)).await;
         assert!(matches!(err, Err(StoreError::NotFound)), "{backend}: {err:?}");
         let audit = store.list_audit(&AuditQuery { limit: 10, ..AuditQuery::default() }).await.expect("audit");
         assert!(audit.is_empty(), "{backend}");

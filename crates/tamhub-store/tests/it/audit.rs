@@ -57,8 +57,8 @@ async fn audit_entries_list_newest_first_filtered_by_account_and_entity_type() {
         };
         let handoff = AuditEntry { at: at(200), ..audit_for("handoff", acme.id, "sign").for_account(acme.id) };
         let elsewhere = AuditEntry { at: at(150), ..audit_for("account", other.id, "update").for_account(other.id) };
-        store.update_account(&acme, None, &[update.clone(), handoff.clone()]).await.expect("append");
-        store.update_account(&other, None, std::slice::from_ref(&elsewhere)).await.expect("append");
+        store.update_account(&acme, None, None, &[update.clone(), handoff.clone()]).await.expect("append");
+        store.update_account(&other, None, None, std::slice::from_ref(&elsewhere)).await.expect("append");
 
         let by_account = store
             .list_audit(&AuditQuery { account_id: Some(acme.id), limit: 10, ..AuditQuery::default() })

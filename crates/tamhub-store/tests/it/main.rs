@@ -70,6 +70,7 @@ pub fn fields(name: &str) -> AccountFields {
         psm_id: None,
         pam_id: None,
         support_ids: Vec::new(),
+        calendar_id: None,
     }
 }
 

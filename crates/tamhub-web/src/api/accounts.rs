@@ -10,7 +10,7 @@ use tamhub_domain::Timestamp;
 use tamhub_domain::accounts::{Account, AccountDraft, AccountPatch, Phase, Tier};
 use tamhub_domain::audit::{AuditEntry, PhaseChange};
 use tamhub_domain::handoff::{HandoffChecklist, HandoffItems, SignOff};
-use tamhub_domain::ids::{AccountId, UserId};
+use tamhub_domain::ids::{AccountId, CalendarId, UserId};
 use tamhub_domain::validation::{FieldErrors, parse_choice};
 use utoipa::{IntoParams, ToSchema};
 
@@ -42,6 +42,8 @@ pub struct AccountOut {
     pub psm_id: Option<UserId>,
     pub pam_id: Option<UserId>,
     pub support_ids: Vec<UserId>,
+    /// The business calendar its SLA clocks run in; null = the organisation's default.
+    pub calendar_id: Option<CalendarId>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub archived_at: Option<Timestamp>,
     #[schema(value_type = String, format = DateTime)]
@@ -70,6 +72,7 @@ impl From<Account> for AccountOut {
             psm_id: f.psm_id,
             pam_id: f.pam_id,
             support_ids: f.support_ids,
+            calendar_id: f.calendar_id,
             archived_at: a.archived_at,
             created_at: a.created_at,
             updated_at: a.updated_at,
@@ -110,6 +113,8 @@ pub struct AccountIn {
     pub pam_id: Option<UserId>,
     #[serde(default)]
     pub support_ids: Vec<UserId>,
+    /// A business calendar id; omitted = the organisation's default.
+    pub calendar_id: Option<CalendarId>,
 }
 
 impl From<AccountIn> for AccountDraft {
@@ -130,6 +135,7 @@ impl From<AccountIn> for AccountDraft {
             psm_id: i.psm_id,
             pam_id: i.pam_id,
             support_ids: i.support_ids,
+            calendar_id: i.calendar_id,
         }
     }
 }
@@ -173,6 +179,9 @@ pub struct AccountPatchIn {
     pub pam_id: Option<Option<UserId>>,
     #[serde(default, deserialize_with = "present")]
     pub support_ids: Option<Vec<UserId>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<CalendarId>)]
+    pub calendar_id: Option<Option<CalendarId>>,
 }
 
 impl From<AccountPatchIn> for AccountPatch {
@@ -193,6 +202,7 @@ impl From<AccountPatchIn> for AccountPatch {
             psm_id: p.psm_id,
             pam_id: p.pam_id,
             support_ids: p.support_ids,
+            calendar_id: p.calendar_id,
         }
     }
 }

@@ -123,6 +123,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
     }
 }
 
+/// Decodes an already parsed JSON value (a merged PATCH body, say) with the same field-named
+/// errors as a body.
+pub fn decode<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, tamhub_app::AppError> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let (field, message) = describe(&err.path().to_string(), &err.inner().to_string());
+        tamhub_app::AppError::invalid_field(&field, message)
+    })
+}
+
 /// Turns serde's messages into a field name and a sentence a user can act on.
 fn describe(path: &str, message: &str) -> (String, String) {
     let message = message.split(" at line ").next().unwrap_or(message);

@@ -3,9 +3,12 @@
 
 pub mod accounts;
 pub mod json;
+pub mod notifications;
 pub mod openapi;
 pub mod pagination;
+pub mod sla;
 pub mod team;
+pub mod tickets;
 pub mod tokens;
 pub mod users;
 
@@ -33,6 +36,23 @@ pub fn routes() -> Router<AppState> {
         .route("/team/load", get(team::load))
         .route("/settings/tam-load", get(team::settings).put(team::update_settings))
         .route("/audit", get(team::audit))
+        .route("/tickets", get(tickets::list).post(tickets::create))
+        .route("/tickets/{id}", get(tickets::show).patch(tickets::update))
+        .route("/tickets/{id}/events", get(tickets::events).post(tickets::add_event))
+        .route("/tickets/{id}/sla", get(tickets::sla))
+        .route("/tickets/{id}/sla/alerts", get(tickets::alerts))
+        .route("/tickets/{id}/escalation", get(tickets::escalation).post(tickets::escalate))
+        .route("/tickets/{id}/escalation/acknowledge", post(tickets::acknowledge))
+        .route("/tickets/{id}/escalation/review", post(tickets::review))
+        .route("/calendars", get(sla::list_calendars).post(sla::create_calendar))
+        .route("/calendars/{id}", get(sla::show_calendar).patch(sla::update_calendar))
+        .route("/calendars/{id}/holidays/import", post(sla::import_holidays))
+        .route("/settings/default-calendar", get(sla::default_calendar).put(sla::set_default_calendar))
+        .route("/sla-policies", get(sla::list_policies).post(sla::create_policy))
+        .route("/sla-policies/{id}", get(sla::show_policy).patch(sla::update_policy).delete(sla::delete_policy))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read-all", post(notifications::mark_all_read))
+        .route("/notifications/{id}/read", post(notifications::mark_read))
         .fallback(api_not_found)
 }
 

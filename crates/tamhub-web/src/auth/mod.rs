@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use subtle::ConstantTimeEq;
 use tamhub_app::{Actor, AppError};
 use tamhub_domain::accounts::Account;
-use tamhub_domain::ids::AccountId;
+use tamhub_domain::ids::{AccountId, TicketId};
+use tamhub_domain::tickets::Ticket;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -184,5 +185,48 @@ impl FromRequestParts<AppState> for PageAccountAccess {
         let id = parse_account_id(parts).ok_or_else(|| PageError(AppError::NotFound).into_response())?;
         let account = state.app.get_account(&user.actor, id).await.map_err(|e| PageError(e).into_response())?;
         Ok(PageAccountAccess { user, account })
+    }
+}
+
+fn parse_ticket_id(parts: &Parts) -> Option<TicketId> {
+    // Routes that carry a ticket put its id right after /tickets/.
+    let rest = parts.uri.path().split("/tickets/").nth(1)?;
+    rest.split('/').next()?.parse().ok()
+}
+
+/// A ticket the API caller may see (its account is in their scope); otherwise 404.
+pub struct ApiTicketAccess {
+    pub actor: Actor,
+    pub ticket: Ticket,
+    pub account: Account,
+}
+
+impl FromRequestParts<AppState> for ApiTicketAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ApiActor(actor) = ApiActor::from_request_parts(parts, state).await?;
+        let id = parse_ticket_id(parts).ok_or(ApiError(AppError::NotFound))?;
+        let (ticket, account) = state.app.get_ticket(&actor, id).await?;
+        Ok(ApiTicketAccess { actor, ticket, account })
+    }
+}
+
+/// The page counterpart of `ApiTicketAccess`.
+pub struct PageTicketAccess {
+    pub user: PageUser,
+    pub ticket: Ticket,
+    pub account: Account,
+}
+
+impl FromRequestParts<AppState> for PageTicketAccess {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = PageUser::from_request_parts(parts, state).await?;
+        let id = parse_ticket_id(parts).ok_or_else(|| PageError(AppError::NotFound).into_response())?;
+        let (ticket, account) =
+            state.app.get_ticket(&user.actor, id).await.map_err(|e| PageError(e).into_response())?;
+        Ok(PageTicketAccess { user, ticket, account })
     }
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tamhub_app::{AccountQuery, AccountSort};
 use tamhub_app::{AppError, policy};
 use tamhub_domain::accounts::{Account, AccountDraft, AccountPatch, Assignment, Phase, Tier, parse_major_amount};
-use tamhub_domain::ids::UserId;
+use tamhub_domain::ids::{CalendarId, UserId};
 use tamhub_domain::scope::AccountScope;
 use tamhub_domain::users::{Role, User};
 use tamhub_domain::validation::FieldErrors;
@@ -678,6 +678,14 @@ async fn form_page(
     })
 }
 
+fn optional_calendar(errors: &mut FieldErrors, value: &str) -> Option<CalendarId> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    value.parse().map_err(|_| errors.add("calendar_id", "is not a valid calendar")).ok()
+}
+
 fn optional_user(errors: &mut FieldErrors, field: &str, value: &str) -> Option<UserId> {
     let value = value.trim();
     if value.is_empty() {
@@ -734,6 +742,7 @@ fn draft_from_form(form: &FormData) -> Result<AccountDraft, FieldErrors> {
         psm_id: optional_user(&mut errors, "psm_id", form.get("psm_id")),
         pam_id: optional_user(&mut errors, "pam_id", form.get("pam_id")),
         support_ids: support_ids(&mut errors, form),
+        calendar_id: optional_calendar(&mut errors, form.get("calendar_id")),
     };
     if errors.is_empty() {
         // Validate now too, so every problem shows at once rather than one round-trip each.
@@ -782,6 +791,9 @@ fn patch_from_form(form: &FormData, role: Role) -> Result<AccountPatch, FieldErr
         if sent(field) {
             *slot = Some(optional_user(&mut errors, field, form.get(field)));
         }
+    }
+    if sent("calendar_id") {
+        patch.calendar_id = Some(optional_calendar(&mut errors, form.get("calendar_id")));
     }
     // Checkboxes send nothing when none is ticked; the form marks that the list was shown.
     if editable.is_none_or(|allowed| allowed.contains(&"support_ids"))
