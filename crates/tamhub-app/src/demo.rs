@@ -19,6 +19,7 @@ pub const DEMO_PASSWORD: &str = "tamhub-demo-password";
 pub struct DemoSummary {
     pub users: Vec<User>,
     pub accounts: usize,
+    pub tickets: usize,
 }
 
 const STAFF: &[(Role, &str, &str)] = &[
@@ -145,6 +146,7 @@ impl App {
         let tam_shares: Vec<u32> = [1, 1, 2, 3, 5, 8, 13, 30].iter().copied().cycle().take(tams.len()).collect();
         let total_share: u32 = tam_shares.iter().sum();
 
+        let calendars = self.demo_calendars().await?;
         let mut accounts: Vec<Account> = Vec::new();
         for i in 0..120usize {
             let name =
@@ -216,7 +218,8 @@ impl App {
                 psm_id: (phase != Phase::PostLaunch || rng.random_bool(0.3)).then(|| *pick(&mut rng, &psms)),
                 pam_id: Some(*pick(&mut rng, &pams)),
                 support_ids: if rng.random_bool(0.5) { vec![*pick(&mut rng, &support)] } else { vec![] },
-                calendar_id: None,
+                // Most accounts work in their region's business hours; some use the default.
+                calendar_id: if i % 5 == 4 { None } else { calendars.get(timezone).copied() },
             };
             accounts.push(self.create_account(None, draft).await?);
         }
@@ -242,7 +245,8 @@ impl App {
             };
             users.push(self.create_user(None, input).await?);
         }
-        Ok(DemoSummary { users, accounts: accounts.len() })
+        let tickets = self.demo_tickets(&accounts, &users).await?;
+        Ok(DemoSummary { users, accounts: accounts.len(), tickets })
     }
 
     /// Gate 3 handoffs in every state: not started, in progress, PSM signed, fully signed.

@@ -6,11 +6,13 @@
 //! threshold was crossed, and its key makes it unique however many servers evaluate the ticket.
 //! Servers sharing a database take a lease so only one of them scans at a time.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use tamhub_domain::Timestamp;
-use tamhub_domain::ids::TicketId;
+use tamhub_domain::accounts::Account;
+use tamhub_domain::ids::{AccountId, TicketId};
+use tamhub_domain::tickets::{TicketEvent, TicketSla};
+use tamhub_store::SlaEvaluation;
 
 use crate::{App, AppResult};
 
@@ -27,9 +29,12 @@ pub struct ScanReport {
 }
 
 impl App {
-    /// One pass over every ticket due for an SLA check at the clock's `now`.
+    /// One pass over every ticket due for an SLA check at the clock's `now`, a batch at a time:
+    /// the batch's tickets, accounts and logs are read in three queries and its evaluations
+    /// written in one transaction.
     pub async fn sla_scan_once(&self) -> AppResult<ScanReport> {
         let now = self.clock.now();
+        let config = self.sla_runtime().await?;
         let mut report = ScanReport::default();
         let mut seen: HashSet<TicketId> = HashSet::new();
         loop {
@@ -38,36 +43,41 @@ impl App {
             if due.is_empty() {
                 return Ok(report);
             }
-            for id in due {
-                if self.sla_check(id, now).await? {
+            let tickets = self.store.get_tickets(&due).await?;
+            let mut account_ids: Vec<AccountId> = tickets.iter().map(|t| t.account_id).collect();
+            account_ids.sort();
+            account_ids.dedup();
+            let accounts: HashMap<AccountId, Account> =
+                self.store.get_accounts(&account_ids).await?.into_iter().map(|a| (a.id, a)).collect();
+            let mut logs: HashMap<TicketId, Vec<TicketEvent>> = HashMap::new();
+            for event in self.store.ticket_events_of(&due).await? {
+                logs.entry(event.ticket_id).or_default().push(event);
+            }
+            let mut evaluations = Vec::with_capacity(tickets.len());
+            for ticket in &tickets {
+                let Some(account) = accounts.get(&ticket.account_id) else { continue };
+                let events = logs.get(&ticket.id).map(Vec::as_slice).unwrap_or_default();
+                let sla = self.evaluate_ticket(&config, ticket.account_id, events, now).unwrap_or_else(|err| {
+                    // A calendar without business time: nothing can be computed until it is
+                    // fixed, and the ticket must not be rescanned in a tight loop meanwhile.
+                    tracing::warn!(ticket = %ticket.id, %err, "SLA evaluation failed");
+                    TicketSla { cycles: Vec::new(), next_change_at: None }
+                });
+                evaluations.push(SlaEvaluation {
+                    ticket_id: ticket.id,
+                    last_seq: events.last().map(|e| e.seq).unwrap_or(0),
+                    alerts: self.alert_notices(ticket, account, &sla.cycles),
+                    sla: Self::snapshot(sla, now),
+                });
+            }
+            for stored in self.store.save_sla_evaluations(&evaluations).await? {
+                if stored {
                     report.evaluated += 1;
                 } else {
                     report.superseded += 1;
                 }
             }
         }
-    }
-
-    /// Re-evaluates one ticket at `now` and stores the state with its new alerts; false when the
-    /// ticket changed after its log was read.
-    async fn sla_check(&self, id: TicketId, now: Timestamp) -> AppResult<bool> {
-        let ticket = self.store.get_ticket(id).await?;
-        let account = self.store.get_account(ticket.account_id).await?;
-        let events = self.store.ticket_events(id).await?;
-        let last_seq = events.last().map(|e| e.seq).unwrap_or(0);
-        let config = self.sla_runtime().await?;
-        let sla = match self.evaluate_ticket(&config, ticket.account_id, &events, now) {
-            Ok(sla) => sla,
-            Err(err) => {
-                // A calendar without business time: nothing can be computed until it is fixed,
-                // and the ticket must not be rescanned in a tight loop meanwhile.
-                tracing::warn!(ticket = %id, %err, "SLA evaluation failed");
-                tamhub_domain::tickets::TicketSla { cycles: Vec::new(), next_change_at: None }
-            }
-        };
-        let alerts = self.alert_notices(&ticket, &account, &sla.cycles);
-        let snapshot = Self::snapshot(sla, now);
-        Ok(self.store.save_sla_evaluation(id, last_seq, &snapshot, &alerts).await?)
     }
 
     /// Scans every `interval` while this server holds the scanner lease, until `shutdown`.

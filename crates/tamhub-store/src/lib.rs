@@ -20,8 +20,8 @@ pub mod tickets;
 
 pub use sla::{InputsChange, SlaConfigRecord, SlaConfigStore};
 pub use tickets::{
-    AlertNotices, SlaSnapshot, StatusFilter, TicketChange, TicketListItem, TicketPage, TicketQuery, TicketSort,
-    TicketStore,
+    AlertNotices, SlaEvaluation, SlaSnapshot, StatusFilter, TicketChange, TicketListItem, TicketPage, TicketQuery,
+    TicketSort, TicketStore,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +190,8 @@ pub trait Store: TicketStore + SlaConfigStore + Send + Sync + 'static {
     async fn create_user(&self, user: &User, password_hash: &str, audit: &AuditEntry) -> StoreResult<()>;
     async fn get_user(&self, id: UserId) -> StoreResult<User>;
     async fn get_users(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
+    /// Several accounts at once, in no particular order; unknown ids are left out.
+    async fn get_accounts(&self, ids: &[AccountId]) -> StoreResult<Vec<Account>>;
     async fn find_credentials(&self, email: &str) -> StoreResult<Option<Credentials>>;
     async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>>;
     /// Saves name, role, account and active flag. Deactivating also ends the user's sessions

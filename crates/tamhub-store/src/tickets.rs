@@ -50,6 +50,15 @@ pub struct TicketChange {
     pub audit: Vec<AuditEntry>,
 }
 
+/// A scanner's evaluation of one ticket, made on the log up to `last_seq`.
+#[derive(Clone, Debug)]
+pub struct SlaEvaluation {
+    pub ticket_id: TicketId,
+    pub last_seq: i64,
+    pub sla: SlaSnapshot,
+    pub alerts: Vec<AlertNotices>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum TicketSort {
     /// What breaches next first; tickets without a running clock last.
@@ -154,6 +163,8 @@ pub trait TicketStore: Send + Sync {
     /// Writes a ticket change (see `TicketChange`). Returns the ticket as stored (with its number).
     async fn save_ticket_change(&self, change: &TicketChange) -> StoreResult<Ticket>;
     async fn get_ticket(&self, id: TicketId) -> StoreResult<Ticket>;
+    /// Several tickets at once, in no particular order; unknown ids are left out.
+    async fn get_tickets(&self, ids: &[TicketId]) -> StoreResult<Vec<Ticket>>;
     /// The log in `seq` order.
     async fn ticket_events(&self, id: TicketId) -> StoreResult<Vec<TicketEvent>>;
     /// The logs of several tickets at once (a queue page).
@@ -166,15 +177,10 @@ pub trait TicketStore: Send + Sync {
     // The SLA scanner.
     /// Tickets whose next SLA check is due, soonest first.
     async fn due_sla_checks(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<TicketId>>;
-    /// Stores a fresh evaluation and its new alerts, unless the ticket changed since `last_seq`
-    /// was read (then the writer of that change stored a fresher one): returns whether it did.
-    async fn save_sla_evaluation(
-        &self,
-        id: TicketId,
-        last_seq: i64,
-        sla: &SlaSnapshot,
-        alerts: &[AlertNotices],
-    ) -> StoreResult<bool>;
+    /// Stores fresh evaluations and their new alerts in one transaction, each unless its ticket
+    /// changed since `last_seq` was read (then the writer of that change stored a fresher one):
+    /// returns, per evaluation, whether it was stored.
+    async fn save_sla_evaluations(&self, evaluations: &[SlaEvaluation]) -> StoreResult<Vec<bool>>;
     /// Asks the scanner to re-evaluate every open ticket (policies or calendars changed).
     async fn request_sla_recheck(&self, now: Timestamp) -> StoreResult<u64>;
     async fn ticket_alerts(&self, id: TicketId) -> StoreResult<Vec<SlaAlert>>;

@@ -364,6 +364,16 @@ impl Store for PgStore {
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
+    async fn get_accounts(&self, ids: &[AccountId]) -> StoreResult<Vec<Account>> {
+        let ids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        let rows: Vec<AccountRow> =
+            sqlx::query_as(concat!("SELECT ", account_columns!(), " FROM accounts WHERE id = ANY($1)"))
+                .bind(ids)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     async fn list_accounts(&self, query: &AccountQuery) -> StoreResult<AccountPage> {
         accounts::list(&self.pool, query).await
     }

@@ -15,7 +15,8 @@ use super::rows::*;
 use super::{PgStore, insert_audit, is_unique_violation};
 use crate::sla::InputsChange;
 use crate::tickets::{
-    AlertNotices, SlaSnapshot, StatusFilter, TicketChange, TicketListItem, TicketPage, TicketQuery, TicketStore,
+    AlertNotices, SlaEvaluation, SlaSnapshot, StatusFilter, TicketChange, TicketListItem, TicketPage, TicketQuery,
+    TicketStore,
 };
 use crate::{StoreError, StoreResult};
 
@@ -240,6 +241,16 @@ impl TicketStore for PgStore {
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
+    async fn get_tickets(&self, ids: &[TicketId]) -> StoreResult<Vec<Ticket>> {
+        let ids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        let rows: Vec<TicketRow> =
+            sqlx::query_as(concat!("SELECT ", ticket_columns!("t"), " FROM tickets t WHERE t.id = ANY($1)"))
+                .bind(ids)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     async fn ticket_events(&self, id: TicketId) -> StoreResult<Vec<TicketEvent>> {
         self.ticket_events_of(&[id]).await
     }
@@ -320,32 +331,30 @@ impl TicketStore for PgStore {
         Ok(rows.into_iter().map(|(id,)| TicketId(id)).collect())
     }
 
-    async fn save_sla_evaluation(
-        &self,
-        ticket: TicketId,
-        last_seq: i64,
-        sla: &SlaSnapshot,
-        alerts: &[AlertNotices],
-    ) -> StoreResult<bool> {
+    async fn save_sla_evaluations(&self, evaluations: &[SlaEvaluation]) -> StoreResult<Vec<bool>> {
         let mut tx = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE tickets SET sla_evaluated_at = $1, sla_cycles = $2, sla_due_at = $3, sla_next_check_at = $4 \
-             WHERE id = $5 AND last_seq = $6",
-        )
-        .bind(ts(sla.evaluated_at))
-        .bind(Json(&sla.cycles))
-        .bind(opt_ts(sla.due_at))
-        .bind(opt_ts(sla.next_check_at))
-        .bind(ticket.0)
-        .bind(last_seq)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
+        let mut stored = Vec::with_capacity(evaluations.len());
+        for e in evaluations {
+            let done = sqlx::query(
+                "UPDATE tickets SET sla_evaluated_at = $1, sla_cycles = $2, sla_due_at = $3, sla_next_check_at = $4 \
+                 WHERE id = $5 AND last_seq = $6",
+            )
+            .bind(ts(e.sla.evaluated_at))
+            .bind(Json(&e.sla.cycles))
+            .bind(opt_ts(e.sla.due_at))
+            .bind(opt_ts(e.sla.next_check_at))
+            .bind(e.ticket_id.0)
+            .bind(e.last_seq)
+            .execute(&mut *tx)
+            .await?;
+            let fresh = done.rows_affected() == 1;
+            if fresh {
+                insert_alerts(&mut tx, &e.alerts, e.sla.evaluated_at).await?;
+            }
+            stored.push(fresh);
         }
-        insert_alerts(&mut tx, alerts, sla.evaluated_at).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(stored)
     }
 
     async fn request_sla_recheck(&self, now: Timestamp) -> StoreResult<u64> {

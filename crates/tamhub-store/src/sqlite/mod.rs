@@ -419,6 +419,20 @@ impl Store for SqliteStore {
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
+    async fn get_accounts(&self, ids: &[AccountId]) -> StoreResult<Vec<Account>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = sqlx::QueryBuilder::new(concat!("SELECT ", account_columns!(), " FROM accounts WHERE id IN ("));
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(id.to_string());
+        }
+        q.push(")");
+        let rows: Vec<AccountRow> = q.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     async fn list_accounts(&self, query: &AccountQuery) -> StoreResult<AccountPage> {
         accounts::list(&self.pool, query).await
     }

@@ -13,7 +13,8 @@ use super::rows::*;
 use super::{SqliteStore, insert_audit, is_unique_violation};
 use crate::sla::InputsChange;
 use crate::tickets::{
-    AlertNotices, SlaSnapshot, StatusFilter, TicketChange, TicketListItem, TicketPage, TicketQuery, TicketStore,
+    AlertNotices, SlaEvaluation, SlaSnapshot, StatusFilter, TicketChange, TicketListItem, TicketPage, TicketQuery,
+    TicketStore,
 };
 use crate::{StoreError, StoreResult};
 
@@ -238,6 +239,20 @@ impl TicketStore for SqliteStore {
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
+    async fn get_tickets(&self, ids: &[TicketId]) -> StoreResult<Vec<Ticket>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = QueryBuilder::new(concat!("SELECT ", ticket_columns!("t"), " FROM tickets t WHERE t.id IN ("));
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(id.to_string());
+        }
+        q.push(")");
+        let rows: Vec<TicketRow> = q.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     async fn ticket_events(&self, id: TicketId) -> StoreResult<Vec<TicketEvent>> {
         self.ticket_events_of(&[id]).await
     }
@@ -318,32 +333,30 @@ impl TicketStore for SqliteStore {
         rows.iter().map(|(text,)| id(text)).collect()
     }
 
-    async fn save_sla_evaluation(
-        &self,
-        ticket: TicketId,
-        last_seq: i64,
-        sla: &SlaSnapshot,
-        alerts: &[AlertNotices],
-    ) -> StoreResult<bool> {
+    async fn save_sla_evaluations(&self, evaluations: &[SlaEvaluation]) -> StoreResult<Vec<bool>> {
         let mut tx = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE tickets SET sla_evaluated_at = ?, sla_cycles = ?, sla_due_at = ?, sla_next_check_at = ? \
-             WHERE id = ? AND last_seq = ?",
-        )
-        .bind(ms(sla.evaluated_at))
-        .bind(to_json(&sla.cycles))
-        .bind(opt_ms(sla.due_at))
-        .bind(opt_ms(sla.next_check_at))
-        .bind(ticket.to_string())
-        .bind(last_seq)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
+        let mut stored = Vec::with_capacity(evaluations.len());
+        for e in evaluations {
+            let done = sqlx::query(
+                "UPDATE tickets SET sla_evaluated_at = ?, sla_cycles = ?, sla_due_at = ?, sla_next_check_at = ? \
+                 WHERE id = ? AND last_seq = ?",
+            )
+            .bind(ms(e.sla.evaluated_at))
+            .bind(to_json(&e.sla.cycles))
+            .bind(opt_ms(e.sla.due_at))
+            .bind(opt_ms(e.sla.next_check_at))
+            .bind(e.ticket_id.to_string())
+            .bind(e.last_seq)
+            .execute(&mut *tx)
+            .await?;
+            let fresh = done.rows_affected() == 1;
+            if fresh {
+                insert_alerts(&mut tx, &e.alerts, e.sla.evaluated_at).await?;
+            }
+            stored.push(fresh);
         }
-        insert_alerts(&mut tx, alerts, sla.evaluated_at).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(stored)
     }
 
     async fn request_sla_recheck(&self, now: Timestamp) -> StoreResult<u64> {
