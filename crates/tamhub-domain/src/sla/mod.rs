@@ -10,6 +10,8 @@ mod engine_properties;
 #[cfg(test)]
 mod golden;
 pub mod model;
+#[cfg(test)]
+mod reference;
 pub mod scenario;
 
 /// Unix seconds, UTC (R-C1).
