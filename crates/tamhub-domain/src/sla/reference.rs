@@ -43,8 +43,9 @@ const ALWAYS_OPEN: &str = "24x7";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum RefError {
-    /// R-K9 / A13, naming the calendar.
-    NoBusinessTime(String),
+    /// R-K9 / A13, naming the calendar; `after_deadline` when the only use of that calendar
+    /// without business time comes after the cycle's deadline (a diagnostic for the report).
+    NoBusinessTime { calendar: String, after_deadline: bool },
     /// The scenario needs a search the brute force does not do; not a verdict.
     GaveUp,
 }
@@ -394,13 +395,14 @@ impl Replay<'_> {
                         self.frt_tried = true;
                         self.open(Metric::FirstResponse, t, &post);
                     }
-                    for m in [
-                        Metric::PeriodicUpdate,
-                        Metric::PausableUpdate,
-                        Metric::RequesterWait,
-                        Metric::AgentWork,
-                        Metric::Resolution,
-                    ] {
+                    // Judged on the state after the instant (A2): like A9's replies, cycle 1 of
+                    // a chain does not open if the ticket is solved or closed at creation.
+                    if !matches!(post.status, Status::Solved | Status::Closed) {
+                        for m in CHAINS {
+                            self.open(m, t, &post);
+                        }
+                    }
+                    for m in SOLVE_STOPPED {
                         self.open(m, t, &post);
                     }
                 }
@@ -437,25 +439,33 @@ impl Replay<'_> {
     }
 
     /// Reopen (solved -> non-terminal): R-M3, R-M7, A9, A11.
+    /// Only a same-instant sequence such as solved -> open -> closed makes the conditions on
+    /// the state after the instant matter; each metric follows its own ruling to the letter.
     fn reopen(&mut self, t: Instant, post: &Moment) {
-        if matches!(post.status, Status::Solved | Status::Closed) {
-            return;
-        }
-        for m in CHAINS {
-            self.open(m, t, post);
+        // A9: not solved or closed after the instant.
+        if !matches!(post.status, Status::Solved | Status::Closed) {
+            for m in CHAINS {
+                self.open(m, t, post);
+            }
         }
         for m in SOLVE_STOPPED {
             if resumes(self.policy, m) {
-                // A11: the one instance resumes if it ended met/breached and a target exists.
+                // A11: the one instance resumes if it ended met/breached (not cancelled), a
+                // target exists and the ticket is not solved after the instant.
                 if let Some(c) = self.cycles.iter_mut().find(|c| c.metric == m)
                     && !c.is_open()
                     && c.periods.last().unwrap().end == Some(End::Stopped)
                     && post.current[m as usize].is_some()
+                    && post.status != Status::Solved
                 {
                     c.periods.push(Period { from: t, to: None, end: None, frozen: None });
                 }
             } else {
-                self.open(m, t, post);
+                // R-M7 new_cycle: a new cycle at the reopen instant (A6: if a target exists),
+                // judged on the state after the instant like A9: not if solved or closed again.
+                if !matches!(post.status, Status::Solved | Status::Closed) {
+                    self.open(m, t, post);
+                }
             }
         }
     }
@@ -534,10 +544,11 @@ impl Clock<'_> {
         let elapsed_at_report = loop {
             assert!(m % 60 == 0);
             let (open, _, target) = self.target_at(c, m);
-            if open && Self::uses_business_calendar(&target) {
+            let running = open && !pause.contains(&self.moment_at(m).status);
+            // A13: "accrues under" = running under a business target for some time (m < report).
+            if running && m < report && Self::uses_business_calendar(&target) {
                 first_use.entry(target.calendar_id.clone()).or_insert(m);
             }
-            let running = open && !pause.contains(&self.moment_at(m).status);
             let accrues = i64::from(running && Self::in_business(calendars, &target, m));
             let last_k = (report - m).min(59);
             for (i, th) in thresholds.iter().enumerate() {
@@ -557,7 +568,8 @@ impl Clock<'_> {
         // the 366 days from the first instant the cycle uses it.
         for (id, from) in &first_use {
             if !calendars.get_mut(id).unwrap().has_business_time_from(*from) {
-                return Err(RefError::NoBusinessTime(id.clone()));
+                let after_deadline = hits[0].is_some_and(|due| due <= *from);
+                return Err(RefError::NoBusinessTime { calendar: id.clone(), after_deadline });
             }
         }
 
@@ -642,7 +654,7 @@ impl Clock<'_> {
                 last_business = minute + 60;
             } else if minute + 60 - last_business >= NO_BUSINESS_LIMIT {
                 // A13 (second half): the search met 366 days without business time.
-                return Err(RefError::NoBusinessTime(target.calendar_id.clone()));
+                return Err(RefError::NoBusinessTime { calendar: target.calendar_id.clone(), after_deadline: false });
             }
             t = minute + 60;
             if t - self.now > GIVE_UP {
@@ -726,7 +738,14 @@ pub(super) fn reference(
     let clock = Clock { policy, moments: &moments, now };
     let mut cycles = replay.cycles;
     cycles.sort_by_key(|c| (c.metric, c.no));
-    cycles.iter().map(|c| clock.record(c, &mut refcals)).collect()
+    let records: Vec<_> = cycles.iter().map(|c| clock.record(c, &mut refcals)).collect();
+    // Report the most telling error: one not confined to time after a deadline.
+    let mut errors: Vec<RefError> = records.iter().filter_map(|r| r.clone().err()).collect();
+    errors.sort_by_key(|e| !matches!(e, RefError::NoBusinessTime { after_deadline: false, .. }));
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(records.into_iter().map(Result::unwrap).collect()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1027,7 +1046,10 @@ mod golden_cases {
         let empty = CalendarSpec { id: "none".into(), tz: "UTC".into(), ..CalendarSpec::default() };
         let policy = policy(&[(Metric::Resolution, "high", H, "none")]);
         let events = vec![created(hm("00:00"), "high", Author::Customer, true)];
-        assert_eq!(reference(&events, &policy, &[empty], hm("01:00")), Err(RefError::NoBusinessTime("none".into())));
+        assert_eq!(
+            reference(&events, &policy, &[empty], hm("01:00")),
+            Err(RefError::NoBusinessTime { calendar: "none".into(), after_deadline: false })
+        );
     }
 
     #[test]
