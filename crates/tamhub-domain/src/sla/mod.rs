@@ -12,6 +12,8 @@ mod golden;
 pub mod model;
 #[cfg(test)]
 mod reference;
+#[cfg(test)]
+mod reference_properties;
 pub mod scenario;
 
 /// Unix seconds, UTC (R-C1).
