@@ -13,6 +13,10 @@ mod engine_properties;
 mod golden;
 pub mod model;
 pub mod policies;
+#[cfg(test)]
+mod reference;
+#[cfg(test)]
+mod reference_properties;
 pub mod scenario;
 
 /// Unix seconds, UTC (R-C1).
