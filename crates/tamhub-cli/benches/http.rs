@@ -1,6 +1,7 @@
 //! HTTP benchmark: runs the real `tamhub` binary on a fresh SQLite file with the demo data plus
-//! extra accounts, then drives it from 1 and 8 concurrent clients and prints throughput, p50/p99
-//! latency, start-up time and the server's peak memory. Figures, not assertions.
+//! extra accounts and 10,000 tickets, then drives it from 1 and 8 concurrent clients and prints
+//! throughput, p50/p99 latency, server CPU per ticket opened, start-up time and the server's
+//! peak memory. Figures, not assertions.
 //!
 //! cargo bench -p tamhub-cli --bench http        (TAMHUB_BENCH_REQUESTS=N to change the count)
 
@@ -59,6 +60,17 @@ fn peak_rss_mib(pid: u32) -> f64 {
         .and_then(|kb| kb.parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
+}
+
+/// The server's CPU time so far (user + system), from /proc.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime
+    // are fields 14 and 15, in clock ticks of 1/100 s.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -177,6 +189,73 @@ async fn main() {
                     .await
                     .map(|r| r.status())
                     .expect("request")
+            }
+        })
+        .await;
+    }
+
+    // Tickets: 10,000 opened through the API with their SLA clocks, then the queue and one ticket.
+    let accounts: serde_json::Value = client
+        .get(format!("{base}/api/v1/accounts?phase=post_launch&limit=100"))
+        .header("Authorization", &auth)
+        .send()
+        .await
+        .expect("accounts")
+        .json()
+        .await
+        .expect("json");
+    let account_ids: Vec<String> =
+        accounts["items"].as_array().expect("items").iter().filter_map(|a| a["id"].as_str().map(str::to_string)).collect();
+    let pid = server.child.id();
+    for (clients, count) in [(1, 2000), (8, 8000)] {
+        let cpu_before = cpu_seconds(pid);
+        let (c, b, a, ids) = (client.clone(), base.clone(), auth.clone(), account_ids.clone());
+        run("POST /api/v1/tickets (open, with SLA clocks)", clients, count, move |i| {
+            let (c, b, a) = (c.clone(), b.clone(), a.clone());
+            let account = ids[i % ids.len()].clone();
+            async move {
+                let priority = ["critical", "high", "medium", "low"][i % 4];
+                let body = serde_json::json!({"account_id": account, "title": format!("Bench ticket {clients}-{i}"),
+                    "description": "Latency above 2 s on checkout", "priority": priority, "ticket_type": "incident"});
+                c.post(format!("{b}/api/v1/tickets")).header("Authorization", a).json(&body).send().await.map(|r| r.status()).expect("request")
+            }
+        })
+        .await;
+        println!("  server CPU per ticket opened: {:.3} ms", (cpu_seconds(pid) - cpu_before) * 1000.0 / count as f64);
+    }
+    let queue: serde_json::Value = client
+        .get(format!("{base}/api/v1/tickets?limit=1&status=all"))
+        .header("Authorization", &auth)
+        .send()
+        .await
+        .expect("queue")
+        .json()
+        .await
+        .expect("json");
+    let ticket = queue["items"][0]["id"].as_str().expect("a ticket").to_string();
+    println!("tickets in the database: {}", queue["total"]);
+    for clients in [1, 8] {
+        let (c, b, a) = (client.clone(), base.clone(), auth.clone());
+        run("GET /api/v1/tickets (open queue by due, 50 + total)", clients, requests, move |_| {
+            let (c, b, a) = (c.clone(), b.clone(), a.clone());
+            async move {
+                c.get(format!("{b}/api/v1/tickets?limit=50")).header("Authorization", a).send().await.map(|r| r.status()).expect("request")
+            }
+        })
+        .await;
+        let (c, b, a, id) = (client.clone(), base.clone(), auth.clone(), ticket.clone());
+        run("GET /api/v1/tickets/{id}", clients, requests, move |_| {
+            let (c, b, a, id) = (c.clone(), b.clone(), a.clone(), id.clone());
+            async move {
+                c.get(format!("{b}/api/v1/tickets/{id}")).header("Authorization", a).send().await.map(|r| r.status()).expect("request")
+            }
+        })
+        .await;
+        let (c, b, a, id) = (client.clone(), base.clone(), auth.clone(), ticket.clone());
+        run("GET /api/v1/tickets/{id}/sla (evaluated now)", clients, requests, move |_| {
+            let (c, b, a, id) = (c.clone(), b.clone(), a.clone(), id.clone());
+            async move {
+                c.get(format!("{b}/api/v1/tickets/{id}/sla")).header("Authorization", a).send().await.map(|r| r.status()).expect("request")
             }
         })
         .await;
