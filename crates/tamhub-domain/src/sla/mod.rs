@@ -11,6 +11,7 @@ mod engine_properties;
 mod golden;
 pub mod model;
 pub mod scenario;
+mod timeline;
 
 /// Unix seconds, UTC (R-C1).
 pub type Instant = i64;
