@@ -10,6 +10,8 @@ mod engine_properties;
 #[cfg(test)]
 mod golden;
 pub mod model;
+mod replay;
+mod rules;
 pub mod scenario;
 mod timeline;
 

@@ -1,0 +1,543 @@
+//! The replay of one ticket's event log (sections 1.4-1.8): cycles open, pause, stop and
+//! re-target as events apply; between two instants only time passes.
+//!
+//! At an instant the events apply in three passes (A2): stops, R-T5 cancellations, starts.
+//! Between instants, a stretch of time is measured once per cycle with the calendar's
+//! `between`, and a threshold's instant is searched for with `add` only when the stretch
+//! reaches it.
+
+use super::Instant;
+use super::calendar::CalendarError;
+use super::engine::{CycleRecord, CycleState, Warning, WarningKind};
+use super::model::{Author, Event, EventKind, Metric, Status};
+use super::rules::{Priority, Rules, Slot, Timelines};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    /// Stopped by its stop event: met or breached, decided by `reached_at`.
+    Stopped,
+    Cancelled,
+}
+
+#[derive(Clone, Debug)]
+struct Cycle {
+    metric: Metric,
+    started_at: Instant,
+    end: Option<(Instant, End)>,
+    elapsed: i64,
+    paused_calendar: i64,
+    /// The first instant elapsed time reached the target in force (R-S3).
+    reached_at: Option<Instant>,
+    /// The target slot and seconds kept after the cycle ended (R-T4, A3).
+    frozen: Option<(Slot, i64)>,
+    warnings: Vec<Warning>,
+    /// A first_response cycle waiting for the first customer message (A8); not reported.
+    tentative: bool,
+}
+
+impl Cycle {
+    fn new(metric: Metric, at: Instant) -> Cycle {
+        Cycle {
+            metric,
+            started_at: at,
+            end: None,
+            elapsed: 0,
+            paused_calendar: 0,
+            reached_at: None,
+            frozen: None,
+            warnings: Vec::new(),
+            tentative: false,
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        self.end.is_none()
+    }
+
+    fn fired(&self, kind: WarningKind, threshold: i64) -> bool {
+        self.warnings.iter().any(|w| w.kind == kind && w.threshold == threshold)
+    }
+}
+
+/// Elapsed business time at which warning `p` percent fires (R-W2, A5).
+fn percent_needed(p: i64, total: i64) -> i64 {
+    (p * total + 99) / 100
+}
+
+/// Everything the replay knows about one ticket after the instants applied so far.
+#[derive(Clone, Debug)]
+pub(crate) struct TicketState {
+    /// Target seconds per slot, as target events left them (R-T3).
+    seconds: Vec<i64>,
+    status: Status,
+    priority: Priority,
+    created_at: Option<Instant>,
+    cycles: Vec<Cycle>,
+    /// When first_response timing starts; `None` while deferred to the first customer message.
+    frt_start: Option<Instant>,
+    frt_deferred: bool,
+    /// The first agent reply after the first_response start has happened (A7).
+    frt_answered: bool,
+}
+
+impl TicketState {
+    pub(crate) fn new(rules: &Rules) -> TicketState {
+        TicketState {
+            seconds: rules.seconds.clone(),
+            status: Status::New,
+            priority: rules.priority(""),
+            created_at: None,
+            cycles: Vec::new(),
+            frt_start: None,
+            frt_deferred: false,
+            frt_answered: false,
+        }
+    }
+
+    pub(crate) fn is_created(&self) -> bool {
+        self.created_at.is_some()
+    }
+
+    fn target(&self, rules: &Rules, metric: Metric) -> Option<(Slot, i64)> {
+        rules.slot(metric, self.priority).map(|slot| (slot, self.seconds[slot]))
+    }
+
+    /// The target an open cycle runs against now, or the frozen one of an ended cycle.
+    fn target_of(&self, rules: &Rules, cycle: &Cycle) -> Option<(Slot, i64)> {
+        cycle.frozen.or_else(|| self.target(rules, cycle.metric))
+    }
+
+    /// Time passes from `from` to `to` with nothing else changing.
+    pub(crate) fn advance(
+        &mut self,
+        rules: &Rules,
+        timelines: &mut Timelines,
+        from: Instant,
+        to: Instant,
+    ) -> Result<(), CalendarError> {
+        if to <= from {
+            return Ok(());
+        }
+        for index in 0..self.cycles.len() {
+            let cycle = &self.cycles[index];
+            if !cycle.is_open() {
+                continue;
+            }
+            let Some((slot, total)) = self.target_of(rules, cycle) else { continue };
+            if !rules.running(cycle.metric, self.status) {
+                self.cycles[index].paused_calendar += to - from;
+                continue;
+            }
+            let which = rules.timeline(slot);
+            let timeline = timelines.get(which);
+            let cycle = &mut self.cycles[index];
+            let elapsed = cycle.elapsed;
+            let gained = timeline.between(from, to);
+
+            // The business time each pending threshold still needs: the deadline, then warnings.
+            let due = (cycle.reached_at.is_none() && total > elapsed).then_some(total - elapsed);
+            let earlier = &cycle.warnings;
+            let percent =
+                rules.policy.warn_percent.iter().map(|&p| (WarningKind::Percent, p, percent_needed(p, total)));
+            let remaining = rules.policy.warn_remaining_seconds.iter().map(|&r| (WarningKind::Remaining, r, total - r));
+            let pending = percent.chain(remaining).filter(|&(kind, threshold, needed)| {
+                needed > elapsed && !earlier.iter().any(|w| w.kind == kind && w.threshold == threshold)
+            });
+
+            // R-K9 / A13: every pending threshold must be reachable within the search window
+            // from `from`, even one this stretch does not reach; the furthest one decides.
+            let furthest = pending.clone().map(|(_, _, needed)| needed - elapsed).chain(due).max();
+            if let Some(furthest) = furthest
+                && timeline.add(from, furthest).is_none()
+            {
+                return Err(timelines.no_business_time(which));
+            }
+
+            // Thresholds this stretch reaches, at the instant `add` finds; one reached exactly
+            // at `to` belongs to that instant (`check_instant`), after its events.
+            if let Some(due) = due.filter(|&d| d <= gained)
+                && let Some(at) = timeline.add(from, due)
+                && at < to
+            {
+                cycle.reached_at = Some(at);
+            }
+            let mut fired = Vec::new();
+            for (kind, threshold, needed) in pending.filter(|&(_, _, needed)| needed - elapsed <= gained) {
+                if let Some(at) = timeline.add(from, needed - elapsed)
+                    && at < to
+                {
+                    fired.push(Warning { kind, threshold, at });
+                }
+            }
+            for warning in fired {
+                // A threshold listed twice in the policy fires once.
+                if !cycle.fired(warning.kind, warning.threshold) {
+                    cycle.warnings.push(warning);
+                }
+            }
+            cycle.elapsed += gained;
+        }
+        Ok(())
+    }
+
+    /// Thresholds that hold at instant `t` for cycles open after `t`'s events (R-T3, R-W2, A5).
+    pub(crate) fn check_instant(&mut self, rules: &Rules, t: Instant) {
+        for index in 0..self.cycles.len() {
+            if !self.cycles[index].is_open() {
+                continue;
+            }
+            let Some((_, total)) = self.target_of(rules, &self.cycles[index]) else { continue };
+            let cycle = &mut self.cycles[index];
+            if cycle.reached_at.is_none() && cycle.elapsed >= total {
+                cycle.reached_at = Some(t);
+            }
+            for &p in &rules.policy.warn_percent {
+                if !cycle.fired(WarningKind::Percent, p) && 100 * cycle.elapsed >= p * total {
+                    cycle.warnings.push(Warning { kind: WarningKind::Percent, threshold: p, at: t });
+                }
+            }
+            for &r in &rules.policy.warn_remaining_seconds {
+                if !cycle.fired(WarningKind::Remaining, r) && total - cycle.elapsed <= r {
+                    cycle.warnings.push(Warning { kind: WarningKind::Remaining, threshold: r, at: t });
+                }
+            }
+        }
+    }
+
+    /// Ends an open cycle at `t`, freezing the post-instant target or, failing that, the one in
+    /// force before `t` (A3).
+    fn end(&mut self, rules: &Rules, index: usize, t: Instant, how: End, before: Option<(Slot, i64)>) {
+        let frozen = self.target(rules, self.cycles[index].metric).or(before);
+        let cycle = &mut self.cycles[index];
+        if let Some((_, total)) = frozen
+            && cycle.reached_at.is_none()
+            && cycle.elapsed >= total
+        {
+            cycle.reached_at = Some(t);
+        }
+        cycle.frozen = frozen;
+        cycle.end = Some((t, how));
+        cycle.tentative = false;
+    }
+
+    /// Ends the cycles opened before `t` that are open and match `which`.
+    fn end_open_before(
+        &mut self,
+        rules: &Rules,
+        t: Instant,
+        how: End,
+        before: &Before,
+        which: impl Fn(Metric) -> bool,
+    ) {
+        for index in 0..self.cycles.len() {
+            let cycle = &self.cycles[index];
+            if cycle.is_open() && cycle.started_at < t && which(cycle.metric) {
+                let pre = before.target(rules, self, cycle.metric);
+                self.end(rules, index, t, how, pre);
+            }
+        }
+    }
+
+    fn has_open(&self, metric: Metric) -> bool {
+        self.cycles.iter().any(|c| c.metric == metric && c.is_open())
+    }
+
+    fn open(&mut self, rules: &Rules, metric: Metric, t: Instant) {
+        if self.target(rules, metric).is_some() {
+            self.cycles.push(Cycle::new(metric, t));
+        }
+    }
+
+    /// Applies the events of one instant `t`, in input order (R-C4, A2).
+    pub(crate) fn apply_instant(&mut self, rules: &Rules, t: Instant, events: &[&Event]) {
+        // Status, priority and targets as they stand before this instant, for cycles this
+        // instant cancels (A3).
+        let mut before = Before { status: self.status, priority: self.priority, seconds: Vec::new() };
+
+        // The state after the instant (A3): status, priority and targets.
+        let mut status = self.status;
+        for event in events {
+            match &event.kind {
+                EventKind::Created { priority, .. } => self.priority = rules.priority(priority),
+                EventKind::Priority { to } => self.priority = rules.priority(to),
+                EventKind::Target { metric, priority, seconds } => {
+                    if let Some(slot) = rules.slot(*metric, rules.priority(priority)) {
+                        if !before.seconds.iter().any(|(s, _)| *s == slot) {
+                            before.seconds.push((slot, self.seconds[slot]));
+                        }
+                        self.seconds[slot] = *seconds;
+                    }
+                }
+                EventKind::Status { to } if status != Status::Closed => status = *to,
+                _ => {}
+            }
+        }
+        self.status = status;
+
+        // Pass 1: stop-type effects on cycles opened before t, in input order (A2).
+        let mut cursor = before.status;
+        for event in events {
+            match &event.kind {
+                EventKind::Comment { author: Author::Agent, public: true } => {
+                    if self.frt_deferred {
+                        // A8: a public reply before any customer message ends the deferral;
+                        // first_response then runs from creation.
+                        self.frt_deferred = false;
+                        self.frt_start = self.created_at;
+                        for cycle in self.cycles.iter_mut().filter(|c| c.tentative) {
+                            cycle.tentative = false;
+                        }
+                    }
+                    if self.frt_start.is_some_and(|s| s < t) {
+                        self.frt_answered = true;
+                    }
+                    self.end_open_before(rules, t, End::Stopped, &before, |m| {
+                        matches!(
+                            m,
+                            Metric::FirstResponse
+                                | Metric::NextResponse
+                                | Metric::PeriodicUpdate
+                                | Metric::PausableUpdate
+                        )
+                    });
+                }
+                EventKind::Status { to } if cursor != Status::Closed => {
+                    if *to == Status::Solved && cursor != Status::Solved {
+                        self.end_open_before(rules, t, End::Stopped, &before, Metric::is_fulfilled_by_solve);
+                        self.end_open_before(rules, t, End::Cancelled, &before, Metric::is_update_chain);
+                    }
+                    if *to == Status::Closed {
+                        self.end_open_before(rules, t, End::Cancelled, &before, |_| true);
+                    }
+                    cursor = *to;
+                }
+                _ => {}
+            }
+        }
+
+        // Pass 2: R-T5, judged after the instant. A deferred first_response that loses its
+        // target simply never starts.
+        if self.target(rules, Metric::FirstResponse).is_none() {
+            self.cycles.retain(|c| !c.tentative);
+        }
+        for index in 0..self.cycles.len() {
+            let metric = self.cycles[index].metric;
+            if self.cycles[index].is_open() && self.target(rules, metric).is_none() {
+                if metric == Metric::FirstResponse {
+                    self.frt_answered = true;
+                }
+                let pre = before.target(rules, self, metric);
+                self.end(rules, index, t, End::Cancelled, pre);
+            }
+        }
+
+        // Pass 3: start-type effects, in input order, judged on the state after the instant.
+        let closed_or_solved = matches!(self.status, Status::Solved | Status::Closed);
+        let mut cursor = before.status;
+        for event in events {
+            match &event.kind {
+                EventKind::Created { by, public, .. } if self.created_at.is_none() => {
+                    self.created_at = Some(t);
+                    let defer = *by == Author::Agent && !*public && rules.policy.start_at_first_customer_message;
+                    if defer {
+                        self.frt_deferred = true;
+                        if self.target(rules, Metric::FirstResponse).is_some() {
+                            let mut cycle = Cycle::new(Metric::FirstResponse, t);
+                            cycle.tentative = true;
+                            self.cycles.push(cycle);
+                        }
+                    } else {
+                        self.frt_start = Some(t);
+                        self.open(rules, Metric::FirstResponse, t);
+                    }
+                    if !closed_or_solved {
+                        self.open(rules, Metric::PeriodicUpdate, t);
+                        self.open(rules, Metric::PausableUpdate, t);
+                    }
+                    for metric in [Metric::RequesterWait, Metric::AgentWork, Metric::Resolution] {
+                        self.open(rules, metric, t);
+                    }
+                }
+                EventKind::Comment { author: Author::Customer, .. } if self.created_at.is_some() => {
+                    if self.frt_deferred {
+                        self.frt_deferred = false;
+                        self.frt_start = Some(t);
+                        self.cycles.retain(|c| !c.tentative);
+                        self.open(rules, Metric::FirstResponse, t);
+                    }
+                    if self.frt_answered && !self.has_open(Metric::NextResponse) && self.status != Status::Closed {
+                        self.open(rules, Metric::NextResponse, t);
+                    }
+                }
+                EventKind::Comment { author: Author::Agent, public: true } if self.created_at.is_some() => {
+                    for metric in [Metric::PeriodicUpdate, Metric::PausableUpdate] {
+                        if !self.has_open(metric) && !closed_or_solved {
+                            self.open(rules, metric, t);
+                        }
+                    }
+                }
+                EventKind::Status { to } if cursor != Status::Closed => {
+                    let reopened = cursor == Status::Solved && !matches!(to, Status::Solved | Status::Closed);
+                    cursor = *to;
+                    if !reopened || self.created_at.is_none() {
+                        continue;
+                    }
+                    for metric in [Metric::PeriodicUpdate, Metric::PausableUpdate] {
+                        if !self.has_open(metric) && !closed_or_solved {
+                            self.open(rules, metric, t);
+                        }
+                    }
+                    for metric in [Metric::RequesterWait, Metric::AgentWork, Metric::Resolution] {
+                        if self.has_open(metric)
+                            || self.status == Status::Solved
+                            || self.target(rules, metric).is_none()
+                        {
+                            continue;
+                        }
+                        if rules.resumes(metric) {
+                            // A11: the same instance resumes if it ended met or breached.
+                            if let Some(cycle) = self.cycles.iter_mut().rev().find(|c| c.metric == metric)
+                                && matches!(cycle.end, Some((_, End::Stopped)))
+                            {
+                                cycle.end = None;
+                                cycle.frozen = None;
+                            }
+                        } else if self.status != Status::Closed {
+                            self.open(rules, metric, t);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl TicketState {
+    /// The output records of section 1.9 at `now`, for a state settled through `now`.
+    pub(crate) fn records(
+        &self,
+        rules: &Rules,
+        timelines: &mut Timelines,
+        now: Instant,
+    ) -> Result<Vec<CycleRecord>, CalendarError> {
+        let mut records = Vec::with_capacity(self.cycles.len());
+        let mut numbers = [0u32; 7];
+        for cycle in self.cycles.iter().filter(|c| !c.tentative) {
+            let number = &mut numbers[cycle.metric as usize];
+            *number += 1;
+            let Some((slot, total)) = self.target_of(rules, cycle) else { continue };
+            let Some(target) = rules.target(slot) else { continue };
+            let (state, stopped_at, breached, due_at) = match cycle.end {
+                Some((at, how)) => {
+                    let breached = cycle.reached_at.is_some_and(|r| r < at);
+                    let state = match how {
+                        End::Cancelled => CycleState::Cancelled,
+                        End::Stopped if breached => CycleState::Breached,
+                        End::Stopped => CycleState::Met,
+                    };
+                    (state, Some(at), breached, cycle.reached_at)
+                }
+                None => {
+                    let running = rules.running(cycle.metric, self.status);
+                    let breached = cycle.reached_at.is_some_and(|r| r < now);
+                    let due_at = if !running {
+                        None
+                    } else if let Some(reached) = cycle.reached_at {
+                        Some(reached)
+                    } else {
+                        let due = timelines.get(target.timeline).add(now, total - cycle.elapsed);
+                        Some(due.ok_or_else(|| timelines.no_business_time(target.timeline))?)
+                    };
+                    (if running { CycleState::Running } else { CycleState::Paused }, None, breached, due_at)
+                }
+            };
+            let mut warnings = cycle.warnings.clone();
+            warnings.sort_by(|a, b| {
+                a.at.cmp(&b.at).then(a.kind.cmp(&b.kind)).then(match a.kind {
+                    WarningKind::Percent => a.threshold.cmp(&b.threshold),
+                    WarningKind::Remaining => b.threshold.cmp(&a.threshold),
+                })
+            });
+            records.push(CycleRecord {
+                metric: cycle.metric,
+                cycle_no: *number,
+                priority: target.priority.to_string(),
+                target_seconds: total,
+                hours: target.hours,
+                calendar_id: target.calendar_id.to_string(),
+                started_at: cycle.started_at,
+                stopped_at,
+                state,
+                breached,
+                breached_at: if breached { cycle.reached_at } else { None },
+                due_at,
+                elapsed_seconds: cycle.elapsed,
+                remaining_business_seconds: total - cycle.elapsed,
+                remaining_calendar_seconds: due_at.map(|d| d - now),
+                paused_seconds_calendar: cycle.paused_calendar,
+                warnings,
+            });
+        }
+        records.sort_by_key(|r| (r.metric, r.cycle_no));
+        Ok(records)
+    }
+
+    /// R-W4: for a state settled through `now`, the first instant after `now` at which a
+    /// warning fires or a breach shows, if no event comes first.
+    pub(crate) fn next_wake_at(
+        &self,
+        rules: &Rules,
+        timelines: &mut Timelines,
+        now: Instant,
+    ) -> Result<Option<Instant>, CalendarError> {
+        let mut wake: Option<Instant> = None;
+        let mut consider = |t: Instant| wake = Some(wake.map_or(t, |w| w.min(t)));
+        for cycle in self.cycles.iter().filter(|c| c.is_open() && !c.tentative) {
+            let Some((slot, total)) = self.target_of(rules, cycle) else { continue };
+            // A14: a breach shows once `now > due_at`, a second after the deadline; a cycle
+            // that reached its target exactly now (even paused) breaches next second.
+            if let Some(reached) = cycle.reached_at
+                && reached >= now
+            {
+                consider(reached.saturating_add(1));
+            }
+            if !rules.running(cycle.metric, self.status) {
+                continue;
+            }
+            let which = rules.timeline(slot);
+            let elapsed = cycle.elapsed;
+            let percent =
+                rules.policy.warn_percent.iter().map(|&p| (WarningKind::Percent, p, percent_needed(p, total)));
+            let remaining = rules.policy.warn_remaining_seconds.iter().map(|&r| (WarningKind::Remaining, r, total - r));
+            for (kind, threshold, needed) in percent.chain(remaining) {
+                if needed > elapsed && !cycle.fired(kind, threshold) {
+                    let at = timelines.get(which).add(now, needed - elapsed);
+                    consider(at.ok_or_else(|| timelines.no_business_time(which))?);
+                }
+            }
+            if cycle.reached_at.is_none() && total > elapsed {
+                let due = timelines.get(which).add(now, total - elapsed);
+                consider(due.ok_or_else(|| timelines.no_business_time(which))?.saturating_add(1));
+            }
+        }
+        Ok(wake)
+    }
+}
+
+/// The ticket before an instant's events: what a cycle ended at that instant keeps when no
+/// target is in force after it (A3).
+struct Before {
+    status: Status,
+    priority: Priority,
+    /// Target seconds the instant's target events changed, as they were.
+    seconds: Vec<(Slot, i64)>,
+}
+
+impl Before {
+    fn target(&self, rules: &Rules, state: &TicketState, metric: Metric) -> Option<(Slot, i64)> {
+        let slot = rules.slot(metric, self.priority)?;
+        let seconds = self.seconds.iter().find(|(s, _)| *s == slot).map_or(state.seconds[slot], |&(_, old)| old);
+        Some((slot, seconds))
+    }
+}
