@@ -61,22 +61,23 @@ pub struct CalendarSpec {
 
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-/// R-K1: spans sorted, non-overlapping, inside the day.
-fn parse_spans(errors: &mut FieldErrors, field: &str, raw: &[Vec<i64>]) -> Vec<LocalSpan> {
-    let mut spans: Vec<LocalSpan> = Vec::new();
+/// R-K1: spans sorted, non-overlapping, inside the day. `field` names the list in messages; it
+/// is built only for one.
+fn parse_spans(errors: &mut FieldErrors, field: impl Fn() -> String, raw: &[Vec<i64>]) -> Vec<LocalSpan> {
+    let mut spans: Vec<LocalSpan> = Vec::with_capacity(raw.len());
     for (i, span) in raw.iter().enumerate() {
-        let name = format!("{field}[{i}]");
+        let name = || format!("{}[{i}]", field());
         match span.as_slice() {
             [start, end] if 0 <= *start && start < end && *end <= 1440 => {
                 if let Some(&(_, previous_end)) = spans.last()
                     && i64::from(previous_end) > *start
                 {
-                    errors.add(&name, "must start at or after the end of the previous interval");
+                    errors.add(&name(), "must start at or after the end of the previous interval");
                 }
                 spans.push((*start as u16, *end as u16));
             }
-            [_, _] => errors.add(&name, "must be [start, end) local minutes with 0 <= start < end <= 1440"),
-            _ => errors.add(&name, "must be a pair [start, end]"),
+            [_, _] => errors.add(&name(), "must be [start, end) local minutes with 0 <= start < end <= 1440"),
+            _ => errors.add(&name(), "must be a pair [start, end]"),
         }
     }
     spans
@@ -111,7 +112,7 @@ impl Calendar {
         let mut weekly: [Vec<LocalSpan>; 7] = Default::default();
         for (day, raw) in &spec.weekly {
             match WEEKDAYS.iter().position(|d| d == day) {
-                Some(i) => weekly[i] = parse_spans(&mut errors, &format!("{prefix}.weekly.{day}"), raw),
+                Some(i) => weekly[i] = parse_spans(&mut errors, || format!("{prefix}.weekly.{day}"), raw),
                 None => {
                     errors.add(&format!("{prefix}.weekly.{day}"), "must be one of mon, tue, wed, thu, fri, sat, sun")
                 }
@@ -128,12 +129,12 @@ impl Calendar {
         }
         let mut exceptions = BTreeMap::new();
         for (text, raw) in &spec.exceptions {
-            let field = format!("{prefix}.exceptions.{text}");
+            let field = || format!("{prefix}.exceptions.{text}");
             match text.parse::<Date>() {
                 Ok(date) => {
-                    exceptions.insert(date, parse_spans(&mut errors, &field, raw));
+                    exceptions.insert(date, parse_spans(&mut errors, field, raw));
                 }
-                Err(_) => errors.add(&field, "must be keyed by a date as YYYY-MM-DD"),
+                Err(_) => errors.add(&field(), "must be keyed by a date as YYYY-MM-DD"),
             }
         }
         errors.into_result()?;
