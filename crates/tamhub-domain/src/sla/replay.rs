@@ -11,6 +11,7 @@ use super::calendar::CalendarError;
 use super::engine::{CycleRecord, CycleState, Warning, WarningKind};
 use super::model::{Author, Event, EventKind, Metric, Status};
 use super::rules::{Priority, Rules, Slot, Timelines};
+use super::timeline::Timeline;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum End {
@@ -56,6 +57,78 @@ impl Cycle {
 
     fn fired(&self, kind: WarningKind, threshold: i64) -> bool {
         self.warnings.iter().any(|w| w.kind == kind && w.threshold == threshold)
+    }
+
+    /// The thresholds of a cycle against target `total` that have not happened yet, with the
+    /// business time each still needs: the deadline (R-S3), then the warnings (R-W2).
+    fn thresholds<'r>(&'r self, rules: &'r Rules, total: i64) -> impl Iterator<Item = Threshold> + 'r {
+        let due = (self.reached_at.is_none() && total > self.elapsed).then_some(Threshold::Due);
+        let percent =
+            rules.policy.warn_percent.iter().map(move |&p| (WarningKind::Percent, p, percent_needed(p, total)));
+        let remaining =
+            rules.policy.warn_remaining_seconds.iter().map(move |&r| (WarningKind::Remaining, r, total - r));
+        let warnings = percent
+            .chain(remaining)
+            .filter(move |&(kind, threshold, needed)| needed > self.elapsed && !self.fired(kind, threshold));
+        due.into_iter().chain(warnings.map(|(kind, threshold, needed)| Threshold::Warning(kind, threshold, needed)))
+    }
+
+    /// The business time the nearest and the furthest pending threshold still need.
+    fn pending(&self, rules: &Rules, total: i64) -> Option<(i64, i64)> {
+        self.thresholds(rules, total).fold(None, |span, threshold| {
+            let needed = threshold.needed(total) - self.elapsed;
+            Some(span.map_or((needed, needed), |(near, far): (i64, i64)| (near.min(needed), far.max(needed))))
+        })
+    }
+
+    /// Fires the thresholds that the stretch `[from, to)`, worth `gained` business seconds,
+    /// reaches: at the instant `add` finds, if before `to` (one reached exactly at `to` belongs
+    /// to that instant, `check_instant`, after its events).
+    fn fire_within(
+        &mut self,
+        rules: &Rules,
+        timeline: &mut Timeline,
+        total: i64,
+        from: Instant,
+        to: Instant,
+        gained: i64,
+    ) {
+        let mut reached = Vec::new();
+        for threshold in self.thresholds(rules, total) {
+            let needed = threshold.needed(total) - self.elapsed;
+            if needed <= gained
+                && let Some(at) = timeline.add(from, needed)
+                && at < to
+            {
+                reached.push((threshold, at));
+            }
+        }
+        for (threshold, at) in reached {
+            match threshold {
+                Threshold::Due => self.reached_at = Some(at),
+                // A threshold listed twice in the policy fires once.
+                Threshold::Warning(kind, threshold, _) if !self.fired(kind, threshold) => {
+                    self.warnings.push(Warning { kind, threshold, at });
+                }
+                Threshold::Warning(..) => {}
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Threshold {
+    Due,
+    /// Kind, threshold, and the elapsed business time at which it fires.
+    Warning(WarningKind, i64, i64),
+}
+
+impl Threshold {
+    fn needed(self, total: i64) -> i64 {
+        match self {
+            Threshold::Due => total,
+            Threshold::Warning(_, _, needed) => needed,
+        }
     }
 }
 
@@ -131,48 +204,15 @@ impl TicketState {
             let which = rules.timeline(slot);
             let timeline = timelines.get(which);
             let cycle = &mut self.cycles[index];
-            let elapsed = cycle.elapsed;
             let gained = timeline.between(from, to);
-
-            // The business time each pending threshold still needs: the deadline, then warnings.
-            let due = (cycle.reached_at.is_none() && total > elapsed).then_some(total - elapsed);
-            let earlier = &cycle.warnings;
-            let percent =
-                rules.policy.warn_percent.iter().map(|&p| (WarningKind::Percent, p, percent_needed(p, total)));
-            let remaining = rules.policy.warn_remaining_seconds.iter().map(|&r| (WarningKind::Remaining, r, total - r));
-            let pending = percent.chain(remaining).filter(|&(kind, threshold, needed)| {
-                needed > elapsed && !earlier.iter().any(|w| w.kind == kind && w.threshold == threshold)
-            });
-
-            // R-K9 / A13: every pending threshold must be reachable within the search window
-            // from `from`, even one this stretch does not reach; the furthest one decides.
-            let furthest = pending.clone().map(|(_, _, needed)| needed - elapsed).chain(due).max();
-            if let Some(furthest) = furthest
-                && timeline.add(from, furthest).is_none()
-            {
-                return Err(timelines.no_business_time(which));
-            }
-
-            // Thresholds this stretch reaches, at the instant `add` finds; one reached exactly
-            // at `to` belongs to that instant (`check_instant`), after its events.
-            if let Some(due) = due.filter(|&d| d <= gained)
-                && let Some(at) = timeline.add(from, due)
-                && at < to
-            {
-                cycle.reached_at = Some(at);
-            }
-            let mut fired = Vec::new();
-            for (kind, threshold, needed) in pending.filter(|&(_, _, needed)| needed - elapsed <= gained) {
-                if let Some(at) = timeline.add(from, needed - elapsed)
-                    && at < to
-                {
-                    fired.push(Warning { kind, threshold, at });
+            if let Some((nearest, furthest)) = cycle.pending(rules, total) {
+                // R-K9 / A13: every pending threshold must be reachable within the search
+                // window from `from`, even one this stretch does not reach.
+                if !timeline.reaches(from, furthest) {
+                    return Err(timelines.no_business_time(which));
                 }
-            }
-            for warning in fired {
-                // A threshold listed twice in the policy fires once.
-                if !cycle.fired(warning.kind, warning.threshold) {
-                    cycle.warnings.push(warning);
+                if nearest <= gained {
+                    cycle.fire_within(rules, timeline, total, from, to, gained);
                 }
             }
             cycle.elapsed += gained;
@@ -422,10 +462,12 @@ impl TicketState {
         now: Instant,
     ) -> Result<Vec<CycleRecord>, CalendarError> {
         let mut records = Vec::with_capacity(self.cycles.len());
-        let mut numbers = [0u32; 7];
-        for cycle in self.cycles.iter().filter(|c| !c.tentative) {
-            let number = &mut numbers[cycle.metric as usize];
-            *number += 1;
+        // By metric name, then cycle number: the cycles of a metric are numbered in the order
+        // they opened.
+        let in_order = Metric::ALL.iter().flat_map(|&(metric, _)| {
+            self.cycles.iter().filter(move |c| c.metric == metric && !c.tentative).zip(1u32..)
+        });
+        for (cycle, number) in in_order {
             let Some((slot, total)) = self.target_of(rules, cycle) else { continue };
             let Some(target) = rules.target(slot) else { continue };
             let (state, stopped_at, breached, due_at) = match cycle.end {
@@ -461,7 +503,7 @@ impl TicketState {
             });
             records.push(CycleRecord {
                 metric: cycle.metric,
-                cycle_no: *number,
+                cycle_no: number,
                 priority: target.priority.to_string(),
                 target_seconds: total,
                 hours: target.hours,
@@ -479,7 +521,6 @@ impl TicketState {
                 warnings,
             });
         }
-        records.sort_by_key(|r| (r.metric, r.cycle_no));
         Ok(records)
     }
 
@@ -506,19 +547,13 @@ impl TicketState {
                 continue;
             }
             let which = rules.timeline(slot);
-            let elapsed = cycle.elapsed;
-            let percent =
-                rules.policy.warn_percent.iter().map(|&p| (WarningKind::Percent, p, percent_needed(p, total)));
-            let remaining = rules.policy.warn_remaining_seconds.iter().map(|&r| (WarningKind::Remaining, r, total - r));
-            for (kind, threshold, needed) in percent.chain(remaining) {
-                if needed > elapsed && !cycle.fired(kind, threshold) {
-                    let at = timelines.get(which).add(now, needed - elapsed);
-                    consider(at.ok_or_else(|| timelines.no_business_time(which))?);
-                }
-            }
-            if cycle.reached_at.is_none() && total > elapsed {
-                let due = timelines.get(which).add(now, total - elapsed);
-                consider(due.ok_or_else(|| timelines.no_business_time(which))?.saturating_add(1));
+            for threshold in cycle.thresholds(rules, total) {
+                let at = timelines.get(which).add(now, threshold.needed(total) - cycle.elapsed);
+                let at = at.ok_or_else(|| timelines.no_business_time(which))?;
+                consider(match threshold {
+                    Threshold::Due => at.saturating_add(1),
+                    Threshold::Warning(..) => at,
+                });
             }
         }
         Ok(wake)

@@ -142,6 +142,11 @@ pub(crate) struct Timeline<'c> {
     spans: Vec<(Instant, Instant)>,
     /// `cum[i]` is the business time in `spans[..i]`; one longer than `spans`.
     cum: Vec<i64>,
+    /// `before(hi)`, so most R-K9 checks need no search.
+    before_hi: i64,
+    /// The last two `before` answers: the clocks of a ticket measure the same stretch one
+    /// after another. Valid until the spans are rebuilt (extending leaves them true).
+    recent: [(Instant, i64); 2],
     scratch: Vec<(Instant, Instant)>,
 }
 
@@ -157,6 +162,8 @@ impl<'c> Timeline<'c> {
             hi: i64::MIN,
             spans: Vec::new(),
             cum: vec![0],
+            before_hi: 0,
+            recent: [(i64::MIN, 0); 2],
             scratch: Vec::new(),
         }
     }
@@ -180,6 +187,7 @@ impl<'c> Timeline<'c> {
             self.next_day = first;
             self.spans.clear();
             self.cum.truncate(1);
+            self.recent = [(i64::MIN, 0); 2];
             self.lo = if first == day_number(Date::MIN) { i64::MIN } else { self.resolve(first + 1, 0) };
             self.hi = i64::MIN;
             let wanted = self.local_day(until).saturating_add(2).saturating_sub(self.next_day);
@@ -240,10 +248,20 @@ impl<'c> Timeline<'c> {
             }
         }
         self.scratch = raw;
+        self.before_hi = self.search_before(self.hi);
     }
 
     /// Business time before `t` among the materialised spans; exact for `lo <= t <= hi`.
-    fn before(&self, t: Instant) -> i64 {
+    fn before(&mut self, t: Instant) -> i64 {
+        if let Some(&(_, value)) = self.recent.iter().find(|(at, _)| *at == t) {
+            return value;
+        }
+        let value = self.search_before(t);
+        self.recent = [(t, value), self.recent[0]];
+        value
+    }
+
+    fn search_before(&self, t: Instant) -> i64 {
         let k = self.spans.partition_point(|&(s, _)| s < t);
         match k.checked_sub(1) {
             None => 0,
@@ -293,6 +311,16 @@ impl<'c> Timeline<'c> {
             }
             self.extend(CHUNK_DAYS);
         }
+    }
+
+    /// Whether `add(a, d)` succeeds; mostly without a search.
+    pub(crate) fn reaches(&mut self, a: Instant, d: i64) -> bool {
+        if self.hours.is_none() || d <= 0 {
+            return true;
+        }
+        self.cover(a, a);
+        let surely = self.hi.saturating_sub(a) <= SURELY_WITHIN_LIMIT && self.before_hi - self.before(a) >= d;
+        surely || self.add(a, d).is_some()
     }
 
     /// R-K8: the first business instant at or after `a`, or `None` when the search window of
