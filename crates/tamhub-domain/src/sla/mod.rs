@@ -4,6 +4,8 @@
 pub mod calendar;
 #[cfg(test)]
 mod calendar_properties;
+#[cfg(test)]
+mod clock_properties;
 pub mod engine;
 #[cfg(test)]
 mod engine_properties;
