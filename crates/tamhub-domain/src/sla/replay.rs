@@ -51,10 +51,6 @@ impl Cycle {
         }
     }
 
-    fn is_open(&self) -> bool {
-        self.end.is_none()
-    }
-
     fn fired(&self, kind: WarningKind, threshold: i64) -> bool {
         self.warnings.iter().any(|w| w.kind == kind && w.threshold == threshold)
     }
@@ -146,6 +142,10 @@ pub(crate) struct TicketState {
     priority: Priority,
     created_at: Option<Instant>,
     cycles: Vec<Cycle>,
+    /// Indices of the open cycles, ascending (cycles are visited in the order they opened). At
+    /// most one per metric is open, so the loops at every instant stay short however long the
+    /// history is.
+    open: Vec<usize>,
     /// When first_response timing starts; `None` while deferred to the first customer message.
     frt_start: Option<Instant>,
     frt_deferred: bool,
@@ -161,6 +161,7 @@ impl TicketState {
             priority: rules.priority(""),
             created_at: None,
             cycles: Vec::new(),
+            open: Vec::new(),
             frt_start: None,
             frt_deferred: false,
             frt_answered: false,
@@ -191,11 +192,9 @@ impl TicketState {
         if to <= from {
             return Ok(());
         }
-        for index in 0..self.cycles.len() {
+        for k in 0..self.open.len() {
+            let index = self.open[k];
             let cycle = &self.cycles[index];
-            if !cycle.is_open() {
-                continue;
-            }
             let Some((slot, total)) = self.target_of(rules, cycle) else { continue };
             if !rules.running(cycle.metric, self.status) {
                 self.cycles[index].paused_calendar += to - from;
@@ -222,10 +221,8 @@ impl TicketState {
 
     /// Thresholds that hold at instant `t` for cycles open after `t`'s events (R-T3, R-W2, A5).
     pub(crate) fn check_instant(&mut self, rules: &Rules, t: Instant) {
-        for index in 0..self.cycles.len() {
-            if !self.cycles[index].is_open() {
-                continue;
-            }
+        for k in 0..self.open.len() {
+            let index = self.open[k];
             let Some((_, total)) = self.target_of(rules, &self.cycles[index]) else { continue };
             let cycle = &mut self.cycles[index];
             if cycle.reached_at.is_none() && cycle.elapsed >= total {
@@ -258,6 +255,7 @@ impl TicketState {
         cycle.frozen = frozen;
         cycle.end = Some((t, how));
         cycle.tentative = false;
+        self.open.retain(|&i| i != index);
     }
 
     /// Ends the cycles opened before `t` that are open and match `which`.
@@ -269,22 +267,40 @@ impl TicketState {
         before: &Before,
         which: impl Fn(Metric) -> bool,
     ) {
-        for index in 0..self.cycles.len() {
-            let cycle = &self.cycles[index];
-            if cycle.is_open() && cycle.started_at < t && which(cycle.metric) {
+        // Backwards, as ending a cycle takes it out of `open`.
+        for k in (0..self.open.len()).rev() {
+            let cycle = &self.cycles[self.open[k]];
+            if cycle.started_at < t && which(cycle.metric) {
                 let pre = before.target(rules, self, cycle.metric);
-                self.end(rules, index, t, how, pre);
+                self.end(rules, self.open[k], t, how, pre);
             }
         }
     }
 
     fn has_open(&self, metric: Metric) -> bool {
-        self.cycles.iter().any(|c| c.metric == metric && c.is_open())
+        self.open.iter().any(|&i| self.cycles[i].metric == metric)
+    }
+
+    fn push(&mut self, cycle: Cycle) {
+        self.open.push(self.cycles.len());
+        self.cycles.push(cycle);
     }
 
     fn open(&mut self, rules: &Rules, metric: Metric, t: Instant) {
         if self.target(rules, metric).is_some() {
-            self.cycles.push(Cycle::new(metric, t));
+            self.push(Cycle::new(metric, t));
+        }
+    }
+
+    /// Drops a first_response cycle that was waiting for a customer message (A8): it never
+    /// counted and is never reported.
+    fn discard_tentative(&mut self, t: Instant) {
+        for k in (0..self.open.len()).rev() {
+            let index = self.open[k];
+            if self.cycles[index].tentative {
+                self.cycles[index].end = Some((t, End::Cancelled));
+                self.open.remove(k);
+            }
         }
     }
 
@@ -324,8 +340,8 @@ impl TicketState {
                         // first_response then runs from creation.
                         self.frt_deferred = false;
                         self.frt_start = self.created_at;
-                        for cycle in self.cycles.iter_mut().filter(|c| c.tentative) {
-                            cycle.tentative = false;
+                        for &index in &self.open {
+                            self.cycles[index].tentative = false;
                         }
                     }
                     if self.frt_start.is_some_and(|s| s < t) {
@@ -358,11 +374,12 @@ impl TicketState {
         // Pass 2: R-T5, judged after the instant. A deferred first_response that loses its
         // target simply never starts.
         if self.target(rules, Metric::FirstResponse).is_none() {
-            self.cycles.retain(|c| !c.tentative);
+            self.discard_tentative(t);
         }
-        for index in 0..self.cycles.len() {
+        for k in (0..self.open.len()).rev() {
+            let index = self.open[k];
             let metric = self.cycles[index].metric;
-            if self.cycles[index].is_open() && self.target(rules, metric).is_none() {
+            if self.target(rules, metric).is_none() {
                 if metric == Metric::FirstResponse {
                     self.frt_answered = true;
                 }
@@ -384,7 +401,7 @@ impl TicketState {
                         if self.target(rules, Metric::FirstResponse).is_some() {
                             let mut cycle = Cycle::new(Metric::FirstResponse, t);
                             cycle.tentative = true;
-                            self.cycles.push(cycle);
+                            self.push(cycle);
                         }
                     } else {
                         self.frt_start = Some(t);
@@ -402,7 +419,7 @@ impl TicketState {
                     if self.frt_deferred {
                         self.frt_deferred = false;
                         self.frt_start = Some(t);
-                        self.cycles.retain(|c| !c.tentative);
+                        self.discard_tentative(t);
                         self.open(rules, Metric::FirstResponse, t);
                     }
                     if self.frt_answered && !self.has_open(Metric::NextResponse) && self.status != Status::Closed {
@@ -436,11 +453,13 @@ impl TicketState {
                         }
                         if rules.resumes(metric) {
                             // A11: the same instance resumes if it ended met or breached.
-                            if let Some(cycle) = self.cycles.iter_mut().rev().find(|c| c.metric == metric)
-                                && matches!(cycle.end, Some((_, End::Stopped)))
+                            if let Some(index) = self.cycles.iter().rposition(|c| c.metric == metric)
+                                && matches!(self.cycles[index].end, Some((_, End::Stopped)))
                             {
-                                cycle.end = None;
-                                cycle.frozen = None;
+                                self.cycles[index].end = None;
+                                self.cycles[index].frozen = None;
+                                let at = self.open.partition_point(|&i| i < index);
+                                self.open.insert(at, index);
                             }
                         } else if self.status != Status::Closed {
                             self.open(rules, metric, t);
@@ -534,7 +553,7 @@ impl TicketState {
     ) -> Result<Option<Instant>, CalendarError> {
         let mut wake: Option<Instant> = None;
         let mut consider = |t: Instant| wake = Some(wake.map_or(t, |w| w.min(t)));
-        for cycle in self.cycles.iter().filter(|c| c.is_open() && !c.tentative) {
+        for cycle in self.open.iter().map(|&i| &self.cycles[i]).filter(|c| !c.tentative) {
             let Some((slot, total)) = self.target_of(rules, cycle) else { continue };
             // A14: a breach shows once `now > due_at`, a second after the deadline; a cycle
             // that reached its target exactly now (even paused) breaches next second.

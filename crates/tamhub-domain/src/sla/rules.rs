@@ -69,7 +69,7 @@ impl<'a> Rules<'a> {
         let mut paused = [0; 7];
         let mut resumes = [false; 7];
         for (metric, _) in Metric::ALL {
-            paused[metric as usize] = policy.pause_set(metric).into_iter().map(status_bit).fold(0, |a, b| a | b);
+            paused[metric as usize] = policy.pause_set(metric).iter().map(|&s| status_bit(s)).fold(0, |a, b| a | b);
             resumes[metric as usize] = policy.resumes(metric);
         }
         (Rules { policy, priorities, targets, seconds, paused, resumes }, timelines)

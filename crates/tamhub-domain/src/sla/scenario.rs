@@ -52,9 +52,14 @@ struct TargetIn<'a> {
     priority: String,
     seconds: i64,
     #[serde(borrow)]
-    hours: Option<Cow<'a, str>>,
+    hours: Option<Text<'a>>,
     calendar: Option<String>,
 }
+
+/// A string borrowed from the line unless it has escapes. serde borrows a `Cow` field but not
+/// one inside an `Option`; this newtype makes optional strings borrow too.
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// Strings borrow from the line where they can: an event has several, and there are many.
 #[derive(Deserialize)]
@@ -64,16 +69,16 @@ struct EventIn<'a> {
     #[serde(borrow)]
     kind: Cow<'a, str>,
     #[serde(borrow)]
-    priority: Option<Cow<'a, str>>,
+    priority: Option<Text<'a>>,
     #[serde(borrow)]
-    by: Option<Cow<'a, str>>,
+    by: Option<Text<'a>>,
     public: Option<bool>,
     #[serde(borrow)]
-    author: Option<Cow<'a, str>>,
+    author: Option<Text<'a>>,
     #[serde(borrow)]
-    to: Option<Cow<'a, str>>,
+    to: Option<Text<'a>>,
     #[serde(borrow)]
-    metric: Option<Cow<'a, str>>,
+    metric: Option<Text<'a>>,
     seconds: Option<i64>,
 }
 
@@ -104,8 +109,8 @@ fn author(field: impl FnOnce() -> String, text: &str) -> Result<Author, Invalid>
     }
 }
 
-fn required<'s>(value: Option<Cow<'s, str>>, field: impl FnOnce() -> String) -> Result<Cow<'s, str>, Invalid> {
-    value.map_or_else(|| invalid(field(), "is required"), Ok)
+fn required<'s>(value: Option<Text<'s>>, field: impl FnOnce() -> String) -> Result<Cow<'s, str>, Invalid> {
+    value.map_or_else(|| invalid(field(), "is required"), |text| Ok(text.0))
 }
 
 fn policy(p: PolicyIn, calendars: &BTreeMap<String, Calendar>) -> Result<Policy, Invalid> {
@@ -116,7 +121,7 @@ fn policy(p: PolicyIn, calendars: &BTreeMap<String, Calendar>) -> Result<Policy,
         if t.seconds < 1 {
             return invalid(field("seconds"), "must be at least 1 second (R-T6)");
         }
-        let hours = match t.hours.as_deref() {
+        let hours = match t.hours.as_ref().map(|h| h.0.as_ref()) {
             None | Some("business") => Hours::Business,
             Some("calendar") => Hours::Calendar,
             Some(_) => return invalid(field("hours"), "must be business or calendar"),
@@ -169,7 +174,7 @@ fn events(raw: Vec<EventIn>, policy: &Policy) -> Result<Vec<Event>, Invalid> {
         let kind = match e.kind.as_ref() {
             "created" => EventKind::Created {
                 priority: required(e.priority, || field("priority"))?.into_owned(),
-                by: author(|| field("by"), e.by.as_deref().unwrap_or("customer"))?,
+                by: author(|| field("by"), e.by.as_ref().map_or("customer", |by| by.0.as_ref()))?,
                 public: e.public.unwrap_or(true),
             },
             "comment" => EventKind::Comment {
