@@ -105,14 +105,13 @@ impl<'c> Offsets<'c> {
     /// instant. `i64::MIN` outside the supported dates, so the interval is dropped.
     fn resolve(&mut self, day: Day, minute: u16) -> Instant {
         let local = i64::from(day) * DAY + i64::from(minute) * 60;
-        for attempt in 0..2 {
-            let t = local - self.offset;
-            if self.since.saturating_add(UNAMBIGUOUS_MARGIN) <= t && t < self.until.saturating_sub(UNAMBIGUOUS_MARGIN) {
-                return t;
-            }
-            if attempt == 0 {
-                self.refresh(t);
-            }
+        let t = local - self.offset;
+        if !(self.since <= t && t < self.until) {
+            self.refresh(t);
+        }
+        let t = local - self.offset;
+        if self.since.saturating_add(UNAMBIGUOUS_MARGIN) <= t && t < self.until.saturating_sub(UNAMBIGUOUS_MARGIN) {
+            return t;
         }
         // Near a transition: let the time zone database decide.
         let (day, minute) = if minute >= 1440 { (day + 1, minute - 1440) } else { (day, minute) };
