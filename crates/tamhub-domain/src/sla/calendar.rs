@@ -264,6 +264,18 @@ mod golden {
     }
 
     #[test]
+    fn r_k6_business_time_runs_to_the_last_supported_date() {
+        // Instants past the last local date (9999-12-31) count the business time up to its end;
+        // the previous engine took their local date for 1970-01-01 and counted none, so a clock
+        // running into them showed no elapsed time.
+        let ny = new_york();
+        let a = at("9999-12-01T00:00:00Z");
+        let weekdays =
+            (1..=31).filter(|d| jiff::civil::date(9999, 12, *d).weekday().to_monday_zero_offset() < 5).count() as i64;
+        assert_eq!(ny.between(a, i64::MAX), weekdays * 8 * H);
+    }
+
+    #[test]
     fn bad_calendars_name_the_field() {
         let spec = CalendarSpec {
             id: "x".into(),
