@@ -187,9 +187,11 @@ impl<'a> SlaClock<'a> {
     /// Every cycle at `now` (section 1.9), ordered by metric name then cycle number. Takes
     /// `&mut self` only to extend the calendars' materialised business time.
     pub fn report(&mut self, now: Instant) -> Result<Vec<CycleRecord>, ClockError> {
-        let copy = self.state_at(now)?;
-        let state = copy.as_ref().unwrap_or(&self.state);
-        Ok(state.records(&self.rules, &mut self.timelines, now)?)
+        let state = match self.state_at(now)? {
+            Some(copy) => copy,
+            None => self.state.clone(),
+        };
+        Ok(state.into_records(&self.rules, &mut self.timelines, now)?)
     }
 
     /// R-W4: the first instant after `now` at which the report's warnings or breached flags
@@ -214,5 +216,6 @@ pub fn evaluate(
     happened.sort_by_key(|e| e.at);
     let mut clock = SlaClock::new(policy, calendars);
     clock.run(&happened, now)?;
-    clock.state.records(&clock.rules, &mut clock.timelines, now)
+    let SlaClock { rules, mut timelines, state, .. } = clock;
+    state.into_records(&rules, &mut timelines, now)
 }

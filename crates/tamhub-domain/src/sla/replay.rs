@@ -160,8 +160,9 @@ impl TicketState {
             status: Status::New,
             priority: rules.priority(""),
             created_at: None,
-            cycles: Vec::new(),
-            open: Vec::new(),
+            // Room for a month of a busy ticket without growing.
+            cycles: Vec::with_capacity(16),
+            open: Vec::with_capacity(8),
             frt_start: None,
             frt_deferred: false,
             frt_answered: false,
@@ -473,9 +474,10 @@ impl TicketState {
 }
 
 impl TicketState {
-    /// The output records of section 1.9 at `now`, for a state settled through `now`.
-    pub(crate) fn records(
-        &self,
+    /// The output records of section 1.9 at `now`, for a state settled through `now`. Consumes
+    /// the state: the records take the cycles' warnings.
+    pub(crate) fn into_records(
+        mut self,
         rules: &Rules,
         timelines: &mut Timelines,
         now: Instant,
@@ -483,10 +485,16 @@ impl TicketState {
         let mut records = Vec::with_capacity(self.cycles.len());
         // By metric name, then cycle number: the cycles of a metric are numbered in the order
         // they opened.
-        let in_order = Metric::ALL.iter().flat_map(|&(metric, _)| {
-            self.cycles.iter().filter(move |c| c.metric == metric && !c.tentative).zip(1u32..)
-        });
-        for (cycle, number) in in_order {
+        let cycles = &self.cycles;
+        let in_order: Vec<(usize, u32)> = Metric::ALL
+            .iter()
+            .flat_map(|&(metric, _)| {
+                (0..cycles.len()).filter(move |&i| cycles[i].metric == metric && !cycles[i].tentative).zip(1u32..)
+            })
+            .collect();
+        for (index, number) in in_order {
+            let warnings = std::mem::take(&mut self.cycles[index].warnings);
+            let cycle = &self.cycles[index];
             let Some((slot, total)) = self.target_of(rules, cycle) else { continue };
             let Some(target) = rules.target(slot) else { continue };
             let (state, stopped_at, breached, due_at) = match cycle.end {
@@ -513,7 +521,7 @@ impl TicketState {
                     (if running { CycleState::Running } else { CycleState::Paused }, None, breached, due_at)
                 }
             };
-            let mut warnings = cycle.warnings.clone();
+            let mut warnings = warnings;
             warnings.sort_by(|a, b| {
                 a.at.cmp(&b.at).then(a.kind.cmp(&b.kind)).then(match a.kind {
                     WarningKind::Percent => a.threshold.cmp(&b.threshold),
