@@ -98,7 +98,8 @@ pub enum ClockError {
 /// `apply(events, until)` takes every event with `settled < at <= until` (in `(at, seq)` order;
 /// several changes of one update share `at`, so an instant's events come in one call) and lets
 /// time run to `until`. `report(now)` and `next_wake_at(now)` look at any `now >= until`
-/// without moving the clock, so an event at `now` may still follow.
+/// without moving the clock, so an event at `now` may still follow. The clock borrows its
+/// policy and calendars and keeps each calendar's materialised business time between calls.
 pub struct SlaClock<'a> {
     rules: Rules<'a>,
     timelines: Timelines<'a>,
@@ -120,7 +121,9 @@ impl<'a> SlaClock<'a> {
     }
 
     /// Applies the ticket's events with `settled < at <= until` (equal instants in input order,
-    /// R-C4) and lets time run to `until`. Nothing is applied when an event lies outside.
+    /// R-C4) and lets time run to `until`. Nothing is applied when an event lies outside. After
+    /// a `Calendar` error (R-K9) the clock is left part-way; drop it, as that calendar cannot
+    /// serve this ticket's targets.
     pub fn apply(&mut self, events: &[Event], until: Instant) -> Result<(), ClockError> {
         if let Some(settled) = self.settled {
             if until < settled {
