@@ -204,8 +204,12 @@ async fn main() {
         .json()
         .await
         .expect("json");
-    let account_ids: Vec<String> =
-        accounts["items"].as_array().expect("items").iter().filter_map(|a| a["id"].as_str().map(str::to_string)).collect();
+    let account_ids: Vec<String> = accounts["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|a| a["id"].as_str().map(str::to_string))
+        .collect();
     let pid = server.child.id();
     for (clients, count) in [(1, 2000), (8, 8000)] {
         let cpu_before = cpu_seconds(pid);
@@ -217,7 +221,13 @@ async fn main() {
                 let priority = ["critical", "high", "medium", "low"][i % 4];
                 let body = serde_json::json!({"account_id": account, "title": format!("Bench ticket {clients}-{i}"),
                     "description": "Latency above 2 s on checkout", "priority": priority, "ticket_type": "incident"});
-                c.post(format!("{b}/api/v1/tickets")).header("Authorization", a).json(&body).send().await.map(|r| r.status()).expect("request")
+                c.post(format!("{b}/api/v1/tickets"))
+                    .header("Authorization", a)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map(|r| r.status())
+                    .expect("request")
             }
         })
         .await;
@@ -239,7 +249,12 @@ async fn main() {
         run("GET /api/v1/tickets (open queue by due, 50 + total)", clients, requests, move |_| {
             let (c, b, a) = (c.clone(), b.clone(), a.clone());
             async move {
-                c.get(format!("{b}/api/v1/tickets?limit=50")).header("Authorization", a).send().await.map(|r| r.status()).expect("request")
+                c.get(format!("{b}/api/v1/tickets?limit=50"))
+                    .header("Authorization", a)
+                    .send()
+                    .await
+                    .map(|r| r.status())
+                    .expect("request")
             }
         })
         .await;
@@ -247,7 +262,12 @@ async fn main() {
         run("GET /api/v1/tickets/{id}", clients, requests, move |_| {
             let (c, b, a, id) = (c.clone(), b.clone(), a.clone(), id.clone());
             async move {
-                c.get(format!("{b}/api/v1/tickets/{id}")).header("Authorization", a).send().await.map(|r| r.status()).expect("request")
+                c.get(format!("{b}/api/v1/tickets/{id}"))
+                    .header("Authorization", a)
+                    .send()
+                    .await
+                    .map(|r| r.status())
+                    .expect("request")
             }
         })
         .await;
@@ -255,7 +275,12 @@ async fn main() {
         run("GET /api/v1/tickets/{id}/sla (evaluated now)", clients, requests, move |_| {
             let (c, b, a, id) = (c.clone(), b.clone(), a.clone(), id.clone());
             async move {
-                c.get(format!("{b}/api/v1/tickets/{id}/sla")).header("Authorization", a).send().await.map(|r| r.status()).expect("request")
+                c.get(format!("{b}/api/v1/tickets/{id}/sla"))
+                    .header("Authorization", a)
+                    .send()
+                    .await
+                    .map(|r| r.status())
+                    .expect("request")
             }
         })
         .await;

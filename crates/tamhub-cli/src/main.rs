@@ -238,19 +238,31 @@ async fn run(cli: Cli, mut config: Config) -> Result<()> {
     }
 }
 
-/// Streams scenarios through the engine; needs no database.
+/// Streams scenarios through the engine; needs no database. Input lines are read into one
+/// buffer and answers gathered in another, written out in blocks.
 fn sla_eval() -> Result<()> {
     use std::io::BufRead;
-    let stdin = std::io::stdin().lock();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for line in stdin.lines() {
-        let line = line?;
-        if line.trim().is_empty() {
+    let mut stdin = std::io::stdin().lock();
+    let mut stdout = std::io::stdout().lock();
+    let mut line = String::new();
+    let mut answers = Vec::with_capacity(1 << 17);
+    loop {
+        line.clear();
+        if stdin.read_line(&mut line)? == 0 {
+            break;
+        }
+        let scenario = line.strip_suffix('\n').map_or(line.as_str(), |l| l.strip_suffix('\r').unwrap_or(l));
+        if scenario.trim().is_empty() {
             continue;
         }
-        writeln!(out, "{}", tamhub_domain::sla::scenario::eval_line(&line))?;
+        tamhub_domain::sla::scenario::write_answer_line(scenario, &mut answers);
+        if answers.len() >= 1 << 16 {
+            stdout.write_all(&answers)?;
+            answers.clear();
+        }
     }
-    out.flush()?;
+    stdout.write_all(&answers)?;
+    stdout.flush()?;
     Ok(())
 }
 

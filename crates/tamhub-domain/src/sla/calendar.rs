@@ -5,11 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use jiff::civil::{Date, Weekday};
+use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::Instant;
+use super::timeline::{Day, Timeline, day_number};
 use crate::validation::FieldErrors;
 
 /// Minutes of a local day, `[start, end)`, `0 <= start < end <= 1440`.
@@ -33,12 +34,14 @@ pub struct Calendar {
 }
 
 #[derive(Clone, Debug)]
-struct BusinessHours {
-    tz: TimeZone,
+pub(crate) struct BusinessHours {
+    pub(crate) tz: TimeZone,
     /// Monday first.
-    weekly: [Vec<LocalSpan>; 7],
-    holidays: BTreeSet<Date>,
-    exceptions: BTreeMap<Date, Vec<LocalSpan>>,
+    pub(crate) weekly: [Vec<LocalSpan>; 7],
+    /// Local dates as day numbers, sorted.
+    pub(crate) holidays: Vec<Day>,
+    /// Sorted by date.
+    pub(crate) exceptions: Vec<(Day, Vec<LocalSpan>)>,
 }
 
 /// A calendar as written in `tamhub sla eval` input and the calendars API (section 3).
@@ -58,26 +61,23 @@ pub struct CalendarSpec {
 
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-fn weekday_index(day: Weekday) -> usize {
-    day.to_monday_zero_offset() as usize
-}
-
-/// R-K1: spans sorted, non-overlapping, inside the day.
-fn parse_spans(errors: &mut FieldErrors, field: &str, raw: &[Vec<i64>]) -> Vec<LocalSpan> {
-    let mut spans: Vec<LocalSpan> = Vec::new();
+/// R-K1: spans sorted, non-overlapping, inside the day. `field` names the list in messages; it
+/// is built only for one.
+fn parse_spans(errors: &mut FieldErrors, field: impl Fn() -> String, raw: &[Vec<i64>]) -> Vec<LocalSpan> {
+    let mut spans: Vec<LocalSpan> = Vec::with_capacity(raw.len());
     for (i, span) in raw.iter().enumerate() {
-        let name = format!("{field}[{i}]");
+        let name = || format!("{}[{i}]", field());
         match span.as_slice() {
             [start, end] if 0 <= *start && start < end && *end <= 1440 => {
                 if let Some(&(_, previous_end)) = spans.last()
                     && i64::from(previous_end) > *start
                 {
-                    errors.add(&name, "must start at or after the end of the previous interval");
+                    errors.add(&name(), "must start at or after the end of the previous interval");
                 }
                 spans.push((*start as u16, *end as u16));
             }
-            [_, _] => errors.add(&name, "must be [start, end) local minutes with 0 <= start < end <= 1440"),
-            _ => errors.add(&name, "must be a pair [start, end]"),
+            [_, _] => errors.add(&name(), "must be [start, end) local minutes with 0 <= start < end <= 1440"),
+            _ => errors.add(&name(), "must be a pair [start, end]"),
         }
     }
     spans
@@ -112,7 +112,7 @@ impl Calendar {
         let mut weekly: [Vec<LocalSpan>; 7] = Default::default();
         for (day, raw) in &spec.weekly {
             match WEEKDAYS.iter().position(|d| d == day) {
-                Some(i) => weekly[i] = parse_spans(&mut errors, &format!("{prefix}.weekly.{day}"), raw),
+                Some(i) => weekly[i] = parse_spans(&mut errors, || format!("{prefix}.weekly.{day}"), raw),
                 None => {
                     errors.add(&format!("{prefix}.weekly.{day}"), "must be one of mon, tue, wed, thu, fri, sat, sun")
                 }
@@ -129,137 +129,50 @@ impl Calendar {
         }
         let mut exceptions = BTreeMap::new();
         for (text, raw) in &spec.exceptions {
-            let field = format!("{prefix}.exceptions.{text}");
+            let field = || format!("{prefix}.exceptions.{text}");
             match text.parse::<Date>() {
                 Ok(date) => {
-                    exceptions.insert(date, parse_spans(&mut errors, &field, raw));
+                    exceptions.insert(date, parse_spans(&mut errors, field, raw));
                 }
-                Err(_) => errors.add(&field, "must be keyed by a date as YYYY-MM-DD"),
+                Err(_) => errors.add(&field(), "must be keyed by a date as YYYY-MM-DD"),
             }
         }
         errors.into_result()?;
         let tz = tz.unwrap_or(TimeZone::UTC);
+        let holidays = holidays.into_iter().map(day_number).collect();
+        let exceptions = exceptions.into_iter().map(|(date, spans)| (day_number(date), spans)).collect();
         Ok(Calendar { id: spec.id.clone(), hours: Some(BusinessHours { tz, weekly, holidays, exceptions }) })
+    }
+
+    /// This calendar's business time as instants, materialised as queries reach it. The
+    /// engine keeps one per calendar for a whole replay; the methods below build a fresh one.
+    pub(crate) fn timeline(&self) -> Timeline<'_> {
+        Timeline::new(self.hours.as_ref())
     }
 
     /// R-K6: `|B ∩ [a, b)|`.
     pub fn between(&self, a: Instant, b: Instant) -> i64 {
-        if b <= a {
-            return 0;
-        }
-        let Some(hours) = &self.hours else { return b - a };
-        hours
-            .merged(hours.local_date(a) - jiff::Span::new().days(1), hours.local_date(b) + jiff::Span::new().days(1))
-            .iter()
-            .map(|&(s, e)| (e.min(b) - s.max(a)).max(0))
-            .sum()
+        self.timeline().between(a, b)
     }
 
     /// R-K7: the first instant `t >= a` with `between(a, t) = d`; a deadline may fall exactly on
     /// a closing instant and never jumps to the next opening.
     pub fn add(&self, a: Instant, d: i64) -> Result<Instant, CalendarError> {
-        let Some(hours) = &self.hours else { return Ok(a + d.max(0)) };
-        if d <= 0 {
-            return Ok(a);
-        }
-        let first = hours.local_date(a) - jiff::Span::new().days(1);
-        let mut remaining = d;
-        let mut days = 14;
-        let mut consumed_until = a;
-        // Look a fortnight ahead, then further: merging needs whole days, so the window grows
-        // and the walk resumes where the last one stopped.
-        while days <= SEARCH_HORIZON_DAYS + 14 {
-            let last = first + jiff::Span::new().days(days);
-            let window_end = hours.resolve(last, 0);
-            for (s, e) in hours.merged(first, last) {
-                let s = s.max(consumed_until);
-                if e <= s || s >= window_end {
-                    continue;
-                }
-                // Only intervals wholly inside the window are final; later dates may still merge.
-                let e = e.min(window_end);
-                if e - s >= remaining {
-                    return Ok(s + remaining);
-                }
-                remaining -= e - s;
-                consumed_until = e;
-            }
-            consumed_until = consumed_until.max(window_end);
-            days += 14;
-        }
-        Err(CalendarError::CalendarHasNoBusinessTime(self.id.clone()))
+        self.timeline().add(a, d).ok_or_else(|| self.no_business_time())
     }
 
     /// R-K8: the first business instant at or after `a` (for display).
     pub fn next_open(&self, a: Instant) -> Result<Instant, CalendarError> {
-        let Some(hours) = &self.hours else { return Ok(a) };
-        let first = hours.local_date(a) - jiff::Span::new().days(1);
-        let last = first + jiff::Span::new().days(SEARCH_HORIZON_DAYS + 2);
-        hours
-            .merged(first, last)
-            .into_iter()
-            .find(|&(_, e)| e > a)
-            .map(|(s, _)| s.max(a))
-            .ok_or_else(|| CalendarError::CalendarHasNoBusinessTime(self.id.clone()))
+        self.timeline().next_open(a).ok_or_else(|| self.no_business_time())
     }
 
     /// R-K9: some business time within 366 days from `a`.
     pub fn has_business_time_after(&self, a: Instant) -> bool {
         self.next_open(a).is_ok_and(|t| t < a + i64::from(SEARCH_HORIZON_DAYS) * 86_400)
     }
-}
 
-impl BusinessHours {
-    fn local_date(&self, t: Instant) -> Date {
-        jiff::Timestamp::from_second(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH).to_zoned(self.tz.clone()).date()
-    }
-
-    /// R-K3: local (date, minute) → instant, "compatible": a time in a DST gap takes the offset
-    /// before the transition (landing after the gap), a time in a fold takes the earlier instant.
-    fn resolve(&self, date: Date, minute: u16) -> Instant {
-        let (date, minute) =
-            if minute >= 1440 { (date + jiff::Span::new().days(1), minute - 1440) } else { (date, minute) };
-        let local = date.at((minute / 60) as i8, (minute % 60) as i8, 0, 0);
-        self.tz.to_ambiguous_timestamp(local).compatible().map(|t| t.as_second()).unwrap_or(i64::MIN)
-    }
-
-    /// R-K2 and R-K4: the spans of one local date.
-    fn spans_on(&self, date: Date) -> &[LocalSpan] {
-        if self.holidays.contains(&date) {
-            &[]
-        } else if let Some(spans) = self.exceptions.get(&date) {
-            spans
-        } else {
-            &self.weekly[weekday_index(date.weekday())]
-        }
-    }
-
-    /// Business intervals of the local dates `[first, last]`, as instants, sorted and merged
-    /// (overlaps can appear around DST gaps; touching intervals join).
-    fn merged(&self, first: Date, last: Date) -> Vec<(Instant, Instant)> {
-        let mut raw = Vec::new();
-        let mut date = first;
-        while date <= last {
-            for &(s, e) in self.spans_on(date) {
-                let (start, end) = (self.resolve(date, s), self.resolve(date, e));
-                if end > start {
-                    raw.push((start, end));
-                }
-            }
-            match date.tomorrow() {
-                Ok(next) => date = next,
-                Err(_) => break,
-            }
-        }
-        raw.sort_unstable();
-        let mut merged: Vec<(Instant, Instant)> = Vec::with_capacity(raw.len());
-        for (s, e) in raw {
-            match merged.last_mut() {
-                Some(previous) if s <= previous.1 => previous.1 = previous.1.max(e),
-                _ => merged.push((s, e)),
-            }
-        }
-        merged
+    pub(crate) fn no_business_time(&self) -> CalendarError {
+        CalendarError::CalendarHasNoBusinessTime(self.id.clone())
     }
 }
 
@@ -348,6 +261,18 @@ mod golden {
         let closed = calendar("Europe/Paris", &[], &[]);
         assert_eq!(closed.add(0, 60), Err(CalendarError::CalendarHasNoBusinessTime("c".into())));
         assert!(!closed.has_business_time_after(0));
+    }
+
+    #[test]
+    fn r_k6_business_time_runs_to_the_last_supported_date() {
+        // Instants past the last local date (9999-12-31) count the business time up to its end;
+        // the previous engine took their local date for 1970-01-01 and counted none, so a clock
+        // running into them showed no elapsed time.
+        let ny = new_york();
+        let a = at("9999-12-01T00:00:00Z");
+        let weekdays =
+            (1..=31).filter(|d| jiff::civil::date(9999, 12, *d).weekday().to_monday_zero_offset() < 5).count() as i64;
+        assert_eq!(ny.between(a, i64::MAX), weekdays * 8 * H);
     }
 
     #[test]

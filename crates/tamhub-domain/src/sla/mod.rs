@@ -5,6 +5,8 @@ pub mod business_calendars;
 pub mod calendar;
 #[cfg(test)]
 mod calendar_properties;
+#[cfg(test)]
+mod clock_properties;
 pub mod display;
 pub mod engine;
 #[cfg(test)]
@@ -17,7 +19,10 @@ pub mod policies;
 mod reference;
 #[cfg(test)]
 mod reference_properties;
+mod replay;
+mod rules;
 pub mod scenario;
+mod timeline;
 
 /// Unix seconds, UTC (R-C1).
 pub type Instant = i64;

@@ -39,12 +39,12 @@ impl Metric {
     }
 
     /// R-M1 … R-M7 default pause sets.
-    pub fn default_pause_set(self) -> Vec<Status> {
+    pub fn default_pause_set(self) -> &'static [Status] {
         match self {
-            Metric::FirstResponse | Metric::NextResponse => vec![Status::Solved, Status::Closed],
-            Metric::PeriodicUpdate => vec![],
-            Metric::PausableUpdate | Metric::RequesterWait | Metric::Resolution => vec![Status::Pending],
-            Metric::AgentWork => vec![Status::Pending, Status::OnHold],
+            Metric::FirstResponse | Metric::NextResponse => &[Status::Solved, Status::Closed],
+            Metric::PeriodicUpdate => &[],
+            Metric::PausableUpdate | Metric::RequesterWait | Metric::Resolution => &[Status::Pending],
+            Metric::AgentWork => &[Status::Pending, Status::OnHold],
         }
     }
 
@@ -165,8 +165,8 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn pause_set(&self, metric: Metric) -> Vec<Status> {
-        self.pause_sets.get(&metric).cloned().unwrap_or_else(|| metric.default_pause_set())
+    pub fn pause_set(&self, metric: Metric) -> &[Status] {
+        self.pause_sets.get(&metric).map_or(metric.default_pause_set(), Vec::as_slice)
     }
 
     /// `requester_wait` and `agent_work` always resume; `resolution` by policy (default new cycle).
