@@ -11,3 +11,4 @@ mod ops;
 mod pages;
 mod roles;
 mod support;
+mod tickets_api;
