@@ -63,6 +63,8 @@ impl FromRequestParts<AppState> for ApiActor {
 pub struct PageUser {
     pub actor: Actor,
     pub csrf: String,
+    /// Unread notifications, for the bell in the top bar (one COUNT per page).
+    pub unread_notifications: u64,
 }
 
 impl FromRequestParts<AppState> for PageUser {
@@ -80,7 +82,9 @@ impl FromRequestParts<AppState> for PageUser {
         let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) else { return Err(to_login()) };
         match state.app.authenticate_session(&token).await {
             Ok((session, actor)) => {
-                let user = PageUser { actor, csrf: session.csrf_token };
+                let unread_notifications =
+                    state.app.unread_notifications(&actor).await.map_err(|e| PageError(e).into_response())?;
+                let user = PageUser { actor, csrf: session.csrf_token, unread_notifications };
                 parts.extensions.insert(user.clone());
                 Ok(user)
             }
