@@ -150,6 +150,54 @@ impl FromRequest<AppState> for PageForm {
     }
 }
 
+/// A `multipart/form-data` post (a file upload) from a signed-in user whose CSRF token matched.
+/// Text fields are collected; each file is read whole (the router's body limit bounds it).
+pub struct PageUpload {
+    pub user: PageUser,
+    pub form: FormData,
+    /// `(field name, file name, bytes)` of each file sent.
+    pub files: Vec<(String, String, Vec<u8>)>,
+}
+
+impl FromRequest<AppState> for PageUpload {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let user = PageUser::from_request_parts(&mut parts, state).await?;
+        let bad = |message: String| PageError(AppError::invalid_field("file", message)).into_response();
+        let mut multipart = axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| bad(format!("could not be read: {}", e.body_text())))?;
+        let mut form = FormData::default();
+        let mut files = Vec::new();
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(e) => return Err(bad(format!("could not be read: {}", e.body_text()))),
+            };
+            let name = field.name().unwrap_or_default().to_string();
+            match field.file_name().map(str::to_string) {
+                Some(file_name) => {
+                    let bytes =
+                        field.bytes().await.map_err(|e| bad(format!("could not be read: {}", e.body_text())))?;
+                    files.push((name, file_name, bytes.to_vec()));
+                }
+                None => {
+                    let text = field.text().await.map_err(|e| bad(format!("could not be read: {}", e.body_text())))?;
+                    form.0.push((name, text));
+                }
+            }
+        }
+        let sent = form.get(csrf::FIELD);
+        if !bool::from(sent.as_bytes().ct_eq(user.csrf.as_bytes())) || sent.is_empty() {
+            return Err(csrf::rejected());
+        }
+        Ok(PageUpload { user, form, files })
+    }
+}
+
 fn parse_account_id(parts: &Parts) -> Option<AccountId> {
     // Routes that carry an account put its id right after /accounts/.
     let path = parts.uri.path();

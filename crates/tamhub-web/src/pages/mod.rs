@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod assets;
+pub mod calendars;
 pub mod clocks;
 pub mod escalations;
 pub mod format;
@@ -11,6 +12,7 @@ pub mod forms;
 pub mod handoff;
 pub mod login;
 pub mod notifications;
+pub mod policies;
 pub mod profile;
 pub mod team;
 pub mod ticket;
@@ -60,6 +62,16 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/new", get(admin::new_user))
         .route("/admin/users/{id}", get(admin::edit_user).post(admin::update_user))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/calendars", get(calendars::list).post(calendars::create))
+        .route("/admin/calendars/new", get(calendars::new_form))
+        .route("/admin/calendars/{id}", get(calendars::edit_form).post(calendars::update))
+        .route("/admin/calendars/{id}/default", post(calendars::set_default))
+        .route("/admin/calendars/{id}/holidays", post(calendars::import_holidays))
+        .route("/admin/sla-policies", get(policies::list).post(policies::create))
+        .route("/admin/sla-policies/new", get(policies::new_form))
+        .route("/admin/sla-policies/{id}", get(policies::edit_form).post(policies::update))
+        .route("/admin/sla-policies/{id}/move", post(policies::move_policy))
+        .route("/admin/sla-policies/{id}/delete", post(policies::delete))
         .route("/profile", get(profile::show))
         .route("/profile/tokens", post(profile::create_token))
         .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
@@ -95,6 +107,9 @@ impl Layout {
         items.push(("/tickets", "Tickets"));
         if policy::can_view_team_load(role) {
             items.push(("/team", "Team load"));
+        }
+        if policy::can_manage_sla(role) {
+            items.push(("/admin/sla-policies", "SLA settings"));
         }
         if policy::can_manage_users(role) {
             items.push(("/admin/users", "Users"));

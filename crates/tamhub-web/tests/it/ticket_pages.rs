@@ -1,6 +1,8 @@
-//! The ticket pages and the notifications page: what each reader sees, scope, and forms that
-//! come back with their input and the field named.
+//! The ticket pages, the notifications page and the SLA settings pages: what each reader sees,
+//! scope, and forms that come back with their input and the field named.
 
+use axum::body::Body;
+use axum::http::{Method, Request, header};
 use tamhub_app::Actor;
 use tamhub_app::tickets::EventInput;
 use tamhub_domain::SignedDuration;
@@ -8,7 +10,7 @@ use tamhub_domain::ids::AccountId;
 use tamhub_domain::tickets::{Ticket, TicketDraft};
 use tamhub_testkit::TestApp;
 
-use crate::support::{Browser, Client, Person, World};
+use crate::support::{Browser, Client, Person, Resp, World};
 
 async fn open_ticket(
     t: &TestApp,
@@ -341,6 +343,163 @@ async fn notifications_show_in_the_bell_and_are_marked_read() {
 
 fn uuid_like() -> String {
     tamhub_domain::ids::NotificationId::new().to_string()
+}
+
+/// A `multipart/form-data` post of the CSRF token and one file.
+async fn upload(c: &Client, path: &str, browser: &Browser, file: &str) -> Resp {
+    let boundary = "tamhubtestboundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"holidays.ics\"\r\n\
+         Content-Type: text/calendar\r\n\r\n{file}\r\n--{boundary}--\r\n",
+        browser.csrf
+    );
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::COOKIE, browser.cookie())
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .expect("request builds");
+    c.send(request).await
+}
+
+const ICS: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n\
+BEGIN:VEVENT\r\nUID:1\r\nDTSTART;VALUE=DATE:20261225\r\nDTEND;VALUE=DATE:20261227\r\nSUMMARY:Christmas\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:2\r\nDTSTART;VALUE=DATE:20260501\r\nSUMMARY:Labour Day\r\nEND:VEVENT\r\n\
+END:VCALENDAR\r\n";
+
+#[tokio::test]
+async fn an_ics_upload_adds_holidays_to_a_calendar() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let b = t.backend;
+        let admin_actor = Actor::new(w.admin.user.clone());
+        let (calendars, _) = t.app.list_calendars(&admin_actor).await.expect("calendars");
+        let calendar = calendars.first().expect("the default calendar").id;
+        let path = format!("/admin/calendars/{calendar}/holidays");
+        let admin = c.login_as(&w.admin.user).await;
+        let page = c.page_get(&format!("/admin/calendars/{calendar}"), &admin).await.expect(200).text();
+        assert!(page.contains("enctype=\"multipart/form-data\""), "[{b}] the upload form");
+        let r = upload(&c, &path, &admin, ICS).await;
+        r.expect(200);
+        let html = r.text();
+        assert!(html.contains("3 holiday(s) added"), "[{b}] {html}");
+        assert!(html.contains("2026-12-25 · Christmas") && html.contains("2026-05-01 · Labour Day"), "[{b}]");
+        let after = t.app.get_calendar(&admin_actor, calendar).await.expect("calendar");
+        let holidays = &after.versions.last().expect("a version").hours.holidays;
+        for day in ["2026-05-01", "2026-12-25", "2026-12-26"] {
+            assert!(holidays.contains(&day.to_string()), "[{b}] {day} in {holidays:?}");
+        }
+        // Again: nothing new. A bad file is named; a wrong token and a TAM are refused.
+        assert!(upload(&c, &path, &admin, ICS).await.expect(200).text().contains("no new holidays"), "[{b}]");
+        let bad = upload(&c, &path, &admin, "not a calendar").await;
+        bad.expect(422);
+        assert!(bad.text().contains("The file is not an iCalendar file"), "[{b}] {}", bad.snippet());
+        let forged = Browser { csrf: "forged".into(), ..admin.clone() };
+        upload(&c, &path, &forged, ICS).await.expect(403);
+        let tam = c.login_as(&w.tam.user).await;
+        upload(&c, &path, &tam, ICS).await.expect(403);
+        c.page_get("/admin/calendars", &tam).await.expect(403);
+    }
+}
+
+#[tokio::test]
+async fn the_calendar_form_saves_a_weekly_grid_and_names_bad_times() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let b = t.backend;
+        let admin = c.login_as(&w.admin.user).await;
+        let fields = [
+            ("name", "Berlin office"),
+            ("tz", "Europe/Berlin"),
+            ("mon.0.start", "09:00"),
+            ("mon.0.end", "12:30"),
+            ("mon.1.start", "13:30"),
+            ("mon.1.end", "24:00"),
+            ("tue.0.start", "9am"),
+            ("tue.0.end", "17:00"),
+            ("holidays", "2026-12-24\nnot-a-date"),
+        ];
+        let r = c.page_post("/admin/calendars", &admin, &fields).await;
+        r.expect(422);
+        let html = r.text();
+        assert!(html.contains("Tuesday, interval 1"), "[{b}] the bad cell is named: {html}");
+        assert!(
+            html.contains("line 2: &quot;not-a-date&quot;") || html.contains("line 2: &#34;not-a-date&#34;"),
+            "[{b}]"
+        );
+        assert!(html.contains("value=\"Berlin office\""), "[{b}] input kept");
+        let mut fields = fields.to_vec();
+        fields.retain(|(k, _)| !k.starts_with("tue") && *k != "holidays");
+        fields.push(("holidays", "2026-12-24 Christmas Eve"));
+        fields.push(("exceptions", "2026-12-31 09:00-13:00"));
+        let r = c.page_post("/admin/calendars", &admin, &fields).await;
+        r.expect(303);
+        let list = c.page_get("/admin/calendars", &admin).await.expect(200).text();
+        assert!(list.contains("Berlin office") && list.contains("Mon 09:00–12:30, 13:30–24:00"), "[{b}] {list}");
+    }
+}
+
+#[tokio::test]
+async fn the_policy_form_saves_a_target_and_places_errors_in_the_grid() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let b = t.backend;
+        let admin = c.login_as(&w.admin.user).await;
+        c.page_get("/admin/sla-policies/new", &admin).await.expect(200);
+        let bad = [
+            ("name", "Enterprise incidents"),
+            ("filter.tiers", "enterprise"),
+            ("t.first_response.critical.value", "0.1"),
+            ("t.first_response.critical.unit", "min"),
+            ("t.first_response.critical.hours", "calendar"),
+            ("t.first_response.critical.calendar", "24x7"),
+            ("t.resolution.high.value", "soon"),
+            ("warn_percent", "75, 150"),
+        ];
+        let r = c.page_post("/admin/sla-policies", &admin, &bad).await;
+        r.expect(422);
+        let html = r.text();
+        assert!(html.contains("seconds must be at least 15 seconds"), "[{b}] placed in its cell: {html}");
+        assert!(html.contains("must be a number, e.g. 4 or 1.5"), "[{b}]");
+        assert!(html.contains("must be a percentage from 1 to 100"), "[{b}]");
+        assert!(html.contains("value=\"Enterprise incidents\""), "[{b}] input kept");
+
+        let good = [
+            ("name", "Enterprise incidents"),
+            ("filter.tiers", "enterprise"),
+            ("filter.ticket_types", "incident"),
+            ("t.first_response.critical.value", "30"),
+            ("t.first_response.critical.unit", "min"),
+            ("t.first_response.critical.hours", "calendar"),
+            ("t.first_response.critical.calendar", "24x7"),
+            ("warn_percent", "50, 75"),
+            ("warn_remaining_minutes", "10"),
+            ("start_at_first_customer_message", "on"),
+        ];
+        c.page_post("/admin/sla-policies", &admin, &good).await.expect(303);
+        let policies = t.app.list_policies(&Actor::new(w.admin.user.clone())).await.expect("policies");
+        let created = policies.iter().find(|p| p.name == "Enterprise incidents").expect("the new policy");
+        assert_eq!(created.targets.len(), 1, "[{b}]");
+        assert_eq!(created.targets[0].seconds, 1800, "[{b}]");
+        assert_eq!(created.warn_remaining_seconds, vec![600], "[{b}]");
+        let list = c.page_get("/admin/sla-policies", &admin).await.expect(200).text();
+        assert!(list.contains("Enterprise incidents") && list.contains("Tier: Enterprise"), "[{b}]");
+        // It went last; moving it up puts it first.
+        let id = created.id.to_string();
+        c.page_post(&format!("/admin/sla-policies/{id}/move"), &admin, &[("direction", "up")]).await.expect(303);
+        let policies = t.app.list_policies(&Actor::new(w.admin.user.clone())).await.expect("policies");
+        assert_eq!(policies[0].name, "Enterprise incidents", "[{b}]");
+        let edit = c.page_get(&format!("/admin/sla-policies/{id}"), &admin).await.expect(200).text();
+        assert!(edit.contains("name=\"t.first_response.critical.value\" value=\"30\""), "[{b}] the grid shows it");
+        c.page_post(&format!("/admin/sla-policies/{id}/delete"), &admin, &[]).await.expect(303);
+        let tam = c.login_as(&w.tam.user).await;
+        c.page_get("/admin/sla-policies", &tam).await.expect(403);
+    }
 }
 
 #[tokio::test]
