@@ -103,7 +103,11 @@ impl App {
             .map(|alert| {
                 let label = metric_label(alert.metric);
                 let breach = alert.kind == tamhub_domain::notifications::AlertKind::Breach;
-                let title = format!("#{} {}", ticket.number, alert.describe(label));
+                // A new ticket gets its number from the store when it is saved, after this.
+                let title = match ticket.number {
+                    0 => alert.describe(label),
+                    number => format!("#{number} {}", alert.describe(label)),
+                };
                 let body = format!("{} · {} · {}", ticket.title, account.fields.name, ticket.priority.label());
                 let notifications = recipients
                     .iter()

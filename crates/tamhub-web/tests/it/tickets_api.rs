@@ -57,3 +57,23 @@ async fn the_done_filter_lists_solved_and_closed_tickets() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_alert_raised_when_a_ticket_is_opened_is_not_titled_with_number_zero() {
+    for t in TestApp::each().await {
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let b = t.backend;
+        // A one-minute target is inside the 15-minute warning window from the first instant.
+        let policy = json!({"name": "Fast", "position": 0, "targets": [
+            {"metric": "first_response", "priority": "low", "seconds": 60, "hours": "calendar", "calendar": "24x7"}]});
+        c.post("/api/v1/sla-policies", &w.admin.token, &policy).await.expect(201);
+        let body = json!({"account_id": w.alpha, "title": "Quick", "priority": "low", "assignee_id": w.tam.id()});
+        c.post("/api/v1/tickets", &w.tam.token, &body).await.expect(201);
+        let list = c.get("/api/v1/notifications", &w.tam.token).await.expect(200).json();
+        let titles: Vec<&str> =
+            list["items"].as_array().expect("items").iter().filter_map(|n| n["title"].as_str()).collect();
+        assert!(!titles.is_empty(), "[{b}] the warning was notified");
+        assert!(titles.iter().all(|t| !t.starts_with("#0 ")), "[{b}] {titles:?}");
+    }
+}
