@@ -199,7 +199,7 @@ fn values_of(name: &str, hours: &CalendarHours) -> FormState {
 /// (`weekly.mon[0]`, `holidays`, `exceptions`).
 fn hours_from(form: &FormData, errors: &mut FieldErrors) -> CalendarHours {
     let mut weekly = BTreeMap::new();
-    for (day, label) in DAYS {
+    for (day, _) in DAYS {
         let mut list = Vec::new();
         for i in 0..SLOTS {
             let start = form.get(&format!("{day}.{i}.start")).trim().to_string();
@@ -209,10 +209,8 @@ fn hours_from(form: &FormData, errors: &mut FieldErrors) -> CalendarHours {
             }
             match (minutes(&start), minutes(&end)) {
                 (Some(s), Some(e)) => list.push(vec![s, e]),
-                _ => errors.add(
-                    &format!("weekly.{day}[{}]", list.len()),
-                    format!("{label}: give both times as HH:MM, from 00:00 to 24:00"),
-                ),
+                _ => errors
+                    .add(&format!("weekly.{day}[{}]", list.len()), "give both times as HH:MM, from 00:00 to 24:00"),
             }
         }
         if !list.is_empty() {

@@ -136,6 +136,7 @@ pub fn panel(
         .map(|c| {
             let open = matches!(c.state, CycleState::Running | CycleState::Paused);
             let (state, state_class) = match (c.state, badge(c, DEFAULT_AMBER_WINDOW_SECONDS)) {
+                (CycleState::Running, Some(Badge::Red)) => ("Overdue", "sla-red"),
                 (CycleState::Running, Some(b)) => ("Running", class_of(b)),
                 (CycleState::Paused, Some(b)) => ("Paused", class_of(b)),
                 (CycleState::Met, _) => ("Met", "ok"),

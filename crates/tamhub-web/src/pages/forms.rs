@@ -65,7 +65,7 @@ impl FormState {
             .filter(|(field, _)| {
                 field.strip_prefix(name).is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
             })
-            .map(|(field, message)| format!("{}: {message}", &field[name.len()..].trim_start_matches('.')))
+            .map(|(field, message)| format!("{}: {message}", part_label(&field[name.len()..])))
             .collect();
         (!parts.is_empty()).then(|| parts.join("; "))
     }
@@ -91,6 +91,17 @@ impl FormState {
             })
             .map(|(field, message)| format!("{} {message}", field.replace('_', " ")))
             .collect()
+    }
+}
+
+/// `[2]` → "entry 3", `.logs` → "logs".
+fn part_label(rest: &str) -> String {
+    match rest.strip_prefix('[').and_then(|r| r.split_once(']')) {
+        Some((i, more)) => match i.parse::<usize>() {
+            Ok(i) if more.is_empty() => format!("entry {}", i + 1),
+            _ => rest.to_string(),
+        },
+        None => rest.trim_start_matches('.').replace('_', " "),
     }
 }
 

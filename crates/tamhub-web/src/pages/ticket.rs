@@ -63,6 +63,8 @@ struct TicketPage {
     timeline: Vec<TimelineEntry>,
     alerts: Vec<AlertView>,
     agent: bool,
+    /// Agents and customers comment; PAMs only read.
+    can_reply: bool,
     closed: bool,
     reply: FormState,
     update: FormState,
@@ -255,6 +257,7 @@ pub(super) async fn ticket_page(
         timeline: events.iter().map(|e| timeline_entry(e, &names, now)).collect(),
         alerts,
         agent,
+        can_reply: policy::can_open_tickets(role),
         closed: ticket.status == Status::Closed,
         reply,
         update,
