@@ -103,7 +103,11 @@ impl App {
             .map(|alert| {
                 let label = metric_label(alert.metric);
                 let breach = alert.kind == tamhub_domain::notifications::AlertKind::Breach;
-                let title = format!("#{} {}", ticket.number, alert.describe(label));
+                // A new ticket gets its number from the store when it is saved, after this.
+                let title = match ticket.number {
+                    0 => alert.describe(label),
+                    number => format!("#{number} {}", alert.describe(label)),
+                };
                 let body = format!("{} · {} · {}", ticket.title, account.fields.name, ticket.priority.label());
                 let notifications = recipients
                     .iter()
@@ -198,7 +202,31 @@ impl App {
     pub async fn get_ticket(&self, actor: &Actor, id: TicketId) -> AppResult<(Ticket, Account)> {
         let ticket = self.store.get_ticket(id).await?;
         let account = self.get_account(actor, ticket.account_id).await?;
+        let mut tickets = [ticket];
+        self.redact_private_descriptions(actor, &mut tickets).await?;
+        let [ticket] = tickets;
         Ok((ticket, account))
+    }
+
+    /// A description an agent wrote as a private note (A8) is internal like any private note:
+    /// customers get it blank.
+    async fn redact_private_descriptions(&self, actor: &Actor, tickets: &mut [Ticket]) -> AppResult<()> {
+        if actor.user.role.is_staff() || tickets.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<TicketId> = tickets.iter().map(|t| t.id).collect();
+        let private: std::collections::HashSet<TicketId> = self
+            .store
+            .ticket_events_of(&ids)
+            .await?
+            .into_iter()
+            .filter(|e| matches!(e.kind, TicketEventKind::Created { public: false, .. }))
+            .map(|e| e.ticket_id)
+            .collect();
+        for ticket in tickets.iter_mut().filter(|t| private.contains(&t.id)) {
+            ticket.description.clear();
+        }
+        Ok(())
     }
 
     pub async fn create_ticket(&self, actor: &Actor, mut draft: TicketDraft) -> AppResult<Ticket> {
@@ -259,7 +287,13 @@ impl App {
     pub async fn list_tickets(&self, actor: &Actor, mut query: TicketQuery) -> AppResult<TicketPage> {
         query.scope = actor.scope;
         query.limit = query.limit.clamp(1, 500);
-        Ok(self.store.list_tickets(&query).await?)
+        let mut page = self.store.list_tickets(&query).await?;
+        let mut tickets: Vec<Ticket> = page.items.iter().map(|i| i.ticket.clone()).collect();
+        self.redact_private_descriptions(actor, &mut tickets).await?;
+        for (item, ticket) in page.items.iter_mut().zip(tickets) {
+            item.ticket = ticket;
+        }
+        Ok(page)
     }
 
     /// The log as the actor may see it: customers do not see private notes.
@@ -364,42 +398,47 @@ impl App {
             }
         };
         let public = matches!(input, EventInput::Comment { public: true, .. });
-        self.write_ticket(Some(actor), Some(id), |loaded, now| {
-            let loaded = loaded.ok_or(AppError::NotFound)?;
-            let (body, changes) = (changes.0.clone(), &changes.1);
-            let mut events = Vec::new();
-            let mut ticket = loaded.ticket.clone();
-            if let Some(body) = body {
-                if ticket.status == Status::Closed {
-                    return Err(AppError::invalid_field(
-                        "body",
-                        "the ticket is closed; closed is final (open a follow-up ticket instead)",
-                    ));
+        let written = self
+            .write_ticket(Some(actor), Some(id), |loaded, now| {
+                let loaded = loaded.ok_or(AppError::NotFound)?;
+                let (body, changes) = (changes.0.clone(), &changes.1);
+                let mut events = Vec::new();
+                let mut ticket = loaded.ticket.clone();
+                if let Some(body) = body {
+                    if ticket.status == Status::Closed {
+                        return Err(AppError::invalid_field(
+                            "body",
+                            "the ticket is closed; closed is final (open a follow-up ticket instead)",
+                        ));
+                    }
+                    let author = if customer { CommentAuthor::Customer } else { CommentAuthor::Agent };
+                    events.push((actor_id, TicketEventKind::Comment { author, public, body: body.clone() }));
+                    // A customer's reply puts a ticket that waits on them, or that was solved, back in
+                    // the agents' court (reopen, SLA-SPEC 1.3).
+                    if customer && matches!(ticket.status, Status::Pending | Status::Solved) {
+                        events.push((None, TicketEventKind::StatusChanged { from: ticket.status, to: Status::Open }));
+                        ticket.status = Status::Open;
+                        ticket.updated_at = now;
+                    }
                 }
-                let author = if customer { CommentAuthor::Customer } else { CommentAuthor::Agent };
-                events.push((actor_id, TicketEventKind::Comment { author, public, body: body.clone() }));
-                // A customer's reply puts a ticket that waits on them, or that was solved, back in
-                // the agents' court (reopen, SLA-SPEC 1.3).
-                if customer && matches!(ticket.status, Status::Pending | Status::Solved) {
-                    events.push((None, TicketEventKind::StatusChanged { from: ticket.status, to: Status::Open }));
-                    ticket.status = Status::Open;
-                    ticket.updated_at = now;
+                if let (EventInput::StatusChanged { .. }, Some(to)) = (&input, changes.status) {
+                    check_status_change(ticket.status, to).map_err(|m| AppError::invalid_field("to", m))?;
                 }
-            }
-            if let (EventInput::StatusChanged { .. }, Some(to)) = (&input, changes.status) {
-                check_status_change(ticket.status, to).map_err(|m| AppError::invalid_field("to", m))?;
-            }
-            let (changed, more) = apply_changes(&ticket, changes, now)?;
-            events.extend(more.into_iter().map(|k| (actor_id, k)));
-            ticket = changed;
-            ticket.updated_at = now;
-            Ok((
-                Planned { ticket, events, escalation: None, notifications: Vec::new(), action: "event" },
-                loaded.account.clone(),
-            ))
-        })
-        .await
-        .map(|(ticket, events)| (ticket, visible_events(actor, events)))
+                let (changed, more) = apply_changes(&ticket, changes, now)?;
+                events.extend(more.into_iter().map(|k| (actor_id, k)));
+                ticket = changed;
+                ticket.updated_at = now;
+                Ok((
+                    Planned { ticket, events, escalation: None, notifications: Vec::new(), action: "event" },
+                    loaded.account.clone(),
+                ))
+            })
+            .await?;
+        let (ticket, events) = written;
+        let mut tickets = [ticket];
+        self.redact_private_descriptions(actor, &mut tickets).await?;
+        let [ticket] = tickets;
+        Ok((ticket, visible_events(actor, events)))
     }
 
     /// The warnings and breaches recorded for the ticket.

@@ -90,6 +90,8 @@ pub enum StatusFilter {
     /// Not solved or closed.
     #[default]
     Open,
+    /// Solved or closed: the work that is done.
+    Done,
     All,
     Only(Status),
 }

@@ -135,6 +135,9 @@ fn push_ticket_filters(q: &mut QueryBuilder<Postgres>, query: &TicketQuery) {
         StatusFilter::Open => {
             q.push(" AND t.status NOT IN ('solved', 'closed')");
         }
+        StatusFilter::Done => {
+            q.push(" AND t.status IN ('solved', 'closed')");
+        }
         StatusFilter::All => {}
         StatusFilter::Only(status) => {
             q.push(" AND t.status = ").push_bind(status.as_str());

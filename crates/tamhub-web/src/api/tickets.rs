@@ -198,7 +198,7 @@ pub struct TicketListParams {
     pub assignee: Option<String>,
     /// `true`: only tickets nobody is assigned to.
     pub unassigned: Option<String>,
-    /// `open` (default: not solved or closed), `all`, or one status.
+    /// `open` (default: not solved or closed), `done` (solved or closed), `all`, or one status.
     pub status: Option<String>,
     pub priority: Option<String>,
     /// Text contained in the title.
@@ -239,11 +239,12 @@ impl TicketListParams {
         if let Some(status) = present(&self.status) {
             query.status = match status.as_str() {
                 "open" => StatusFilter::Open,
+                "done" => StatusFilter::Done,
                 "all" => StatusFilter::All,
                 other => match Status::parse(other) {
                     Some(s) => StatusFilter::Only(s),
                     None => {
-                        errors.add("status", "must be open, all, new, pending, on_hold, solved or closed");
+                        errors.add("status", "must be open, done, all, new, pending, on_hold, solved or closed");
                         StatusFilter::Open
                     }
                 },

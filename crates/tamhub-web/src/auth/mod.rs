@@ -63,6 +63,8 @@ impl FromRequestParts<AppState> for ApiActor {
 pub struct PageUser {
     pub actor: Actor,
     pub csrf: String,
+    /// Unread notifications, for the bell in the top bar (one COUNT per page).
+    pub unread_notifications: u64,
 }
 
 impl FromRequestParts<AppState> for PageUser {
@@ -80,7 +82,9 @@ impl FromRequestParts<AppState> for PageUser {
         let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) else { return Err(to_login()) };
         match state.app.authenticate_session(&token).await {
             Ok((session, actor)) => {
-                let user = PageUser { actor, csrf: session.csrf_token };
+                let unread_notifications =
+                    state.app.unread_notifications(&actor).await.map_err(|e| PageError(e).into_response())?;
+                let user = PageUser { actor, csrf: session.csrf_token, unread_notifications };
                 parts.extensions.insert(user.clone());
                 Ok(user)
             }
@@ -143,6 +147,54 @@ impl FromRequest<AppState> for PageForm {
             return Err(csrf::rejected());
         }
         Ok(PageForm { user, form })
+    }
+}
+
+/// A `multipart/form-data` post (a file upload) from a signed-in user whose CSRF token matched.
+/// Text fields are collected; each file is read whole (the router's body limit bounds it).
+pub struct PageUpload {
+    pub user: PageUser,
+    pub form: FormData,
+    /// `(field name, file name, bytes)` of each file sent.
+    pub files: Vec<(String, String, Vec<u8>)>,
+}
+
+impl FromRequest<AppState> for PageUpload {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let user = PageUser::from_request_parts(&mut parts, state).await?;
+        let bad = |message: String| PageError(AppError::invalid_field("file", message)).into_response();
+        let mut multipart = axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| bad(format!("could not be read: {}", e.body_text())))?;
+        let mut form = FormData::default();
+        let mut files = Vec::new();
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(e) => return Err(bad(format!("could not be read: {}", e.body_text()))),
+            };
+            let name = field.name().unwrap_or_default().to_string();
+            match field.file_name().map(str::to_string) {
+                Some(file_name) => {
+                    let bytes =
+                        field.bytes().await.map_err(|e| bad(format!("could not be read: {}", e.body_text())))?;
+                    files.push((name, file_name, bytes.to_vec()));
+                }
+                None => {
+                    let text = field.text().await.map_err(|e| bad(format!("could not be read: {}", e.body_text())))?;
+                    form.0.push((name, text));
+                }
+            }
+        }
+        let sent = form.get(csrf::FIELD);
+        if !bool::from(sent.as_bytes().ct_eq(user.csrf.as_bytes())) || sent.is_empty() {
+            return Err(csrf::rejected());
+        }
+        Ok(PageUpload { user, form, files })
     }
 }
 

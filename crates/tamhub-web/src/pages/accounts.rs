@@ -374,6 +374,10 @@ struct AccountPage {
     handoff_done: bool,
     created: String,
     updated: String,
+    open_tickets: u64,
+    can_open_ticket: bool,
+    /// The business calendar the account's SLA clocks count in (staff only).
+    calendar: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -480,7 +484,25 @@ pub async fn show(
             + usize::from(handoff.tam_signature(f.primary_tam_id).is_some());
         format!("{done_items} of 3 items done, {signatures} of 2 sign-offs.")
     };
+    let mut open = tamhub_app::TicketQuery::in_scope(AccountScope::Nothing);
+    open.account_id = Some(account.id);
+    open.limit = 1;
+    let open_tickets = state.app.list_tickets(actor, open).await?.total;
+    let calendar = if policy::can_view_sla_config(actor.user.role) {
+        let (calendars, default) = state.app.list_calendars(actor).await?;
+        let name_of = |id| calendars.iter().find(|c| c.id == id).map(|c| c.name.clone());
+        Some(match (f.calendar_id, default) {
+            (Some(id), _) => name_of(id).unwrap_or_else(|| "Unknown calendar".into()),
+            (None, Some(id)) => format!("{} (organisation default)", name_of(id).unwrap_or_default()),
+            (None, None) => "None: business targets count all hours".into(),
+        })
+    } else {
+        None
+    };
     let page = AccountPage {
+        open_tickets,
+        can_open_ticket: policy::can_open_tickets(actor.user.role),
+        calendar,
         layout: Layout::new(&user, "/"),
         id: account.id.to_string(),
         row: row(&account, actor.user.id, &names, now),
@@ -538,6 +560,7 @@ struct AccountFormPage {
     pams: Vec<Option2>,
     support: Vec<Option2>,
     timezones: Vec<String>,
+    calendars: Vec<Option2>,
 }
 
 impl AccountFormPage {
@@ -547,7 +570,7 @@ impl AccountFormPage {
     }
 }
 
-const FORM_FIELDS: [&str; 15] = [
+const FORM_FIELDS: [&str; 16] = [
     "name",
     "tier",
     "arr",
@@ -563,6 +586,7 @@ const FORM_FIELDS: [&str; 15] = [
     "psm_id",
     "pam_id",
     "support_ids",
+    "calendar_id",
 ];
 
 fn values_of(account: &Account) -> HashMap<&'static str, String> {
@@ -584,6 +608,7 @@ fn values_of(account: &Account) -> HashMap<&'static str, String> {
         ("psm_id", id(f.psm_id)),
         ("pam_id", id(f.pam_id)),
         ("support_ids", f.support_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")),
+        ("calendar_id", f.calendar_id.map(|c| c.to_string()).unwrap_or_default()),
     ])
 }
 
@@ -660,6 +685,20 @@ async fn form_page(
     let mut timezones: Vec<String> =
         jiff::tz::db().available().map(|n| n.to_string()).filter(|n| n.contains('/')).collect();
     timezones.sort();
+    let current_calendar = values.get("calendar_id").cloned().unwrap_or_default();
+    let mut calendars = vec![Option2 {
+        value: String::new(),
+        label: "Organisation default".into(),
+        selected: current_calendar.is_empty(),
+    }];
+    if policy::can_view_sla_config(user.actor.user.role) {
+        let (list, default) = state.app.list_calendars(&user.actor).await?;
+        calendars.extend(list.into_iter().map(|c| Option2 {
+            selected: c.id.to_string() == current_calendar,
+            value: c.id.to_string(),
+            label: if default == Some(c.id) { format!("{} (the default)", c.name) } else { c.name },
+        }));
+    }
     Ok(AccountFormPage {
         layout: Layout::new(user, "/"),
         heading: target.heading,
@@ -674,6 +713,7 @@ async fn form_page(
         pams: picker(Role::Pam, "pam_id", "— No PAM —"),
         support,
         timezones,
+        calendars,
         f,
     })
 }

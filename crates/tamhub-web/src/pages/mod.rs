@@ -4,11 +4,19 @@
 pub mod accounts;
 pub mod admin;
 pub mod assets;
+pub mod calendars;
+pub mod clocks;
+pub mod escalations;
 pub mod format;
+pub mod forms;
 pub mod handoff;
 pub mod login;
+pub mod notifications;
+pub mod policies;
 pub mod profile;
 pub mod team;
+pub mod ticket;
+pub mod tickets;
 
 use askama::Template;
 use axum::Router;
@@ -35,6 +43,18 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/unarchive", post(accounts::unarchive))
         .route("/accounts/{id}/handoff", get(handoff::handoff).post(handoff::update_handoff))
         .route("/accounts/{id}/handoff/sign-off", post(handoff::sign_handoff))
+        .route("/accounts/{id}/tickets", get(tickets::account_queue))
+        .route("/tickets", get(tickets::queue).post(tickets::create))
+        .route("/tickets/new", get(tickets::new_form))
+        .route("/tickets/{id}", get(ticket::show).post(ticket::update))
+        .route("/tickets/{id}/events", post(ticket::add_event))
+        .route("/tickets/{id}/escalate", get(escalations::form))
+        .route("/tickets/{id}/escalation", post(escalations::escalate))
+        .route("/tickets/{id}/escalation/acknowledge", post(escalations::acknowledge))
+        .route("/tickets/{id}/escalation/review", post(escalations::review))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read-all", post(notifications::mark_all_read))
+        .route("/notifications/{id}/read", post(notifications::mark_read))
         .route("/team", get(team::load))
         .route("/team/settings", post(team::update_settings))
         .route("/team/assign", post(team::assign))
@@ -42,6 +62,16 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/new", get(admin::new_user))
         .route("/admin/users/{id}", get(admin::edit_user).post(admin::update_user))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/calendars", get(calendars::list).post(calendars::create))
+        .route("/admin/calendars/new", get(calendars::new_form))
+        .route("/admin/calendars/{id}", get(calendars::edit_form).post(calendars::update))
+        .route("/admin/calendars/{id}/default", post(calendars::set_default))
+        .route("/admin/calendars/{id}/holidays", post(calendars::import_holidays))
+        .route("/admin/sla-policies", get(policies::list).post(policies::create))
+        .route("/admin/sla-policies/new", get(policies::new_form))
+        .route("/admin/sla-policies/{id}", get(policies::edit_form).post(policies::update))
+        .route("/admin/sla-policies/{id}/move", post(policies::move_policy))
+        .route("/admin/sla-policies/{id}/delete", post(policies::delete))
         .route("/profile", get(profile::show))
         .route("/profile/tokens", post(profile::create_token))
         .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
@@ -60,6 +90,8 @@ pub struct Layout {
     pub role_label: String,
     pub csrf: String,
     pub nav: Vec<NavItem>,
+    /// Unread notifications: the number on the bell.
+    pub unread: u64,
 }
 
 impl Layout {
@@ -71,8 +103,13 @@ impl Layout {
         } else {
             items.push(("/", if role == Role::Tam { "My portfolio" } else { "Accounts" }));
         }
+        // Every role sees tickets: agents work them, PAMs read them, customers open their own.
+        items.push(("/tickets", "Tickets"));
         if policy::can_view_team_load(role) {
             items.push(("/team", "Team load"));
+        }
+        if policy::can_manage_sla(role) {
+            items.push(("/admin/sla-policies", "SLA settings"));
         }
         if policy::can_manage_users(role) {
             items.push(("/admin/users", "Users"));
@@ -84,6 +121,7 @@ impl Layout {
             role_label: role.label().to_string(),
             csrf: user.csrf.clone(),
             nav: items.into_iter().map(|(href, label)| NavItem { href, label, active: href == section }).collect(),
+            unread: user.unread_notifications,
         }
     }
 }

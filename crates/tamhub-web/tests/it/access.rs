@@ -55,6 +55,7 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
     route("GET", "/accounts/{id}/handoff", Payload::None),
     route("POST", "/accounts/{id}/handoff", Payload::Form(HANDOFF_FORM)),
     route("POST", "/accounts/{id}/handoff/sign-off", Payload::None),
+    route("GET", "/accounts/{id}/tickets", Payload::None),
 ];
 
 /// Account routes that address no single account (lists, creation, the empty form): their

@@ -11,3 +11,5 @@ mod ops;
 mod pages;
 mod roles;
 mod support;
+mod ticket_pages;
+mod tickets_api;
