@@ -203,7 +203,7 @@ fn values_of(p: &SlaPolicy) -> FormState {
         join(p.warn_remaining_seconds.iter().map(|s| value_and_unit(*s).0.to_string()).collect()),
     );
     for m in METRICS {
-        let set = p.pause_sets.get(&m).cloned().unwrap_or_else(|| m.default_pause_set());
+        let set = p.pause_sets.get(&m).cloned().unwrap_or_else(|| m.default_pause_set().to_vec());
         form.set_all(&pause_key(m), set.iter().map(|s| s.as_str().to_string()).collect());
         form.set("pause_shown", "1");
     }
@@ -377,7 +377,7 @@ async fn policy_page(
             let key = pause_key(m);
             PauseRow {
                 statuses: Status::ALL.iter().map(|(_, n)| (*n, *n, form.has(&key, n))).collect(),
-                defaults: statuses_text(&m.default_pause_set()),
+                defaults: statuses_text(m.default_pause_set()),
                 label: metric_label(m),
                 error: form.error(&key),
                 key,
