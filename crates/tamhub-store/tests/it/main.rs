@@ -4,6 +4,10 @@
 mod accounts;
 mod audit;
 mod sessions;
+mod sla_config;
+mod sla_state;
+mod ticket_lists;
+mod tickets;
 mod users;
 
 use std::sync::Arc;
