@@ -10,4 +10,6 @@ mod handoff;
 mod ops;
 mod pages;
 mod roles;
+mod sla_api;
 mod support;
+mod tickets_api;
