@@ -16,7 +16,7 @@ use tamhub_domain::sla::model::{Metric, Reopen, Status};
 use tamhub_domain::sla::policies::{PolicyFilter, SlaPolicy, SlaPolicyDraft, TargetSpec};
 use utoipa::ToSchema;
 
-use super::json::{ApiJson, decode};
+use super::json::{ApiJson, decode, present};
 use crate::AppState;
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -140,11 +140,17 @@ pub async fn show_calendar(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarPatchIn {
+    // Absent leaves a field alone; null is refused by name rather than ignored.
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub tz: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Object>)]
     pub weekly: Option<std::collections::BTreeMap<String, Vec<Vec<i64>>>>,
+    #[serde(default, deserialize_with = "present")]
     pub holidays: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Object>)]
     pub exceptions: Option<std::collections::BTreeMap<String, Vec<Vec<i64>>>>,
     /// RFC 3339; default now. Never in the past (R-K12).
