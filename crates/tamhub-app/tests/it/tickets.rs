@@ -388,3 +388,75 @@ async fn the_assignee_must_be_an_agent_on_the_account_and_the_requester_one_of_i
         );
     }
 }
+
+#[tokio::test]
+async fn an_agents_private_description_defers_the_first_response_to_the_customers_first_message() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let desk = Desk::open(&t).await;
+        let draft = |public: bool| TicketDraft {
+            account_id: Some(desk.account.id),
+            title: "Opened by phone".into(),
+            description: "Customer called about checkout".into(),
+            priority: "high".into(),
+            public,
+            ..TicketDraft::default()
+        };
+        let private = t.app.create_ticket(&desk.tam, draft(false)).await.expect("private");
+        let public = t.app.create_ticket(&desk.tam, draft(true)).await.expect("public");
+        set(&t, "2026-03-02T10:00:00Z");
+        // A8: no customer message yet, so no first-response cycle; the public description does not
+        // answer the ticket it opens (R-M1).
+        assert!(cycles(&t, &desk, &private).await.iter().all(|c| c.metric != Metric::FirstResponse), "[{b}]");
+        let frt = cycle(&cycles(&t, &desk, &public).await, Metric::FirstResponse, 1);
+        assert_eq!((frt.started_at, frt.state), (secs(MON_0900), CycleState::Running), "[{b}]");
+        for ticket in [&private, &public] {
+            t.app
+                .add_ticket_event(&desk.customer, ticket.id, comment("Here are the details", true))
+                .await
+                .expect("reply");
+        }
+        let frt = cycle(&cycles(&t, &desk, &private).await, Metric::FirstResponse, 1);
+        assert_eq!(frt.started_at, secs("2026-03-02T10:00:00Z"), "[{b}]");
+        assert_eq!(frt.due_at, Some(secs("2026-03-02T14:00:00Z")), "[{b}]");
+        let created = &t.app.store.ticket_events(private.id).await.expect("log")[0].kind;
+        assert!(matches!(created, TicketEventKind::Created { by: CommentAuthor::Agent, public: false, .. }), "[{b}]");
+        let visible = t.app.ticket_events(&desk.customer, private.id).await.expect("log");
+        assert!(
+            visible.iter().any(|e| matches!(e.kind, TicketEventKind::Created { .. })),
+            "[{b}] the creation is visible"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_changes_to_one_ticket_all_land_each_planned_again_on_the_others_log() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let desk = Desk::open(&t).await;
+        let ticket = desk.customer_ticket(&t, "high").await;
+        set(&t, "2026-03-02T10:00:00Z");
+        // Two servers on one database, five writers. A writer loses an attempt only to another
+        // writer's success, so with five attempts each every one of them lands.
+        let servers = [t.app.clone(), tamhub_app::App::new(t.app.store.clone(), t.clock.clone(), Default::default())];
+        let mut writers = Vec::new();
+        for i in 0..5 {
+            let app = servers[i % 2].clone();
+            let agent = if i % 2 == 0 { desk.support.clone() } else { desk.tam.clone() };
+            let id = ticket.id;
+            writers.push(tokio::spawn(async move {
+                app.add_ticket_event(&agent, id, comment(&format!("reply {i}"), true)).await
+            }));
+        }
+        for w in writers {
+            w.await.expect("writer").unwrap_or_else(|e| panic!("[{b}] {e:?}"));
+        }
+        let log = t.app.store.ticket_events(ticket.id).await.expect("log");
+        assert_eq!(log.len(), 6, "[{b}] every change is in the log, once");
+        let seqs: Vec<i64> = log.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=log.len() as i64).collect::<Vec<_>>(), "[{b}] no gaps, no repeats");
+        let stored = t.app.store.ticket_sla(ticket.id).await.expect("sla").expect("evaluated");
+        let frt = cycle(&stored.cycles, Metric::FirstResponse, 1);
+        assert_eq!(frt.state, CycleState::Met, "[{b}] the stored state saw the whole log");
+    }
+}

@@ -161,6 +161,10 @@ async fn bad_ticket_and_sla_input_is_refused_with_the_field_named_and_changes_no
                     ("an instant that is no instant", json!({"effective_from": "next week"}), "effective_from"),
                     ("an unknown time zone", json!({"tz": "Mars/Olympus"}), "tz"),
                     ("an interval beyond 1440", json!({"weekly": {"fri": [[0, 1441]]}}), "weekly.fri[0]"),
+                    ("a null name", json!({"name": null}), "name"),
+                    ("a null time zone", json!({"tz": null}), "tz"),
+                    ("null hours", json!({"weekly": null}), "weekly"),
+                    ("null holidays", json!({"holidays": null}), "holidays"),
                 ],
             ),
             (
