@@ -245,3 +245,44 @@ async fn the_default_calendar_must_exist_and_its_change_reaches_open_tickets_wit
         assert_eq!(stored.next_check_at, Some(when("2026-03-02T10:00:00Z")), "[{b}] the scanner looks again");
     }
 }
+
+#[tokio::test]
+async fn an_accounts_new_calendar_and_a_tickets_new_type_reach_its_open_clocks() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let desk = Desk::open(&t).await;
+        let ticket = desk.customer_ticket(&t, "high").await;
+        let tokyo = t.app.create_calendar(Some(&desk.admin), "Tokyo", tokyo(), t.clock.now()).await.expect("calendar");
+        set(&t, "2026-03-02T09:30:00Z");
+        let patch = tamhub_domain::accounts::AccountPatch { calendar_id: Some(Some(tokyo.id)), ..Default::default() };
+        t.app.update_account(&desk.tam, desk.account.id, patch).await.expect("the TAM sets the calendar");
+        let last = t.app.store.ticket_events(ticket.id).await.expect("log").pop().expect("an entry");
+        let expected =
+            TicketEventKind::PolicyInputsChanged { tier: desk.account.fields.tier, calendar_id: Some(tokyo.id) };
+        assert_eq!((last.kind, last.at), (expected, when("2026-03-02T09:30:00Z")), "[{b}]");
+        t.app.sla_scan_once().await.expect("scan");
+        let stored = t.app.store.ticket_sla(ticket.id).await.expect("sla").expect("evaluated");
+        assert_eq!(stored.evaluated_at, when("2026-03-02T09:30:00Z"), "[{b}] the scanner looked again");
+        let frt = cycle(&stored.cycles, Metric::FirstResponse, 1);
+        assert_eq!(frt.calendar_id, tokyo.id.to_string(), "[{b}] business hours now follow the account's calendar");
+
+        // A policy for incidents comes first; changing the ticket's type puts it under that policy.
+        let mut incidents = enterprise_policy(1800, Some(0));
+        incidents.name = "Incidents".into();
+        incidents.filter.tiers = Vec::new();
+        incidents.filter.ticket_types = vec!["incident".into()];
+        let incidents = t.app.create_policy(&desk.admin, incidents).await.expect("policy");
+        t.app.sla_scan_once().await.expect("scan");
+        let policy_of = |cycles: &[tamhub_domain::sla::engine::CycleRecord]| {
+            cycle(cycles, Metric::FirstResponse, 1).policy_id.expect("a policy")
+        };
+        let stored = t.app.store.ticket_sla(ticket.id).await.expect("sla").expect("evaluated");
+        assert_ne!(policy_of(&stored.cycles), incidents.id.to_string(), "[{b}] a question is not an incident");
+        set(&t, "2026-03-02T09:40:00Z");
+        let patch = tamhub_domain::tickets::TicketPatch { ticket_type: Some("incident".into()), ..Default::default() };
+        t.app.update_ticket(&desk.support, ticket.id, patch).await.expect("retype");
+        let stored = t.app.store.ticket_sla(ticket.id).await.expect("sla").expect("evaluated");
+        assert_eq!(policy_of(&stored.cycles), incidents.id.to_string(), "[{b}]");
+        assert_eq!(cycle(&stored.cycles, Metric::FirstResponse, 1).target_seconds, 1800, "[{b}]");
+    }
+}
