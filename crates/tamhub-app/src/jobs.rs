@@ -67,7 +67,7 @@ impl App {
                     ticket_id: ticket.id,
                     last_seq: events.last().map(|e| e.seq).unwrap_or(0),
                     alerts: self.alert_notices(ticket, account, &sla.cycles),
-                    sla: Self::snapshot(sla, now),
+                    sla: Self::snapshot(sla, ticket.status, now),
                 });
             }
             for stored in self.store.save_sla_evaluations(&evaluations).await? {

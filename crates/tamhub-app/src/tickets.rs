@@ -67,8 +67,13 @@ impl App {
             .map_err(|e| AppError::Conflict(format!("the SLA clocks cannot be computed: {e}")))
     }
 
-    /// The cached form of an evaluation: what breaches next and when to look again.
-    pub(crate) fn snapshot(sla: TicketSla, now: Timestamp) -> SlaSnapshot {
+    /// The cached form of an evaluation: what breaches next and when to look again. A closed
+    /// ticket is never looked at again: closed is final, even where the rules leave a clock
+    /// that opened in the very second of closing running (A2).
+    pub(crate) fn snapshot(sla: TicketSla, status: Status, now: Timestamp) -> SlaSnapshot {
+        if status == Status::Closed {
+            return SlaSnapshot { evaluated_at: now, due_at: None, next_check_at: None, cycles: sla.cycles };
+        }
         let due_at = sla
             .cycles
             .iter()
@@ -166,12 +171,13 @@ impl App {
                 .for_account(planned.ticket.account_id)
                 .with_before(&loaded.as_ref().map(|l| &l.ticket))
                 .with_after(&planned.ticket);
+            let status = planned.ticket.status;
             let change = TicketChange {
                 ticket: planned.ticket,
                 is_new: existing.is_none(),
                 expected_last_seq,
                 events: events.split_off(first_new),
-                sla: Self::snapshot(sla, now),
+                sla: Self::snapshot(sla, status, now),
                 alerts,
                 notifications: planned.notifications,
                 escalation: planned.escalation,

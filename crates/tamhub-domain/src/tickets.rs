@@ -311,11 +311,13 @@ pub fn evaluate_sla(
         None => Vec::new(),
     };
     // TODO(next_wake): warnings too, from the engine.
+    // A deadline equal to `now` is still pending: the breach is strict (A14) and shows only once
+    // `now > due_at`, so such a cycle must be looked at again.
     let next_change_at = cycles
         .iter()
         .filter(|c| c.stopped_at.is_none() && !c.breached)
         .filter_map(|c| c.due_at)
-        .filter(|d| *d > now)
+        .filter(|d| *d >= now)
         .min();
     Ok(TicketSla { cycles, next_change_at })
 }
@@ -503,6 +505,32 @@ mod tests {
         assert_eq!(errors.get("title"), Some("must not be empty"));
         assert_eq!(errors.get("priority"), Some("must be one of: critical, high, medium, low"));
         assert!(errors.get("ticket_type").is_some());
+    }
+
+    #[test]
+    fn a_deadline_that_is_due_right_now_is_still_the_next_change() {
+        let inputs = crate::sla::policies::PolicyInputs {
+            account_id: AccountId::new(),
+            tier: Tier::Business,
+            ticket_type: TicketType::Question,
+            calendar_id: None,
+        };
+        let policy = crate::sla::policies::default_policy().to_engine(&inputs);
+        let timeline = vec![(0, Some(std::sync::Arc::new(policy)))];
+        let created = TicketEventKind::Created {
+            priority: Priority::Critical,
+            ticket_type: TicketType::Question,
+            by: CommentAuthor::Customer,
+            public: true,
+            tier: Tier::Business,
+            calendar_id: None,
+        };
+        let log = vec![event(1, 0, created)];
+        // The critical first response is due at 3600 and breaches only after it (A14).
+        let at_deadline = evaluate_sla(&log, &timeline, &BTreeMap::new(), 3600).unwrap();
+        assert_eq!(at_deadline.next_change_at, Some(3600));
+        let after = evaluate_sla(&log, &timeline, &BTreeMap::new(), 3601).unwrap();
+        assert!(after.next_change_at.is_some_and(|t| t > 3601), "{:?}", after.next_change_at);
     }
 
     #[test]

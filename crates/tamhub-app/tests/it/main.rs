@@ -2,5 +2,10 @@
 //! and a fixed clock.
 
 mod demo;
+mod desk;
+mod escalations;
 mod sessions;
+mod sla;
+mod sla_config;
+mod tickets;
 mod users;

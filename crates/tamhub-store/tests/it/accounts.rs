@@ -124,18 +124,18 @@ async fn a_failed_update_leaves_no_phase_change_or_audit_entry_behind() {
 }
 
 /// The people a portfolio is assigned to.
-struct Team {
-    tam1: User,
-    tam2: User,
-    psm1: User,
-    psm2: User,
-    pam1: User,
-    pam2: User,
-    sup1: User,
-    sup2: User,
+pub(crate) struct Team {
+    pub tam1: User,
+    pub tam2: User,
+    pub psm1: User,
+    pub psm2: User,
+    pub pam1: User,
+    pub pam2: User,
+    pub sup1: User,
+    pub sup2: User,
 }
 
-async fn team(store: &DynStore) -> Team {
+pub(crate) async fn team(store: &DynStore) -> Team {
     Team {
         tam1: add_user(store, "tam1@example.com", Role::Tam).await,
         tam2: add_user(store, "tam2@example.com", Role::Tam).await,
@@ -168,7 +168,7 @@ const NAMES: [&str; 15] = [
 
 /// Fifteen accounts spread over every phase, tier, assignment pattern and sort key, with ties
 /// and missing values so the id tie-break and NULL placement are exercised.
-async fn portfolio(store: &DynStore, t: &Team) -> Vec<Account> {
+pub(crate) async fn portfolio(store: &DynStore, t: &Team) -> Vec<Account> {
     let mut accounts = Vec::new();
     for (i, name) in NAMES.iter().enumerate() {
         let mut f = fields(name);
@@ -239,7 +239,7 @@ fn expected_order(accounts: &mut [Account], sort: AccountSort, descending: bool)
     });
 }
 
-fn scopes(t: &Team, accounts: &[Account]) -> Vec<AccountScope> {
+pub(crate) fn scopes(t: &Team, accounts: &[Account]) -> Vec<AccountScope> {
     let nobody = UserId::new();
     vec![
         AccountScope::All,

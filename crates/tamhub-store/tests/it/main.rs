@@ -4,6 +4,10 @@
 mod accounts;
 mod audit;
 mod sessions;
+mod sla_config;
+mod sla_state;
+mod ticket_lists;
+mod tickets;
 mod users;
 
 use std::sync::Arc;
@@ -83,4 +87,16 @@ pub async fn add_account(store: &DynStore, account: Account) -> Account {
     let entry = audit_for("account", account.id, "create").for_account(account.id);
     store.create_account(&account, &entry).await.expect("create account");
     account
+}
+
+/// One scanner evaluation through the batch write, as the scanner stores it.
+pub async fn save_one(
+    store: &DynStore,
+    ticket_id: tamhub_domain::ids::TicketId,
+    last_seq: i64,
+    sla: &tamhub_store::SlaSnapshot,
+    alerts: &[tamhub_store::AlertNotices],
+) -> tamhub_store::StoreResult<bool> {
+    let evaluation = tamhub_store::SlaEvaluation { ticket_id, last_seq, sla: sla.clone(), alerts: alerts.to_vec() };
+    Ok(store.save_sla_evaluations(&[evaluation]).await?.first().copied().unwrap_or(false))
 }

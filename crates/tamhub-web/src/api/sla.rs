@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tamhub_app::AppError;
 use tamhub_domain::Timestamp;
@@ -16,10 +16,10 @@ use tamhub_domain::sla::model::{Metric, Reopen, Status};
 use tamhub_domain::sla::policies::{PolicyFilter, SlaPolicy, SlaPolicyDraft, TargetSpec};
 use utoipa::ToSchema;
 
-use super::json::{ApiJson, decode};
+use super::json::{ApiJson, decode, present};
 use crate::AppState;
 use crate::auth::ApiActor;
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 
 fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, AppError> {
     text.parse().map_err(|_| AppError::NotFound)
@@ -140,11 +140,17 @@ pub async fn show_calendar(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarPatchIn {
+    // Absent leaves a field alone; null is refused by name rather than ignored.
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub tz: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Object>)]
     pub weekly: Option<std::collections::BTreeMap<String, Vec<Vec<i64>>>>,
+    #[serde(default, deserialize_with = "present")]
     pub holidays: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Object>)]
     pub exceptions: Option<std::collections::BTreeMap<String, Vec<Vec<i64>>>>,
     /// RFC 3339; default now. Never in the past (R-K12).
@@ -201,14 +207,32 @@ pub async fn import_holidays(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<axum::Json<HolidayImportOut>> {
-    let id: CalendarId = parse_id(&id)?;
+) -> Response {
+    let id: CalendarId = match parse_id(&id) {
+        Ok(id) => id,
+        Err(err) => return ApiError(err).into_response(),
+    };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.to_ascii_lowercase().starts_with("text/calendar") {
-        return Err(
-            AppError::invalid_field("file", "send the .ics file as the body with Content-Type: text/calendar").into()
+        // 415 as for a JSON route sent something else, with the field named.
+        let message = "send the .ics file as the body with Content-Type: text/calendar";
+        let fields = BTreeMap::from([("file".to_string(), message.to_string())]);
+        return ApiError::with_status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("file {message}"),
+            fields,
         );
     }
+    import_ics(state, actor, id, body).await.into_response()
+}
+
+async fn import_ics(
+    state: AppState,
+    actor: tamhub_app::Actor,
+    id: CalendarId,
+    body: Bytes,
+) -> ApiResult<axum::Json<HolidayImportOut>> {
     let text = std::str::from_utf8(&body).map_err(|_| AppError::invalid_field("file", "must be UTF-8 text"))?;
     let (calendar, added) = state.app.import_holidays(&actor, id, text).await?;
     let default = state.app.list_calendars(&actor).await?.1;

@@ -63,11 +63,11 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
 const UNSCOPED_ACCOUNT_ROUTES: &[(&str, &str)] =
     &[("GET", "/api/v1/accounts"), ("POST", "/api/v1/accounts"), ("POST", "/accounts"), ("GET", "/accounts/new")];
 
-const API_ROUTER: &str = include_str!("../../src/api/mod.rs");
+pub(crate) const API_ROUTER: &str = include_str!("../../src/api/mod.rs");
 const PAGE_ROUTER: &str = include_str!("../../src/pages/mod.rs");
 
 /// `(METHOD, path)` for every `.route("…", get(…).post(…))` in a router's source.
-fn routes_in(source: &str, prefix: &str) -> Vec<(String, String)> {
+pub(crate) fn routes_in(source: &str, prefix: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (at, _) in source.match_indices(".route(") {
         let rest = &source[at + ".route(".len()..];
@@ -282,6 +282,145 @@ async fn each_role_lists_exactly_the_accounts_in_its_scope() {
                 names(&expected)
             );
             assert_eq!(body["total"], expected.len(), "[{}] {role:?} total", t.backend);
+        }
+    }
+}
+
+/// Every route that addresses one ticket, with a valid body where it takes one: a route that
+/// leaked scope or role would change the ticket rather than fail validation. Adding a ticket
+/// route means adding a line here.
+const TICKET_ROUTES: &[ScopedRoute] = &[
+    route("GET", "/api/v1/tickets/{id}", Payload::None),
+    route("PATCH", "/api/v1/tickets/{id}", Payload::Json(r#"{"title": "Hijacked", "priority": "low"}"#)),
+    route("GET", "/api/v1/tickets/{id}/events", Payload::None),
+    route("POST", "/api/v1/tickets/{id}/events", Payload::Json(r#"{"kind": "status_changed", "to": "on_hold"}"#)),
+    route("GET", "/api/v1/tickets/{id}/sla", Payload::None),
+    route("GET", "/api/v1/tickets/{id}/sla/alerts", Payload::None),
+    route("GET", "/api/v1/tickets/{id}/escalation", Payload::None),
+    route("POST", "/api/v1/tickets/{id}/escalation", Payload::Json(ESCALATION)),
+    route("POST", "/api/v1/tickets/{id}/escalation/acknowledge", Payload::None),
+    route("POST", "/api/v1/tickets/{id}/escalation/review", Payload::Json(r#"{"score": 1, "note": "hijacked"}"#)),
+];
+
+const ESCALATION: &str = r#"{"engineering_team": "Hijack", "brief": {"summary": "s", "customer_impact": "i",
+    "severity": "P3", "environment": "e", "reproduction_steps": "r", "evidence": {"logs": "l"}, "timeline": "t",
+    "comms_plan": "c"}}"#;
+
+const UNSCOPED_TICKET_ROUTES: &[(&str, &str)] = &[("GET", "/api/v1/tickets"), ("POST", "/api/v1/tickets")];
+
+#[test]
+fn the_ticket_route_table_covers_every_ticket_route_in_the_router() {
+    let routes = routes_in(API_ROUTER, "/api/v1");
+    let ticket_routes: Vec<&(String, String)> =
+        routes.iter().filter(|(_, p)| p.starts_with("/api/v1/tickets")).collect();
+    assert!(ticket_routes.len() > UNSCOPED_TICKET_ROUTES.len(), "{routes:?}");
+    for (method, path) in &ticket_routes {
+        let scoped = TICKET_ROUTES.iter().any(|r| r.method == method && r.path == path);
+        let unscoped = UNSCOPED_TICKET_ROUTES.iter().any(|(m, p)| m == method && p == path);
+        assert!(
+            scoped || unscoped,
+            "{method} {path} is a ticket route missing from TICKET_ROUTES (tests/it/access.rs)"
+        );
+    }
+    for r in TICKET_ROUTES {
+        assert!(
+            ticket_routes.iter().any(|(m, p)| m == r.method && p == r.path),
+            "{} {} is not routed",
+            r.method,
+            r.path
+        );
+    }
+}
+
+/// Whether a role may use a ticket route on a ticket it can see; `None` for reads (always 200,
+/// except the internal escalation brief, which customers are not shown).
+fn ticket_write_allowed(role: Role, method: &str, path: &str) -> Option<bool> {
+    let agent = matches!(role, Role::Tam | Role::Psm | Role::Support | Role::Leadership | Role::Admin);
+    match (method, path) {
+        ("GET", _) => None,
+        ("POST", "/api/v1/tickets/{id}/escalation/acknowledge") => Some(matches!(role, Role::Leadership | Role::Admin)),
+        // Reviewers: leadership, admins and the account's TAMs (every ticket's TAM sees it as one).
+        ("POST", "/api/v1/tickets/{id}/escalation/review") => {
+            Some(matches!(role, Role::Leadership | Role::Admin | Role::Tam))
+        }
+        _ => Some(agent),
+    }
+}
+
+/// Everything an admin can read about the tickets, to prove a refused request changed nothing.
+async fn ticket_snapshot(c: &Client, w: &World, tickets: &[String]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for id in tickets {
+        for suffix in ["", "/events?limit=500", "/sla", "/sla/alerts", "/escalation"] {
+            let response = c.get(&format!("/api/v1/tickets/{id}{suffix}"), &w.admin.token).await;
+            response.expect(200);
+            out.push(response.json());
+        }
+    }
+    let audit = c.get("/api/v1/audit?limit=500", &w.admin.token).await;
+    audit.expect(200);
+    out.push(audit.json());
+    let notes = c.get("/api/v1/notifications?limit=500", &w.admin.token).await;
+    out.push(notes.expect(200).json());
+    out
+}
+
+#[tokio::test]
+async fn every_ticket_route_answers_404_outside_each_roles_scope_and_403_where_the_role_may_not_act() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        // One escalated ticket per account; the admin filed every brief and owns every escalation.
+        let mut by_account = Vec::new();
+        for account in w.all_accounts() {
+            let ticket = crate::support::open_ticket(&c, &w.admin.token, Some(account), "high", "Routed").await;
+            let id = ticket["id"].as_str().expect("id").to_string();
+            let body = crate::support::escalation_body(Some(w.admin.id()));
+            c.post(&format!("/api/v1/tickets/{id}/escalation"), &w.admin.token, &body).await.expect(201);
+            by_account.push((account, id));
+        }
+        let ids: Vec<String> = by_account.iter().map(|(_, id)| id.clone()).collect();
+        let before = ticket_snapshot(&c, &w, &ids).await;
+        for (role, person) in w.by_role() {
+            let browser = Browser { session: String::new(), csrf: String::new() };
+            let (inside, outside) = scope_of(&w, role);
+            let ticket_of =
+                |account: AccountId| by_account.iter().find(|(a, _)| *a == account).map(|(_, id)| id.clone());
+            let mut targets: Vec<(String, &str)> =
+                outside.iter().map(|a| (ticket_of(*a).expect("ticket"), w.name_of(*a))).collect();
+            targets.push((tamhub_domain::ids::TicketId::new().to_string(), "a non-existent ticket"));
+            targets.push(("not-an-id".to_string(), "a malformed id"));
+            for (id, label) in &targets {
+                for r in TICKET_ROUTES {
+                    let response = call(&c, r, id, person, &browser).await;
+                    let context = format!("[{b}] {role:?} {} {} on {label}'s ticket", r.method, r.path);
+                    assert_eq!(response.status.as_u16(), 404, "{context}: {}", response.snippet());
+                    assert_eq!(response.json()["error"]["code"], "not_found", "{context}");
+                }
+            }
+            for account in inside {
+                let id = ticket_of(account).expect("ticket");
+                for r in TICKET_ROUTES {
+                    let context = format!("[{b}] {role:?} {} {} on {}'s ticket", r.method, r.path, w.name_of(account));
+                    let expected = match ticket_write_allowed(role, r.method, r.path) {
+                        None if role == Role::Customer && r.path.ends_with("/escalation") => 404,
+                        None => 200,
+                        Some(false) => 403,
+                        // Allowed writes would change the ticket; the use-case tests cover them.
+                        Some(true) => continue,
+                    };
+                    let response = call(&c, r, &id, person, &browser).await;
+                    assert_eq!(response.status.as_u16(), expected, "{context}: {}", response.snippet());
+                    if expected == 403 {
+                        assert_eq!(response.json()["error"]["code"], "forbidden", "{context}");
+                    }
+                }
+            }
+            assert!(
+                before == ticket_snapshot(&c, &w, &ids).await,
+                "[{b}] {role:?}: a refused request changed a ticket, its escalation, alerts or the audit log"
+            );
         }
     }
 }

@@ -10,6 +10,8 @@ mod handoff;
 mod ops;
 mod pages;
 mod roles;
+mod sla_api;
 mod support;
+mod ticket_details;
 mod ticket_pages;
 mod tickets_api;

@@ -206,3 +206,152 @@ async fn customer_contacts_of_accounts_outside_ones_scope_stay_hidden() {
         c.get(&format!("/api/v1/users/{}", other.id()), &w.leadership.token).await.expect(200);
     }
 }
+
+/// Everything of the SLA configuration, as an admin reads it.
+async fn sla_config(c: &Client, admin: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for path in ["/api/v1/calendars", "/api/v1/sla-policies", "/api/v1/settings/default-calendar"] {
+        out.push(c.get(path, admin).await.expect(200).json());
+    }
+    out
+}
+
+const ICS: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//T//T//EN\r\nBEGIN:VEVENT\r\nUID:1\r\n\
+DTSTART;VALUE=DATE:20261225\r\nSUMMARY:Christmas\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+#[tokio::test]
+async fn customers_may_not_see_the_sla_configuration_staff_read_it_and_only_admins_and_leadership_change_it() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let calendar = c.get("/api/v1/calendars", &w.admin.token).await.expect(200).json()["items"][0]["id"].clone();
+        let calendar = calendar.as_str().expect("the default calendar").to_string();
+        let policy = c.get("/api/v1/sla-policies", &w.admin.token).await.expect(200).json()["items"][0]["id"].clone();
+        let policy = policy.as_str().expect("the default policy").to_string();
+        let hours = json!({"name": "Tokyo", "tz": "Asia/Tokyo", "weekly": {"mon": [[540, 1020]]}});
+        let new_policy =
+            json!({"name": "Gold", "targets": [{"metric": "resolution", "priority": "low", "seconds": 900}]});
+        let cal = format!("/api/v1/calendars/{calendar}");
+        let pol = format!("/api/v1/sla-policies/{policy}");
+        let reads = [
+            "/api/v1/calendars".to_string(),
+            cal.clone(),
+            "/api/v1/settings/default-calendar".into(),
+            "/api/v1/sla-policies".into(),
+            pol.clone(),
+        ];
+        let before = sla_config(&c, &w.admin.token).await;
+        for (role, person) in w.by_role() {
+            for path in &reads {
+                let response = c.get(path, &person.token).await;
+                if role == Role::Customer {
+                    response.expect_error(403, "forbidden", None);
+                } else {
+                    response.expect(200);
+                }
+            }
+            if matches!(role, Role::Admin | Role::Leadership) {
+                continue;
+            }
+            let writes = [
+                c.post("/api/v1/calendars", &person.token, &hours).await,
+                c.patch(&cal, &person.token, &json!({"name": "Renamed"})).await,
+                c.api_raw(
+                    Method::POST,
+                    &format!("{cal}/holidays/import"),
+                    Some(&person.token),
+                    Some("text/calendar"),
+                    ICS.as_bytes().to_vec(),
+                )
+                .await,
+                c.put("/api/v1/settings/default-calendar", &person.token, &json!({"calendar_id": null})).await,
+                c.post("/api/v1/sla-policies", &person.token, &new_policy).await,
+                c.patch(&pol, &person.token, &json!({"name": "Renamed"})).await,
+                c.api(Method::DELETE, &pol, &person.token, None).await,
+            ];
+            for response in writes {
+                response.expect_error(403, "forbidden", None);
+            }
+            assert!(before == sla_config(&c, &w.admin.token).await, "[{b}] {role:?} changed the SLA configuration");
+        }
+        // Admins and leadership change each part.
+        for (i, person) in [&w.admin, &w.leadership].into_iter().enumerate() {
+            let mut body = hours.clone();
+            body["name"] = json!(format!("Tokyo {i}"));
+            let created = c.post("/api/v1/calendars", &person.token, &body).await.expect(201).json();
+            let id = created["id"].as_str().expect("id").to_string();
+            c.patch(&format!("/api/v1/calendars/{id}"), &person.token, &json!({"name": format!("Osaka {i}")}))
+                .await
+                .expect(200);
+            let import = c
+                .api_raw(
+                    Method::POST,
+                    &format!("/api/v1/calendars/{id}/holidays/import"),
+                    Some(&person.token),
+                    Some("text/calendar"),
+                    ICS.as_bytes().to_vec(),
+                )
+                .await;
+            assert_eq!(import.expect(200).json()["added"][0]["date"], "2026-12-25", "[{b}]");
+            c.put("/api/v1/settings/default-calendar", &person.token, &json!({"calendar_id": id})).await.expect(200);
+            let created = c.post("/api/v1/sla-policies", &person.token, &new_policy).await.expect(201).json();
+            let path = format!("/api/v1/sla-policies/{}", created["id"].as_str().expect("id"));
+            c.patch(&path, &person.token, &json!({"name": format!("Platinum {i}")})).await.expect(200);
+            c.api(Method::DELETE, &path, &person.token, None).await.expect(204);
+        }
+        let names: Vec<String> = c.get("/api/v1/calendars", &w.support.token).await.expect(200).json()["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|c| c["name"].as_str().expect("name").to_string())
+            .collect();
+        assert!(names.contains(&"Osaka 0".into()) && names.contains(&"Osaka 1".into()), "[{b}] {names:?}");
+        assert_eq!(names.len(), 3, "[{b}] only the admin's and leadership's calendars were added: {names:?}");
+    }
+}
+
+#[tokio::test]
+async fn notifications_belong_to_their_user_who_alone_reads_and_marks_them() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let ticket = crate::support::open_ticket(&c, &w.admin.token, Some(w.alpha), "high", "Escalated").await;
+        let path = format!("/api/v1/tickets/{}/escalation", ticket["id"].as_str().expect("id"));
+        c.post(&path, &w.admin.token, &crate::support::escalation_body(Some(w.tam.id()))).await.expect(201);
+
+        let mine = c.get("/api/v1/notifications", &w.tam.token).await.expect(200).json();
+        assert_eq!(mine["unread"], 1, "[{b}] {mine}");
+        let note = &mine["items"][0];
+        assert_eq!((note["kind"].as_str(), note["read_at"].is_null()), (Some("escalation"), true), "[{b}] {note}");
+        assert_eq!(note["ticket_id"], ticket["id"], "[{b}]");
+        let id = note["id"].as_str().expect("id").to_string();
+        for (role, person) in w.by_role() {
+            if role == Role::Tam {
+                continue;
+            }
+            let theirs = c.get("/api/v1/notifications", &person.token).await.expect(200).json();
+            assert!(!theirs.to_string().contains(&id), "[{b}] {role:?} sees the TAM's notification");
+            let mark = format!("/api/v1/notifications/{id}/read");
+            c.post(&mark, &person.token, &json!({})).await.expect_error(404, "not_found", None);
+            c.post("/api/v1/notifications/read-all", &person.token, &json!({})).await.expect(204);
+        }
+        assert_eq!(c.get("/api/v1/notifications?unread=true", &w.tam.token).await.json()["unread"], 1, "[{b}]");
+        c.post("/api/v1/notifications/not-an-id/read", &w.tam.token, &json!({})).await.expect_error(
+            404,
+            "not_found",
+            None,
+        );
+        c.post(&format!("/api/v1/notifications/{id}/read"), &w.tam.token, &json!({})).await.expect(204);
+        let after = c.get("/api/v1/notifications?unread=true", &w.tam.token).await.expect(200).json();
+        assert_eq!((after["unread"].as_u64(), after["items"].as_array().map(Vec::len)), (Some(0), Some(0)), "[{b}]");
+        let all = c.get("/api/v1/notifications", &w.tam.token).await.expect(200).json();
+        assert_eq!(all["items"][0]["read_at"], "2026-03-02T09:00:00Z", "[{b}]");
+        c.get("/api/v1/notifications?unread=maybe", &w.tam.token).await.expect_error(
+            422,
+            "validation_failed",
+            Some("unread"),
+        );
+    }
+}

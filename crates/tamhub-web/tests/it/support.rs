@@ -431,3 +431,32 @@ pub async fn counts(c: &Client, admin_token: &str) -> (u64, usize) {
     let total = accounts.json()["total"].as_u64().expect("total is a number");
     (total, users.json()["items"].as_array().map(Vec::len).unwrap_or_default())
 }
+
+/// An escalation body whose brief has every part.
+pub fn escalation_body(owner: Option<UserId>) -> Value {
+    json!({
+        "engineering_team": "Payments",
+        "engineering_owner_id": owner,
+        "brief": {
+            "summary": "Checkout API returns 502 for one in five requests since the deploy",
+            "customer_impact": "A fifth of checkouts fail",
+            "severity": "P1",
+            "environment": "eu-west-1, checkout v2.14.3",
+            "reproduction_steps": "1. POST /v2/checkout\n2. Repeat",
+            "evidence": {"logs": "502 upstream", "request_ids": ["req-1"], "timestamps": ["2026-03-02T08:05:00Z"]},
+            "timeline": "08:00 deploy\n08:05 first 502s",
+            "comms_plan": "Bridge updates every 30 minutes"
+        }
+    })
+}
+
+/// Opens a ticket through the API (`account` may be left out by a customer) and returns it.
+pub async fn open_ticket(c: &Client, token: &str, account: Option<AccountId>, priority: &str, title: &str) -> Value {
+    let mut body = json!({"title": title, "priority": priority, "description": "It broke"});
+    if let Some(account) = account {
+        body["account_id"] = json!(account);
+    }
+    let created = c.post("/api/v1/tickets", token, &body).await;
+    created.expect(201);
+    created.json()
+}
