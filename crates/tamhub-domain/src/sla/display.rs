@@ -32,6 +32,17 @@ pub fn duration(seconds: i64) -> String {
     }
 }
 
+/// Business time in hours and minutes ("24h 00m", "45m"): never in days, which would read as
+/// calendar days while a business day may be eight hours.
+pub fn business_duration(seconds: i64) -> String {
+    let s = seconds.unsigned_abs();
+    match (s / 3600, (s % 3600) / 60) {
+        (0, 0) => format!("{s}s"),
+        (0, minutes) => format!("{minutes}m"),
+        (hours, minutes) => format!("{hours}h {minutes:02}m"),
+    }
+}
+
 /// R-W5: the colour of an open cycle's badge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -91,5 +102,13 @@ mod tests {
         assert_eq!(duration(3 * 3600 + 5 * 60), "3h 05m");
         assert_eq!(duration(2 * 86_400 + 4 * 3600 + 59), "2d 4h");
         assert_eq!(duration(-90), "1m");
+    }
+
+    #[test]
+    fn business_time_reads_in_hours_never_days() {
+        assert_eq!(business_duration(24 * 3600), "24h 00m");
+        assert_eq!(business_duration(8 * 3600 + 30 * 60), "8h 30m");
+        assert_eq!(business_duration(45 * 60), "45m");
+        assert_eq!(business_duration(-30), "30s");
     }
 }

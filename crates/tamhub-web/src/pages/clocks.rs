@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use jiff::tz::TimeZone;
 use tamhub_domain::Timestamp;
 use tamhub_domain::notifications::SlaAlert;
-use tamhub_domain::sla::display::{Badge, DEFAULT_AMBER_WINDOW_SECONDS, badge, duration, headline, metric_label};
+use tamhub_domain::sla::display::{
+    Badge, DEFAULT_AMBER_WINDOW_SECONDS, badge, business_duration, duration, headline, metric_label,
+};
 use tamhub_domain::sla::engine::{CycleRecord, CycleState, WarningKind};
 use tamhub_domain::sla::model::Hours;
 
@@ -79,19 +81,19 @@ pub fn queue_badge(cycles: &[CycleRecord], now: Timestamp, tz: &TimeZone) -> Opt
             let was_due = c.breached_at.map(|b| format!(" · was due {}", due_label(b, now, tz))).unwrap_or_default();
             (
                 format!("{metric} · breached {ago}{paused}"),
-                format!("{} over (business){was_due}", duration(business.min(0))),
+                format!("{} over (business){was_due}", business_duration(business.min(0))),
             )
         }
         Badge::Grey => (
             format!("{metric} · paused"),
-            format!("{} business left · calendar time stopped while paused", duration(business.max(0))),
+            format!("{} business left · calendar time stopped while paused", business_duration(business.max(0))),
         ),
         Badge::Amber | Badge::Green => {
             let calendar = c.remaining_calendar_seconds.map(duration).unwrap_or_else(|| "—".into());
             let due = c.due_at.map(|d| format!(" · due {}", due_label(d, now, tz))).unwrap_or_default();
             (
-                format!("{metric} · {} left", duration(business.max(0))),
-                format!("{} business · {calendar} calendar{due}", duration(business.max(0))),
+                format!("{metric} · {} left", business_duration(business.max(0))),
+                format!("{} business · {calendar} calendar{due}", business_duration(business.max(0))),
             )
         }
     };
@@ -120,8 +122,8 @@ pub struct CycleView {
     pub open: bool,
 }
 
-fn signed(seconds: i64) -> String {
-    if seconds < 0 { format!("{} over", duration(seconds)) } else { duration(seconds) }
+fn signed(seconds: i64, format: fn(i64) -> String) -> String {
+    if seconds < 0 { format!("{} over", format(seconds)) } else { format(seconds) }
 }
 
 /// Every cycle, open ones first, then by metric and cycle number. `calendars` names calendar ids.
@@ -174,15 +176,23 @@ pub fn panel(
                 started: format::instant(instant(c.started_at)),
                 stopped: c.stopped_at.map(|t| format::instant(instant(t))).unwrap_or_default(),
                 due,
-                elapsed: duration(c.elapsed_seconds),
-                remaining_business: if open { signed(c.remaining_business_seconds) } else { "—".into() },
+                elapsed: business_duration(c.elapsed_seconds),
+                remaining_business: if open {
+                    signed(c.remaining_business_seconds, business_duration)
+                } else {
+                    "—".into()
+                },
                 remaining_calendar: match (open, c.remaining_calendar_seconds) {
-                    (true, Some(s)) => signed(s),
+                    (true, Some(s)) => signed(s, duration),
                     (true, None) => "— (paused)".into(),
                     (false, _) => "—".into(),
                 },
                 paused: duration(c.paused_seconds_calendar),
-                target: duration(c.target_seconds),
+                target: if c.hours == Hours::Business {
+                    business_duration(c.target_seconds)
+                } else {
+                    duration(c.target_seconds)
+                },
                 target_hours: if c.hours == Hours::Business { "business hours" } else { "calendar hours" },
                 calendar,
                 warnings,
