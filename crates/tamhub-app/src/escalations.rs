@@ -65,7 +65,7 @@ impl App {
         let actor_id = actor.user.id;
         let score = completeness_score(&brief);
         let escalation_id = EscalationId::new();
-        self.write_ticket(Some(actor), Some(id), |loaded, now| {
+        self.write_ticket(Some(actor), Some(id), |loaded, _, now| {
             let loaded = loaded.ok_or(AppError::NotFound)?;
             let escalation = Escalation {
                 id: escalation_id,
@@ -127,7 +127,7 @@ impl App {
         if escalation.acknowledged_at.is_some() {
             return Err(AppError::Conflict("the escalation is already acknowledged".into()));
         }
-        self.write_ticket(Some(actor), Some(id), |loaded, now| {
+        self.write_ticket(Some(actor), Some(id), |loaded, _, now| {
             let loaded = loaded.ok_or(AppError::NotFound)?;
             let mut acknowledged = escalation.clone();
             acknowledged.acknowledged_by = Some(me);
@@ -187,7 +187,7 @@ impl App {
         }
         let note = optional_text(&mut errors, "note", note, 2000);
         errors.into_result()?;
-        self.write_ticket(Some(actor), Some(id), |loaded, now| {
+        self.write_ticket(Some(actor), Some(id), |loaded, _, now| {
             let loaded = loaded.ok_or(AppError::NotFound)?;
             let mut reviewed = escalation.clone();
             reviewed.reviewer_score = Some(score);

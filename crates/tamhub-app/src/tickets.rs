@@ -140,7 +140,7 @@ impl App {
         &self,
         actor: Option<&Actor>,
         existing: Option<TicketId>,
-        plan: impl Fn(Option<&Loaded>, Timestamp) -> AppResult<(Planned, Account)>,
+        plan: impl Fn(Option<&Loaded>, &SlaRuntime, Timestamp) -> AppResult<(Planned, Account)>,
     ) -> AppResult<(Ticket, Vec<TicketEvent>)> {
         let mut attempt = 0;
         loop {
@@ -150,7 +150,8 @@ impl App {
                 None => None,
             };
             let now = self.clock.now();
-            let (planned, account) = plan(loaded.as_ref(), now)?;
+            let config = self.sla_runtime().await?;
+            let (planned, account) = plan(loaded.as_ref(), &config, now)?;
             let mut events = loaded.as_ref().map(|l| l.events.clone()).unwrap_or_default();
             let first_new = events.len();
             let expected_last_seq = events.last().map(|e| e.seq).unwrap_or(0);
@@ -163,7 +164,6 @@ impl App {
                     kind: kind.clone(),
                 });
             }
-            let config = self.sla_runtime().await?;
             let sla = self.evaluate_ticket(&config, planned.ticket.account_id, &events, now)?;
             let alerts = self.alert_notices(&planned.ticket, &account, &sla.cycles);
             let actor_id = actor.map(|a| a.user.id);
@@ -254,11 +254,10 @@ impl App {
             return Err(AppError::invalid_field("account_id", "is archived; restore it before opening tickets"));
         }
         self.check_ticket_people(&account, new.assignee_id, new.requester_id).await?;
-        let config = self.sla_runtime().await?;
-        let calendar_id = account.fields.calendar_id.or(config.record.default_calendar_id);
         let by = if customer { CommentAuthor::Customer } else { CommentAuthor::Agent };
         let actor_id = actor.user.id;
-        self.write_ticket(Some(actor), None, move |_, now| {
+        self.write_ticket(Some(actor), None, move |_, config, now| {
+            let calendar_id = account.fields.calendar_id.or(config.record.default_calendar_id);
             let NewTicket { account_id, title, description, priority, ticket_type, assignee_id, requester_id, public } =
                 new.clone();
             let ticket = Ticket {
@@ -346,7 +345,7 @@ impl App {
         let requester = changes.requester_id.flatten();
         self.check_ticket_people(&account, assignee, requester).await?;
         let actor_id = Some(actor.user.id);
-        self.write_ticket(Some(actor), Some(id), |loaded, now| {
+        self.write_ticket(Some(actor), Some(id), |loaded, _, now| {
             let loaded = loaded.ok_or(AppError::NotFound)?;
             let (ticket, events) = apply_changes(&loaded.ticket, &changes, now)?;
             let events = events.into_iter().map(|k| (actor_id, k)).collect();
@@ -405,7 +404,7 @@ impl App {
         };
         let public = matches!(input, EventInput::Comment { public: true, .. });
         let written = self
-            .write_ticket(Some(actor), Some(id), |loaded, now| {
+            .write_ticket(Some(actor), Some(id), |loaded, _, now| {
                 let loaded = loaded.ok_or(AppError::NotFound)?;
                 let (body, changes) = (changes.0.clone(), &changes.1);
                 let mut events = Vec::new();

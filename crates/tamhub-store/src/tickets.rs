@@ -148,7 +148,9 @@ pub struct TicketPage {
 pub fn ticket_order(sort: TicketSort, descending: bool) -> String {
     let dir = if descending { "DESC" } else { "ASC" };
     let key = match sort {
-        // Tickets with no running clock come after every ticket with one, either way.
+        // Tickets with no running clock come after every ticket with one, either way; ascending
+        // (the queue's order) walks the `tickets_queue` index.
+        TicketSort::Due if !descending => "t.sla_due_rank",
         TicketSort::Due => "t.sla_due_at IS NULL, t.sla_due_at",
         TicketSort::Updated => "t.updated_at",
         TicketSort::Created => "t.created_at",

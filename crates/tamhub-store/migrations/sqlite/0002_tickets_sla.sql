@@ -57,14 +57,16 @@ CREATE TABLE tickets (
     last_seq INTEGER NOT NULL,
     sla_evaluated_at INTEGER,
     sla_cycles TEXT NOT NULL DEFAULT '[]',
-    -- What breaches next: the earliest due instant of a running cycle, for queues.
+    -- What breaches next: the earliest due instant of a running clock, for queues; the rank
+    -- puts tickets without a running clock last and lets an index give the order.
     sla_due_at INTEGER,
+    sla_due_rank INTEGER GENERATED ALWAYS AS (COALESCE(sla_due_at, 9223372036854775807)) VIRTUAL,
     -- R-W4: when the scanner must look again; NULL when nothing can change without an event.
     sla_next_check_at INTEGER
 );
 CREATE INDEX tickets_account ON tickets (account_id, status);
 CREATE INDEX tickets_assignee ON tickets (assignee_id, status);
-CREATE INDEX tickets_due ON tickets (status, sla_due_at);
+CREATE INDEX tickets_queue ON tickets (sla_due_rank, number) WHERE status NOT IN ('solved', 'closed');
 CREATE INDEX tickets_next_check ON tickets (sla_next_check_at) WHERE sla_next_check_at IS NOT NULL;
 
 CREATE TABLE ticket_events (

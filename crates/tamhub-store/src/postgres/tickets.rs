@@ -7,6 +7,7 @@ use tamhub_domain::Timestamp;
 use tamhub_domain::escalations::Escalation;
 use tamhub_domain::ids::{AccountId, NotificationId, TicketId, UserId};
 use tamhub_domain::notifications::{Notification, SlaAlert};
+use tamhub_domain::scope::AccountScope;
 use tamhub_domain::tickets::{Ticket, TicketEvent};
 use uuid::Uuid;
 
@@ -121,7 +122,12 @@ async fn save_escalation(conn: &mut PgConnection, e: &Escalation) -> StoreResult
 
 fn push_ticket_filters(q: &mut QueryBuilder<Postgres>, query: &TicketQuery) {
     q.push(" WHERE 1 = 1");
-    push_scope(q, query.scope, "a");
+    // Scope as a subquery on accounts, so counting needs no join.
+    if query.scope != AccountScope::All {
+        q.push(" AND t.account_id IN (SELECT a.id FROM accounts a WHERE 1 = 1");
+        push_scope(q, query.scope, "a");
+        q.push(")");
+    }
     if let Some(account) = query.account_id {
         q.push(" AND t.account_id = ").push_bind(account.0);
     }
@@ -169,9 +175,10 @@ impl TicketStore for PgStore {
         if change.is_new {
             let (number,): (i64,) = sqlx::query_as(
                 "INSERT INTO tickets (id, number, account_id, title, description, priority, status, ticket_type, \
-                   assignee_id, requester_id, created_by, created_at, updated_at, last_seq) \
-                 VALUES ($1, nextval('ticket_numbers'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0) \
-                 RETURNING number",
+                   assignee_id, requester_id, created_by, created_at, updated_at, last_seq, sla_evaluated_at, \
+                   sla_cycles, sla_due_at, sla_next_check_at) \
+                 VALUES ($1, nextval('ticket_numbers'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                   $15, $16, $17) RETURNING number",
             )
             .bind(t.id.0)
             .bind(t.account_id.0)
@@ -185,38 +192,44 @@ impl TicketStore for PgStore {
             .bind(t.created_by.map(|i| i.0))
             .bind(ts(t.created_at))
             .bind(ts(t.updated_at))
+            .bind(last_seq)
+            .bind(ts(change.sla.evaluated_at))
+            .bind(Json(&change.sla.cycles))
+            .bind(opt_ts(change.sla.due_at))
+            .bind(opt_ts(change.sla.next_check_at))
             .fetch_one(&mut *tx)
             .await?;
             ticket.number = number;
-        }
-        // Optimistic concurrency: the log must still be the one the change was planned on.
-        let done = sqlx::query(
-            "UPDATE tickets SET title = $1, description = $2, priority = $3, status = $4, ticket_type = $5, \
-               assignee_id = $6, requester_id = $7, updated_at = $8, last_seq = $9, \
-               sla_evaluated_at = $10, sla_cycles = $11, sla_due_at = $12, sla_next_check_at = $13 \
-             WHERE id = $14 AND last_seq = $15",
-        )
-        .bind(&t.title)
-        .bind(&t.description)
-        .bind(t.priority.as_str())
-        .bind(t.status.as_str())
-        .bind(t.ticket_type.as_str())
-        .bind(t.assignee_id.map(|i| i.0))
-        .bind(t.requester_id.map(|i| i.0))
-        .bind(ts(t.updated_at))
-        .bind(last_seq)
-        .bind(ts(change.sla.evaluated_at))
-        .bind(Json(&change.sla.cycles))
-        .bind(opt_ts(change.sla.due_at))
-        .bind(opt_ts(change.sla.next_check_at))
-        .bind(t.id.0)
-        .bind(change.expected_last_seq)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            let exists: Option<(i32,)> =
-                sqlx::query_as("SELECT 1 FROM tickets WHERE id = $1").bind(t.id.0).fetch_optional(&mut *tx).await?;
-            return Err(if exists.is_some() { changed_meanwhile() } else { StoreError::NotFound });
+        } else {
+            // Optimistic concurrency: the log must still be the one the change was planned on.
+            let done = sqlx::query(
+                "UPDATE tickets SET title = $1, description = $2, priority = $3, status = $4, ticket_type = $5, \
+                   assignee_id = $6, requester_id = $7, updated_at = $8, last_seq = $9, \
+                   sla_evaluated_at = $10, sla_cycles = $11, sla_due_at = $12, sla_next_check_at = $13 \
+                 WHERE id = $14 AND last_seq = $15",
+            )
+            .bind(&t.title)
+            .bind(&t.description)
+            .bind(t.priority.as_str())
+            .bind(t.status.as_str())
+            .bind(t.ticket_type.as_str())
+            .bind(t.assignee_id.map(|i| i.0))
+            .bind(t.requester_id.map(|i| i.0))
+            .bind(ts(t.updated_at))
+            .bind(last_seq)
+            .bind(ts(change.sla.evaluated_at))
+            .bind(Json(&change.sla.cycles))
+            .bind(opt_ts(change.sla.due_at))
+            .bind(opt_ts(change.sla.next_check_at))
+            .bind(t.id.0)
+            .bind(change.expected_last_seq)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                let exists: Option<(i32,)> =
+                    sqlx::query_as("SELECT 1 FROM tickets WHERE id = $1").bind(t.id.0).fetch_optional(&mut *tx).await?;
+                return Err(if exists.is_some() { changed_meanwhile() } else { StoreError::NotFound });
+            }
         }
         for event in &change.events {
             insert_event(&mut tx, event).await?;
@@ -285,7 +298,7 @@ impl TicketStore for PgStore {
 
     async fn list_tickets(&self, query: &TicketQuery) -> StoreResult<TicketPage> {
         let mut tx = self.pool.begin().await?;
-        let mut count = QueryBuilder::new("SELECT COUNT(*) FROM tickets t JOIN accounts a ON a.id = t.account_id");
+        let mut count = QueryBuilder::new("SELECT COUNT(*) FROM tickets t");
         push_ticket_filters(&mut count, query);
         let (total,): (i64,) = count.build_query_as().fetch_one(&mut *tx).await?;
         let mut q = QueryBuilder::new(concat!(

@@ -6,6 +6,7 @@ use tamhub_domain::Timestamp;
 use tamhub_domain::escalations::Escalation;
 use tamhub_domain::ids::{AccountId, NotificationId, TicketId, UserId};
 use tamhub_domain::notifications::{Notification, SlaAlert};
+use tamhub_domain::scope::AccountScope;
 use tamhub_domain::tickets::{Ticket, TicketEvent};
 
 use super::accounts::{escape_like, push_scope};
@@ -120,7 +121,12 @@ async fn save_escalation(conn: &mut SqliteConnection, e: &Escalation) -> StoreRe
 
 fn push_ticket_filters(q: &mut QueryBuilder<Sqlite>, query: &TicketQuery) {
     q.push(" WHERE 1 = 1");
-    push_scope(q, query.scope, "a");
+    // Scope as a subquery on accounts, so counting needs no join.
+    if query.scope != AccountScope::All {
+        q.push(" AND t.account_id IN (SELECT a.id FROM accounts a WHERE 1 = 1");
+        push_scope(q, query.scope, "a");
+        q.push(")");
+    }
     if let Some(account) = query.account_id {
         q.push(" AND t.account_id = ").push_bind(account.to_string());
     }
@@ -158,16 +164,14 @@ impl TicketStore for SqliteStore {
         let last_seq = change.events.last().map_or(change.expected_last_seq, |e| e.seq);
         let mut ticket = t.clone();
         if change.is_new {
-            let (number,): (i64,) =
-                sqlx::query_as("SELECT COALESCE(MAX(number), 1000) + 1 FROM tickets").fetch_one(&mut *tx).await?;
-            ticket.number = number;
-            sqlx::query(
+            let inserted = sqlx::query_as::<_, (i64,)>(
                 "INSERT INTO tickets (id, number, account_id, title, description, priority, status, ticket_type, \
-                   assignee_id, requester_id, created_by, created_at, updated_at, last_seq) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                   assignee_id, requester_id, created_by, created_at, updated_at, last_seq, sla_evaluated_at, \
+                   sla_cycles, sla_due_at, sla_next_check_at) \
+                 VALUES (?, (SELECT COALESCE(MAX(number), 1000) + 1 FROM tickets), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
+                   ?, ?, ?, ?, ?) RETURNING number",
             )
             .bind(t.id.to_string())
-            .bind(number)
             .bind(t.account_id.to_string())
             .bind(&t.title)
             .bind(&t.description)
@@ -179,42 +183,49 @@ impl TicketStore for SqliteStore {
             .bind(t.created_by.map(|i| i.to_string()))
             .bind(ms(t.created_at))
             .bind(ms(t.updated_at))
+            .bind(last_seq)
+            .bind(ms(change.sla.evaluated_at))
+            .bind(to_json(&change.sla.cycles))
+            .bind(opt_ms(change.sla.due_at))
+            .bind(opt_ms(change.sla.next_check_at))
+            .fetch_one(&mut *tx)
+            .await?;
+            ticket.number = inserted.0;
+        } else {
+            // Optimistic concurrency: the log must still be the one the change was planned on.
+            let done = sqlx::query(
+                "UPDATE tickets SET title = ?, description = ?, priority = ?, status = ?, ticket_type = ?, \
+                   assignee_id = ?, requester_id = ?, updated_at = ?, last_seq = ?, \
+                   sla_evaluated_at = ?, sla_cycles = ?, sla_due_at = ?, sla_next_check_at = ? \
+                 WHERE id = ? AND last_seq = ?",
+            )
+            .bind(&t.title)
+            .bind(&t.description)
+            .bind(t.priority.as_str())
+            .bind(t.status.as_str())
+            .bind(t.ticket_type.as_str())
+            .bind(t.assignee_id.map(|i| i.to_string()))
+            .bind(t.requester_id.map(|i| i.to_string()))
+            .bind(ms(t.updated_at))
+            .bind(last_seq)
+            .bind(ms(change.sla.evaluated_at))
+            .bind(to_json(&change.sla.cycles))
+            .bind(opt_ms(change.sla.due_at))
+            .bind(opt_ms(change.sla.next_check_at))
+            .bind(t.id.to_string())
+            .bind(change.expected_last_seq)
             .execute(&mut *tx)
             .await?;
-        }
-        // Optimistic concurrency: the log must still be the one the change was planned on.
-        let done = sqlx::query(
-            "UPDATE tickets SET title = ?, description = ?, priority = ?, status = ?, ticket_type = ?, \
-               assignee_id = ?, requester_id = ?, updated_at = ?, last_seq = ?, \
-               sla_evaluated_at = ?, sla_cycles = ?, sla_due_at = ?, sla_next_check_at = ? \
-             WHERE id = ? AND last_seq = ?",
-        )
-        .bind(&t.title)
-        .bind(&t.description)
-        .bind(t.priority.as_str())
-        .bind(t.status.as_str())
-        .bind(t.ticket_type.as_str())
-        .bind(t.assignee_id.map(|i| i.to_string()))
-        .bind(t.requester_id.map(|i| i.to_string()))
-        .bind(ms(t.updated_at))
-        .bind(last_seq)
-        .bind(ms(change.sla.evaluated_at))
-        .bind(to_json(&change.sla.cycles))
-        .bind(opt_ms(change.sla.due_at))
-        .bind(opt_ms(change.sla.next_check_at))
-        .bind(t.id.to_string())
-        .bind(change.expected_last_seq)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            let exists: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM tickets WHERE id = ?")
-                .bind(t.id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-            return Err(match exists {
-                None => StoreError::NotFound,
-                Some(_) => StoreError::Conflict("the ticket changed meanwhile; reload it and try again".into()),
-            });
+            if done.rows_affected() == 0 {
+                let exists: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM tickets WHERE id = ?")
+                    .bind(t.id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                return Err(match exists {
+                    None => StoreError::NotFound,
+                    Some(_) => StoreError::Conflict("the ticket changed meanwhile; reload it and try again".into()),
+                });
+            }
         }
         for event in &change.events {
             insert_event(&mut tx, event).await?;
@@ -287,7 +298,7 @@ impl TicketStore for SqliteStore {
 
     async fn list_tickets(&self, query: &TicketQuery) -> StoreResult<TicketPage> {
         let mut tx = self.pool.begin().await?;
-        let mut count = QueryBuilder::new("SELECT COUNT(*) FROM tickets t JOIN accounts a ON a.id = t.account_id");
+        let mut count = QueryBuilder::new("SELECT COUNT(*) FROM tickets t");
         push_ticket_filters(&mut count, query);
         let (total,): (i64,) = count.build_query_as().fetch_one(&mut *tx).await?;
         let mut q = QueryBuilder::new(concat!(
