@@ -242,28 +242,71 @@ async fn run(cli: Cli, mut config: Config) -> Result<()> {
 /// buffer and answers gathered in another, written out in blocks.
 fn sla_eval() -> Result<()> {
     use std::io::BufRead;
+    // Lines are read in chunks and evaluated on every core; answers keep the input order.
+    const CHUNK: usize = 4096;
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut stdin = std::io::stdin().lock();
     let mut stdout = std::io::stdout().lock();
-    let mut line = String::new();
-    let mut answers = Vec::with_capacity(1 << 17);
     loop {
-        line.clear();
-        if stdin.read_line(&mut line)? == 0 {
+        let mut lines: Vec<Vec<u8>> = Vec::with_capacity(CHUNK);
+        while lines.len() < CHUNK {
+            let mut line = Vec::new();
+            if stdin.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            lines.push(line);
+        }
+        if lines.is_empty() {
             break;
         }
-        let scenario = line.strip_suffix('\n').map_or(line.as_str(), |l| l.strip_suffix('\r').unwrap_or(l));
-        if scenario.trim().is_empty() {
-            continue;
-        }
-        tamhub_domain::sla::scenario::write_answer_line(scenario, &mut answers);
-        if answers.len() >= 1 << 16 {
-            stdout.write_all(&answers)?;
-            answers.clear();
+        let per_worker = lines.len().div_ceil(workers);
+        let answers: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = lines
+                .chunks(per_worker)
+                .map(|part| {
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        for line in part {
+                            answer(line, &mut out);
+                        }
+                        out
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        });
+        for part in answers {
+            stdout.write_all(&part)?;
         }
     }
-    stdout.write_all(&answers)?;
     stdout.flush()?;
     Ok(())
+}
+
+/// One input line's answer; a line that is not UTF-8 is a bad scenario like any other (section
+/// 3: a bad line never stops the run). Blank lines are skipped.
+fn answer(line: &[u8], out: &mut Vec<u8>) {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    match std::str::from_utf8(line) {
+        Ok(text) if text.trim().is_empty() => {}
+        Ok(text) => {
+            // An engine fault on one scenario answers that line with an error and the run goes on.
+            let mut one = Vec::new();
+            let evaluated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                tamhub_domain::sla::scenario::write_answer_line(text, &mut one)
+            }));
+            match evaluated {
+                Ok(()) => out.extend_from_slice(&one),
+                Err(_) => {
+                    let id = serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| v.get("id").cloned());
+                    let error = serde_json::json!({"id": id, "error": "scenario: internal error evaluating it"});
+                    out.extend_from_slice(format!("{error}\n").as_bytes());
+                }
+            }
+        }
+        Err(_) => out.extend_from_slice(b"{\"id\":null,\"error\":\"scenario: the line is not UTF-8 text\"}\n"),
+    }
 }
 
 async fn load_demo(app: &App) -> Result<()> {
