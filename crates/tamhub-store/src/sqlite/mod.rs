@@ -57,6 +57,16 @@ impl WriteTx {
     }
 }
 
+/// `(?, ?, …)` binding each id as text: the IN list of a lookup by several ids.
+fn push_ids<T: ToString>(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, ids: &[T]) {
+    q.push("(");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(id.to_string());
+    }
+    q.push(")");
+}
+
 fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
@@ -180,12 +190,8 @@ impl Store for SqliteStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q = sqlx::QueryBuilder::new(concat!("SELECT ", user_columns!(), " FROM users WHERE id IN ("));
-        let mut list = q.separated(", ");
-        for id in ids {
-            list.push_bind(id.to_string());
-        }
-        q.push(")");
+        let mut q = sqlx::QueryBuilder::new(concat!("SELECT ", user_columns!(), " FROM users WHERE id IN "));
+        push_ids(&mut q, ids);
         let rows: Vec<UserRow> = q.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
@@ -423,12 +429,8 @@ impl Store for SqliteStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q = sqlx::QueryBuilder::new(concat!("SELECT ", account_columns!(), " FROM accounts WHERE id IN ("));
-        let mut list = q.separated(", ");
-        for id in ids {
-            list.push_bind(id.to_string());
-        }
-        q.push(")");
+        let mut q = sqlx::QueryBuilder::new(concat!("SELECT ", account_columns!(), " FROM accounts WHERE id IN "));
+        push_ids(&mut q, ids);
         let rows: Vec<AccountRow> = q.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }

@@ -11,7 +11,7 @@ use tamhub_domain::tickets::{Ticket, TicketEvent};
 
 use super::accounts::{escape_like, push_scope};
 use super::rows::*;
-use super::{SqliteStore, insert_audit, is_unique_violation};
+use super::{SqliteStore, insert_audit, is_unique_violation, push_ids};
 use crate::sla::InputsChange;
 use crate::tickets::{
     AlertNotices, SlaEvaluation, SlaSnapshot, StatusFilter, TicketChange, TicketListItem, TicketPage, TicketQuery,
@@ -257,12 +257,8 @@ impl TicketStore for SqliteStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q = QueryBuilder::new(concat!("SELECT ", ticket_columns!("t"), " FROM tickets t WHERE t.id IN ("));
-        let mut list = q.separated(", ");
-        for id in ids {
-            list.push_bind(id.to_string());
-        }
-        q.push(")");
+        let mut q = QueryBuilder::new(concat!("SELECT ", ticket_columns!("t"), " FROM tickets t WHERE t.id IN "));
+        push_ids(&mut q, ids);
         let rows: Vec<TicketRow> = q.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
@@ -276,12 +272,9 @@ impl TicketStore for SqliteStore {
             return Ok(Vec::new());
         }
         let mut q =
-            QueryBuilder::new("SELECT ticket_id, seq, at, actor_id, payload FROM ticket_events WHERE ticket_id IN (");
-        let mut list = q.separated(", ");
-        for id in ids {
-            list.push_bind(id.to_string());
-        }
-        q.push(") ORDER BY ticket_id, seq");
+            QueryBuilder::new("SELECT ticket_id, seq, at, actor_id, payload FROM ticket_events WHERE ticket_id IN ");
+        push_ids(&mut q, ids);
+        q.push(" ORDER BY ticket_id, seq");
         let rows: Vec<TicketEventRow> = q.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }

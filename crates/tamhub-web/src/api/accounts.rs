@@ -15,7 +15,7 @@ use tamhub_domain::validation::{FieldErrors, parse_choice};
 use utoipa::{IntoParams, ToSchema};
 
 use super::json::{ApiJson, ApiQuery, nullable, present};
-use super::pagination::{decode_cursor, next_cursor, parse_limit};
+use super::pagination::{decode_cursor, given, list_params, next_cursor, parse_limit};
 use crate::AppState;
 use crate::auth::{ApiAccountAccess, ApiActor};
 use crate::error::{ApiResult, ErrorBody};
@@ -233,47 +233,35 @@ impl AccountListParams {
     pub fn to_query(&self) -> Result<AccountQuery, AppError> {
         let mut errors = FieldErrors::new();
         let mut query = AccountQuery::in_scope(tamhub_domain::scope::AccountScope::Nothing);
-        let present = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-        if let Some(phase) = present(&self.phase) {
+        if let Some(phase) = given(&self.phase) {
             query.phase = parse_choice(&mut errors, "phase", &phase, &Phase::ALL);
         }
-        if let Some(tier) = present(&self.tier) {
+        if let Some(tier) = given(&self.tier) {
             query.tier = parse_choice(&mut errors, "tier", &tier, &Tier::ALL);
         }
-        if let Some(assignee) = present(&self.assignee) {
+        if let Some(assignee) = given(&self.assignee) {
             match assignee.parse::<UserId>() {
                 Ok(id) => query.assignee = Some(id),
                 Err(_) => errors.add("assignee", "must be a user id"),
             }
         }
-        query.text = present(&self.q);
-        if query.text.as_ref().is_some_and(|t| t.chars().count() > 200) {
-            errors.add("q", "must be at most 200 characters");
-        } else if query.text.as_deref().is_some_and(tamhub_domain::validation::has_control_chars) {
-            errors.add("q", "must not contain control characters");
-        }
-        if let Some(archived) = present(&self.archived) {
+        if let Some(archived) = given(&self.archived) {
             let choices = [(Archived::Exclude, "exclude"), (Archived::Include, "include"), (Archived::Only, "only")];
             query.archived = parse_choice(&mut errors, "archived", &archived, &choices).unwrap_or_default();
         }
-        if let Some(sort) = present(&self.sort) {
-            let (descending, key) = match sort.strip_prefix('-') {
-                Some(key) => (true, key.to_string()),
-                None => (false, sort),
-            };
-            query.descending = descending;
-            query.sort = parse_choice(&mut errors, "sort", &key, &AccountSort::ALL).unwrap_or_default();
-        }
-        match parse_limit(self.limit.as_deref()) {
-            Ok(limit) => query.limit = limit,
-            Err(AppError::Invalid { fields, .. }) => errors.merge(fields),
-            Err(other) => return Err(other),
-        }
-        match decode_cursor(self.cursor.as_deref()) {
-            Ok(offset) => query.offset = offset,
-            Err(AppError::Invalid { fields, .. }) => errors.merge(fields),
-            Err(other) => return Err(other),
-        }
+        let basics = list_params(
+            &mut errors,
+            &self.q,
+            &self.sort,
+            self.limit.as_deref(),
+            self.cursor.as_deref(),
+            &AccountSort::ALL,
+        );
+        query.text = basics.text;
+        query.sort = basics.sort;
+        query.descending = basics.descending;
+        query.limit = basics.limit;
+        query.offset = basics.offset;
         errors.into_result()?;
         Ok(query)
     }

@@ -21,7 +21,7 @@ use tamhub_domain::validation::{FieldErrors, parse_choice};
 use utoipa::{IntoParams, ToSchema};
 
 use super::json::{ApiJson, ApiQuery, nullable, present};
-use super::pagination::{decode_cursor, next_cursor, parse_limit};
+use super::pagination::{decode_cursor, given, list_params, next_cursor, parse_limit};
 use crate::AppState;
 use crate::auth::{ApiActor, ApiTicketAccess};
 use crate::error::{ApiResult, ErrorBody};
@@ -215,14 +215,13 @@ impl TicketListParams {
     pub fn to_query(&self, me: UserId) -> Result<TicketQuery, AppError> {
         let mut errors = FieldErrors::new();
         let mut query = TicketQuery::in_scope(tamhub_domain::scope::AccountScope::Nothing);
-        let present = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-        if let Some(account) = present(&self.account_id) {
+        if let Some(account) = given(&self.account_id) {
             match account.parse::<AccountId>() {
                 Ok(id) => query.account_id = Some(id),
                 Err(_) => errors.add("account_id", "must be an account id"),
             }
         }
-        if let Some(assignee) = present(&self.assignee) {
+        if let Some(assignee) = given(&self.assignee) {
             match assignee.as_str() {
                 "me" => query.assignee = Some(me),
                 other => match other.parse::<UserId>() {
@@ -231,12 +230,12 @@ impl TicketListParams {
                 },
             }
         }
-        match present(&self.unassigned).as_deref() {
+        match given(&self.unassigned).as_deref() {
             None | Some("false") => {}
             Some("true") => query.unassigned = true,
             Some(_) => errors.add("unassigned", "must be true or false"),
         }
-        if let Some(status) = present(&self.status) {
+        if let Some(status) = given(&self.status) {
             query.status = match status.as_str() {
                 "open" => StatusFilter::Open,
                 "done" => StatusFilter::Done,
@@ -250,33 +249,22 @@ impl TicketListParams {
                 },
             };
         }
-        if let Some(priority) = present(&self.priority) {
+        if let Some(priority) = given(&self.priority) {
             query.priority = parse_choice(&mut errors, "priority", &priority, &Priority::ALL);
         }
-        query.text = present(&self.q);
-        if query.text.as_ref().is_some_and(|t| t.chars().count() > 200) {
-            errors.add("q", "must be at most 200 characters");
-        } else if query.text.as_deref().is_some_and(tamhub_domain::validation::has_control_chars) {
-            errors.add("q", "must not contain control characters");
-        }
-        if let Some(sort) = present(&self.sort) {
-            let (descending, key) = match sort.strip_prefix('-') {
-                Some(key) => (true, key.to_string()),
-                None => (false, sort),
-            };
-            query.descending = descending;
-            query.sort = parse_choice(&mut errors, "sort", &key, &TicketSort::ALL).unwrap_or_default();
-        }
-        match parse_limit(self.limit.as_deref()) {
-            Ok(limit) => query.limit = limit,
-            Err(AppError::Invalid { fields, .. }) => errors.merge(fields),
-            Err(other) => return Err(other),
-        }
-        match decode_cursor(self.cursor.as_deref()) {
-            Ok(offset) => query.offset = offset,
-            Err(AppError::Invalid { fields, .. }) => errors.merge(fields),
-            Err(other) => return Err(other),
-        }
+        let basics = list_params(
+            &mut errors,
+            &self.q,
+            &self.sort,
+            self.limit.as_deref(),
+            self.cursor.as_deref(),
+            &TicketSort::ALL,
+        );
+        query.text = basics.text;
+        query.sort = basics.sort;
+        query.descending = basics.descending;
+        query.limit = basics.limit;
+        query.offset = basics.offset;
         errors.into_result()?;
         Ok(query)
     }
