@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama + htmx). Every page takes `PageUser` or an access extractor,
 //! so none renders for someone who is not signed in or outside scope.
 
+pub mod account_form;
 pub mod accounts;
 pub mod admin;
 pub mod assets;
@@ -35,10 +36,10 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(accounts::portfolio))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
-        .route("/accounts", post(accounts::create))
-        .route("/accounts/new", get(accounts::new_form))
+        .route("/accounts", post(account_form::create))
+        .route("/accounts/new", get(account_form::new_form))
         .route("/accounts/{id}", get(accounts::show))
-        .route("/accounts/{id}/edit", get(accounts::edit_form).post(accounts::update))
+        .route("/accounts/{id}/edit", get(account_form::edit_form).post(account_form::update))
         .route("/accounts/{id}/archive", post(accounts::archive))
         .route("/accounts/{id}/unarchive", post(accounts::unarchive))
         .route("/accounts/{id}/handoff", get(handoff::handoff).post(handoff::update_handoff))
