@@ -233,8 +233,15 @@ impl TicketEventKind {
     }
 
     /// Whether a customer contact may see this entry: private comments are internal.
+    /// Private notes, the engineering escalation and the bookkeeping of policy inputs are internal.
     pub fn visible_to_customer(&self) -> bool {
-        !matches!(self, TicketEventKind::Comment { public: false, .. })
+        !matches!(
+            self,
+            TicketEventKind::Comment { public: false, .. }
+                | TicketEventKind::Escalated { .. }
+                | TicketEventKind::EscalationAcknowledged { .. }
+                | TicketEventKind::PolicyInputsChanged { .. }
+        )
     }
 }
 

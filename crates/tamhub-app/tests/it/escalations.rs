@@ -116,6 +116,12 @@ async fn a_brief_scores_one_to_five_and_a_ticket_is_escalated_only_once() {
         );
         let owner = t.app.notifications(&desk.backup, false, 10, 0).await.expect("list");
         assert!(owner.iter().any(|n| n.kind == "escalation"), "[{b}] the owner is asked to acknowledge: {owner:?}");
+        let seen_by_customer = t.app.ticket_events(&desk.customer, ticket.id).await.expect("customer's log");
+        assert!(
+            seen_by_customer.iter().all(|e| !matches!(e.kind, TicketEventKind::Escalated { .. })),
+            "[{b}] the escalation is internal: {seen_by_customer:?}"
+        );
+        assert_eq!(t.app.get_escalation(&desk.customer, ticket.id).await.expect("read"), None, "[{b}] no brief either");
 
         let again = t.app.escalate_ticket(&desk.tam, ticket.id, input(complete_brief(), None)).await;
         assert!(matches!(again, Err(AppError::Conflict(_))), "[{b}] {again:?}");
