@@ -19,6 +19,8 @@ pub mod policies;
 mod reference;
 #[cfg(test)]
 mod reference_properties;
+#[cfg(test)]
+mod regressions;
 mod replay;
 mod rules;
 pub mod scenario;

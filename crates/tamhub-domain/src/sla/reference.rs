@@ -408,10 +408,14 @@ impl Replay<'_> {
                 }
                 k if is_customer_message(k) => {
                     // A8: a deferred FRT starts at the first customer message.
+                    // Not on a ticket closed after the instant: closed is final (R-M5), and no
+                    // start event opens anything on a closed ticket (A7, A9, A11).
                     if self.frt_deferred && self.frt_start == Some(t) && !self.frt_tried && !first_customer_message_seen
                     {
                         self.frt_tried = true;
-                        self.open(Metric::FirstResponse, t, &post);
+                        if post.status != Status::Closed {
+                            self.open(Metric::FirstResponse, t, &post);
+                        }
                     }
                     first_customer_message_seen = true;
                     // A7.
@@ -440,7 +444,8 @@ impl Replay<'_> {
 
     /// Reopen (solved -> non-terminal): R-M3, R-M7, A9, A11.
     /// Only a same-instant sequence such as solved -> open -> closed makes the conditions on
-    /// the state after the instant matter; each metric follows its own ruling to the letter.
+    /// the state after the instant matter: nothing opens or resumes on a ticket solved or
+    /// closed after the instant (closed is final, R-M5).
     fn reopen(&mut self, t: Instant, post: &Moment) {
         // A9: not solved or closed after the instant.
         if !matches!(post.status, Status::Solved | Status::Closed) {
@@ -451,12 +456,13 @@ impl Replay<'_> {
         for m in SOLVE_STOPPED {
             if resumes(self.policy, m) {
                 // A11: the one instance resumes if it ended met/breached (not cancelled), a
-                // target exists and the ticket is not solved after the instant.
+                // target exists and the ticket is not solved after the instant, nor closed:
+                // closed is final (R-M5).
                 if let Some(c) = self.cycles.iter_mut().find(|c| c.metric == m)
                     && !c.is_open()
                     && c.periods.last().unwrap().end == Some(End::Stopped)
                     && post.current[m as usize].is_some()
-                    && post.status != Status::Solved
+                    && !matches!(post.status, Status::Solved | Status::Closed)
                 {
                     c.periods.push(Period { from: t, to: None, end: None, frozen: None });
                 }
@@ -545,8 +551,10 @@ impl Clock<'_> {
             assert!(m % 60 == 0);
             let (open, _, target) = self.target_at(c, m);
             let running = open && !pause.contains(&self.moment_at(m).status);
-            // A13: "accrues under" = running under a business target for some time (m < report).
-            if running && m < report && Self::uses_business_calendar(&target) {
+            // A13: a cycle uses the calendar of its target in force while it is open, running or
+            // paused (R-K9: the target "is evaluated against it"), from the instant that target
+            // comes into force, `now` included for a cycle open at `now`.
+            if open && (m < report || (open_now && m == report)) && Self::uses_business_calendar(&target) {
                 first_use.entry(target.calendar_id.clone()).or_insert(m);
             }
             let accrues = i64::from(running && Self::in_business(calendars, &target, m));

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use super::Instant;
 use super::calendar::{Calendar, CalendarError, CalendarSpec};
-use super::engine::{CycleRecord, CycleState, evaluate};
+use super::engine::{CycleRecord, evaluate};
 use super::model::{Author, Event, EventKind, Hours, Metric, Policy, Reopen, Status, Target};
 use super::reference::{DAY, RefError, reference, sort_warnings};
 
@@ -544,8 +544,6 @@ fn describe(r: &CycleRecord) -> String {
 /// Why engine and reference differ on a scenario.
 pub(super) struct Disagreement {
     pub report: String,
-    /// The recorded engine bug (docs/sla-p5-findings.md) the scenario triggers, if any.
-    pub known: Option<&'static str>,
 }
 
 /// `None` when engine and reference agree (or the reference gave up).
@@ -576,109 +574,7 @@ pub(super) fn disagreement(s: &Scenario) -> Option<Disagreement> {
             r.as_ref().map(|v| v.iter().map(describe).collect::<Vec<_>>())
         ),
     };
-    Some(Disagreement { report, known: known_engine_bug(s, &engine, &reference) })
-}
-
-/// Engine bugs already recorded in docs/sla-p5-findings.md, recognised from the scenario and
-/// both answers, so that the regression-guarding property keeps checking everything else.
-fn known_engine_bug(
-    s: &Scenario,
-    engine: &Result<Vec<CycleRecord>, CalendarError>,
-    reference: &Result<Vec<CycleRecord>, RefError>,
-) -> Option<&'static str> {
-    let created = s.events.first()?;
-    let happened: Vec<&Event> = s.events.iter().filter(|e| e.at <= s.now).collect();
-    let deferred = matches!(created.kind, EventKind::Created { by: Author::Agent, public: false, .. })
-        && s.policy.start_at_first_customer_message;
-    let is_reply = |e: &&&Event| matches!(e.kind, EventKind::Comment { author: Author::Agent, public: true });
-    let first_message =
-        happened.iter().find(|e| matches!(e.kind, EventKind::Comment { author: Author::Customer, .. })).map(|e| e.at);
-    let first_reply = happened.iter().find(is_reply).map(|e| e.at);
-    // B1: a deferred FRT whose first customer message shares its instant with an agent reply.
-    if deferred
-        && let Some(m) = first_message
-        && happened.iter().filter(is_reply).any(|e| e.at == m)
-    {
-        return Some("B1");
-    }
-    // B2: a deferred FRT still waiting for its start when the ticket is closed.
-    let closed = happened.iter().find(|e| matches!(e.kind, EventKind::Status { to: Status::Closed })).map(|e| e.at);
-    if deferred
-        && let Some(c) = closed
-        && first_message.is_none_or(|m| c <= m)
-        && first_reply.is_none_or(|r| c <= r)
-    {
-        return Some("B2");
-    }
-    // B4: a deferred FRT with an agent reply at the creation instant, before any customer message.
-    if deferred
-        && happened.iter().filter(is_reply).any(|e| e.at == created.at)
-        && first_message.is_none_or(|m| m > created.at)
-    {
-        return Some("B4");
-    }
-    // B5: a deferred FRT that fails (reply before any customer message) after its target
-    // vanished for a while: the engine reports no FRT cycle instead of a cancelled one.
-    if deferred
-        && let (Ok(e), Ok(r)) = (engine, reference)
-        && !e.iter().any(|c| c.metric == Metric::FirstResponse)
-        && r.iter().any(|c| c.metric == Metric::FirstResponse && c.state == CycleState::Cancelled)
-    {
-        return Some("B5");
-    }
-    // B6: a resume instance whose warning threshold was first reached while it was not open
-    // (at a solve, under the frozen target) lists the warning later instead of never (A5).
-    if let (Ok(e), Ok(r)) = (engine, reference)
-        && e.len() == r.len()
-        && !reopen_instants(s).is_empty()
-        && e.iter().zip(r).all(|(a, b)| {
-            let mut same_but_warnings = a.clone();
-            same_but_warnings.warnings.clone_from(&b.warnings);
-            a == b
-                || (resume_instance(&s.policy, a.metric)
-                    && same_but_warnings == *b
-                    && b.warnings.iter().all(|w| a.warnings.contains(w)))
-        })
-    {
-        return Some("B6");
-    }
-    // B7: like B2, the deferred FRT that has not started yet still searches for a deadline,
-    // so a calendar without business time fails the whole evaluation (A8, A13).
-    if deferred && let (Err(CalendarError::CalendarHasNoBusinessTime(_)), Ok(_)) = (engine, reference) {
-        return Some("B7");
-    }
-    // B3: no A13 error for a calendar without business time that a cycle runs under only
-    // after its deadline has passed.
-    if let (Ok(_), Err(RefError::NoBusinessTime { after_deadline: true, .. })) = (engine, reference) {
-        return Some("B3");
-    }
-    None
-}
-
-/// R-M5, R-M6, R-M7 with `resume` (A11).
-fn resume_instance(policy: &Policy, m: Metric) -> bool {
-    match m {
-        Metric::RequesterWait | Metric::AgentWork => policy.reopen.get(&m) != Some(&Reopen::NewCycle),
-        Metric::Resolution => policy.reopen.get(&m) == Some(&Reopen::Resume),
-        _ => false,
-    }
-}
-
-/// Instants at which the ticket is reopened (solved -> not solved, not closed), up to now.
-fn reopen_instants(s: &Scenario) -> Vec<Instant> {
-    let mut status = Status::New;
-    let mut out = Vec::new();
-    for e in s.events.iter().filter(|e| e.at <= s.now) {
-        if let EventKind::Status { to } = e.kind
-            && status != Status::Closed
-        {
-            if status == Status::Solved && !matches!(to, Status::Solved | Status::Closed) {
-                out.push(e.at);
-            }
-            status = to;
-        }
-    }
-    out
+    Some(Disagreement { report })
 }
 
 fn cases() -> u32 {
@@ -690,17 +586,8 @@ proptest! {
 
     /// P5: engine == brute-force reference.
     #[test]
-    #[ignore = "engine bugs: see docs/sla-p5-findings.md"]
     fn engine_equals_the_brute_force_reference(s in scenario()) {
         if let Some(d) = disagreement(&s) {
-            prop_assert!(false, "{}\n{}", s.json_line(), d.report);
-        }
-    }
-
-    /// P5 except where a recorded engine bug explains the difference.
-    #[test]
-    fn engine_equals_the_reference_apart_from_known_bugs(s in scenario()) {
-        if let Some(d) = disagreement(&s) && d.known.is_none() {
             prop_assert!(false, "{}\n{}", s.json_line(), d.report);
         }
     }
@@ -738,15 +625,15 @@ fn p5_replay() {
         println!("{line}\n  engine (section 3): {}", super::scenario::eval_line(line));
         match disagreement(&s) {
             None => println!("  agree: {:?}", s.engine().map(|v| v.iter().map(describe).collect::<Vec<_>>())),
-            Some(d) => println!("  known bug: {:?}\n{}", d.known, d.report),
+            Some(d) => println!("  disagree:\n{}", d.report),
         }
     }
 }
 
-/// How often each recorded engine bug shows up:
+/// How often engine and reference disagree, and what the scenarios exercise:
 /// `PROPTEST_CASES=2000 cargo test -p tamhub-domain p5_census -- --ignored --nocapture`.
 #[test]
-#[ignore = "manual: counts disagreements per recorded bug"]
+#[ignore = "manual: counts disagreements"]
 fn p5_census() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
@@ -756,9 +643,9 @@ fn p5_census() {
         let s = scenario().new_tree(&mut runner).unwrap().current();
         let label = match disagreement(&s) {
             None => "agree",
-            Some(d) => d.known.unwrap_or("UNKNOWN"),
+            Some(_) => "DISAGREE",
         };
-        if label == "UNKNOWN" {
+        if label == "DISAGREE" {
             println!("{}", s.json_line());
         }
         *counts.entry(label.to_string()).or_default() += 1;
