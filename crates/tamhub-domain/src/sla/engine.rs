@@ -8,12 +8,18 @@
 //! two to agree, which the property tests check on random histories split at random instants.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::Instant;
 use super::calendar::{Calendar, CalendarError};
 use super::model::{Event, EventKind, Hours, Metric, Policy};
 use super::replay::TicketState;
 use super::rules::{Rules, Timelines};
+
+/// The policy in force over a ticket's life (R-T1): `(from, policy)` steps, `None` where no
+/// policy applies. The first step also covers the instants before it; of steps at one instant
+/// the last one listed counts.
+pub type PolicySteps = [(Instant, Option<Arc<Policy>>)];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -119,6 +125,18 @@ impl<'a> SlaClock<'a> {
     /// A clock with one policy for the ticket's whole life.
     pub fn new(policy: &'a Policy, calendars: &'a BTreeMap<String, Calendar>) -> SlaClock<'a> {
         let (rules, timelines) = Rules::new(policy, calendars);
+        SlaClock::with_rules(rules, timelines)
+    }
+
+    /// A clock following a policy timeline (R-T1). A policy change at `t` acts like a target
+    /// change at `t` (A3, R-T3): open cycles keep their start and elapsed time and run against
+    /// the new policy's target from their start, so a lower one breaches at `t`; a metric the new
+    /// policy has no target for is cancelled at `t` (R-T5); ended cycles keep their targets
+    /// (R-T4). The new policy's pause sets, warnings, reopen rules and
+    /// `start_at_first_customer_message` apply from `t` on, and a target's calendar changes with
+    /// it (segment-wise, A10, R-K13). Cycles open only at start events (A6).
+    pub fn with_timeline(timeline: &'a PolicySteps, calendars: &'a BTreeMap<String, Calendar>) -> SlaClock<'a> {
+        let (rules, timelines) = Rules::for_timeline(timeline, calendars);
         SlaClock::with_rules(rules, timelines)
     }
 
@@ -261,6 +279,23 @@ pub fn evaluate(
     clock.run(&happened(events, now), now);
     let SlaClock { rules, mut timelines, state, .. } = clock;
     state.into_records(&rules, &mut timelines, now)
+}
+
+/// Evaluates the SLA state of one ticket at `now` from scratch against the policy timeline
+/// (R-T1; semantics of `SlaClock::with_timeline`), with the next instant to look again
+/// (`SlaClock::next_wake_at`: a warning, a breach, which shows a second after `due_at` since
+/// breach is strict (A14), or a policy change). A one-step timeline gives what `evaluate` gives.
+pub fn evaluate_timeline(
+    events: &[Event],
+    timeline: &PolicySteps,
+    calendars: &BTreeMap<String, Calendar>,
+    now: Instant,
+) -> Result<(Vec<CycleRecord>, Option<Instant>), CalendarError> {
+    let mut clock = SlaClock::with_timeline(timeline, calendars);
+    clock.run(&happened(events, now), now);
+    let SlaClock { rules, mut timelines, state, .. } = clock;
+    let next = wake(&state, &rules, &mut timelines, now);
+    Ok((state.into_records(&rules, &mut timelines, now)?, next))
 }
 
 /// A1: only what has happened by `now`; equal instants keep input order (R-C4).

@@ -25,6 +25,10 @@ mod replay;
 mod rules;
 pub mod scenario;
 mod timeline;
+#[cfg(test)]
+mod timeline_golden;
+#[cfg(test)]
+mod timeline_properties;
 
 /// Unix seconds, UTC (R-C1).
 pub type Instant = i64;

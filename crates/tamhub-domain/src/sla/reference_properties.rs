@@ -290,7 +290,7 @@ fn raw_calendar() -> impl Strategy<Value = RawCalendar> {
 }
 
 #[derive(Clone, Debug)]
-struct RawPolicy {
+pub(super) struct RawPolicy {
     /// Per (metric, priority): seconds, business?, calendar index (the last index is 24x7).
     targets: Vec<Option<(i64, bool, usize)>>,
     pause_sets: Vec<Option<Vec<Status>>>,
@@ -308,7 +308,7 @@ fn target_seconds() -> impl Strategy<Value = i64> {
     ]
 }
 
-fn raw_policy() -> impl Strategy<Value = RawPolicy> {
+pub(super) fn raw_policy() -> impl Strategy<Value = RawPolicy> {
     let statuses = vec![Status::New, Status::Open, Status::Pending, Status::OnHold, Status::Solved, Status::Closed];
     (
         prop::collection::vec(prop::option::weighted(0.55, (target_seconds(), any::<bool>(), 0usize..4)), 28),
@@ -425,41 +425,7 @@ fn build(raw: RawScenario) -> Scenario {
     let calendar_ids: Vec<String> =
         calendars.iter().map(|c| c.id.clone()).chain(std::iter::once("24x7".to_string())).collect();
 
-    let p = &raw.policy;
-    let mut targets = BTreeMap::new();
-    for (i, t) in p.targets.iter().enumerate() {
-        if let Some((seconds, business, cal)) = t {
-            let metric = Metric::ALL[i / 4].0;
-            let hours = if *business { Hours::Business } else { Hours::Calendar };
-            let calendar_id = calendar_ids[cal % calendar_ids.len()].clone();
-            targets.insert((metric, PRIORITIES[i % 4].to_string()), Target { seconds: *seconds, hours, calendar_id });
-        }
-    }
-    let mut pause_sets = BTreeMap::new();
-    for (i, set) in p.pause_sets.iter().enumerate() {
-        let metric = Metric::ALL[i].0;
-        if let Some(set) = set {
-            // A12 / R-M8: the stop status cannot pause a metric it stops.
-            let solve_stopped = matches!(metric, Metric::RequesterWait | Metric::AgentWork | Metric::Resolution);
-            pause_sets
-                .insert(metric, set.iter().copied().filter(|s| !(solve_stopped && *s == Status::Solved)).collect());
-        }
-    }
-    let mut reopen = BTreeMap::new();
-    for (m, r) in [Metric::RequesterWait, Metric::AgentWork, Metric::Resolution].into_iter().zip(&p.reopen) {
-        if let Some(resume) = r {
-            reopen.insert(m, if *resume { Reopen::Resume } else { Reopen::NewCycle });
-        }
-    }
-    let policy = Policy {
-        id: "p5".into(),
-        targets,
-        warn_percent: p.warn_percent.clone(),
-        warn_remaining_seconds: p.warn_remaining.clone(),
-        pause_sets,
-        reopen,
-        start_at_first_customer_message: p.start_at_first_customer_message,
-    };
+    let policy = policy_of(&raw.policy, &calendar_ids, "p5");
 
     let created_at = anchor_at + raw.created_minute * 60;
     let (prio, by_agent, public) = raw.created;
@@ -500,6 +466,44 @@ fn build(raw: RawScenario) -> Scenario {
     Scenario { events, policy, calendars, now }
 }
 
+/// A policy from its raw parts; targets name the calendars by index (the last one is 24x7).
+pub(super) fn policy_of(p: &RawPolicy, calendar_ids: &[String], id: &str) -> Policy {
+    let mut targets = BTreeMap::new();
+    for (i, t) in p.targets.iter().enumerate() {
+        if let Some((seconds, business, cal)) = t {
+            let metric = Metric::ALL[i / 4].0;
+            let hours = if *business { Hours::Business } else { Hours::Calendar };
+            let calendar_id = calendar_ids[cal % calendar_ids.len()].clone();
+            targets.insert((metric, PRIORITIES[i % 4].to_string()), Target { seconds: *seconds, hours, calendar_id });
+        }
+    }
+    let mut pause_sets = BTreeMap::new();
+    for (i, set) in p.pause_sets.iter().enumerate() {
+        let metric = Metric::ALL[i].0;
+        if let Some(set) = set {
+            // A12 / R-M8: the stop status cannot pause a metric it stops.
+            let solve_stopped = matches!(metric, Metric::RequesterWait | Metric::AgentWork | Metric::Resolution);
+            pause_sets
+                .insert(metric, set.iter().copied().filter(|s| !(solve_stopped && *s == Status::Solved)).collect());
+        }
+    }
+    let mut reopen = BTreeMap::new();
+    for (m, r) in [Metric::RequesterWait, Metric::AgentWork, Metric::Resolution].into_iter().zip(&p.reopen) {
+        if let Some(resume) = r {
+            reopen.insert(m, if *resume { Reopen::Resume } else { Reopen::NewCycle });
+        }
+    }
+    Policy {
+        id: id.into(),
+        targets,
+        warn_percent: p.warn_percent.clone(),
+        warn_remaining_seconds: p.warn_remaining.clone(),
+        pause_sets,
+        reopen,
+        start_at_first_customer_message: p.start_at_first_customer_message,
+    }
+}
+
 pub(super) fn scenario() -> impl Strategy<Value = Scenario> {
     raw_scenario().prop_map(build)
 }
@@ -510,7 +514,7 @@ pub(super) fn scenario() -> impl Strategy<Value = Scenario> {
 
 /// Section 1.9 fields that P5 compares; `paused_seconds_calendar` and `policy_id` are skipped
 /// (A15, and the spec does not define the former), warnings are compared as a set (A5).
-fn normalised(mut records: Vec<CycleRecord>) -> Vec<CycleRecord> {
+pub(super) fn normalised(mut records: Vec<CycleRecord>) -> Vec<CycleRecord> {
     for r in &mut records {
         r.paused_seconds_calendar = 0;
         r.policy_id = None;
@@ -519,7 +523,7 @@ fn normalised(mut records: Vec<CycleRecord>) -> Vec<CycleRecord> {
     records
 }
 
-fn describe(r: &CycleRecord) -> String {
+pub(super) fn describe(r: &CycleRecord) -> String {
     format!(
         "{} #{} {} {}s {} {} start {} stop {:?} {} breached {} at {:?} due {:?} elapsed {} rem {} / {:?} warnings {:?}",
         r.metric.as_str(),
@@ -577,7 +581,7 @@ pub(super) fn disagreement(s: &Scenario) -> Option<Disagreement> {
     Some(Disagreement { report })
 }
 
-fn cases() -> u32 {
+pub(super) fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(512)
 }
 

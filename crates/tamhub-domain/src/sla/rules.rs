@@ -7,6 +7,7 @@
 //! from each instant on. A clock over one policy has one step.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::Instant;
 use super::calendar::{Calendar, CalendarError};
@@ -64,6 +65,37 @@ impl<'a> Rules<'a> {
     /// One policy for the whole life of the ticket.
     pub(crate) fn new(policy: &'a Policy, calendars: &'a BTreeMap<String, Calendar>) -> (Rules<'a>, Timelines<'a>) {
         Rules::build(vec![policy], vec![(i64::MIN, Some(0))], calendars)
+    }
+
+    /// The policies of a timeline, `(from, policy)` (R-T1). Steps at one instant: the last one
+    /// listed counts. The first step also covers the instants before it.
+    pub(crate) fn for_timeline(
+        timeline: &'a [(Instant, Option<Arc<Policy>>)],
+        calendars: &'a BTreeMap<String, Calendar>,
+    ) -> (Rules<'a>, Timelines<'a>) {
+        let mut ordered: Vec<&(Instant, Option<Arc<Policy>>)> = timeline.iter().collect();
+        ordered.sort_by_key(|(at, _)| *at);
+        let mut policies: Vec<&'a Policy> = Vec::new();
+        let mut steps: Vec<(Instant, Option<PolicyIndex>)> = Vec::new();
+        for (at, policy) in ordered {
+            let index = policy.as_deref().map(|p| match policies.iter().position(|q| std::ptr::eq(*q, p) || *q == p) {
+                Some(i) => i,
+                None => {
+                    policies.push(p);
+                    policies.len() - 1
+                }
+            });
+            match steps.last_mut() {
+                Some((from, last)) if from == at => *last = index,
+                _ => steps.push((*at, index)),
+            }
+        }
+        // Steps that change nothing are no steps.
+        steps.dedup_by(|later, earlier| later.1 == earlier.1);
+        if let Some(first) = steps.first_mut() {
+            first.0 = i64::MIN;
+        }
+        Rules::build(policies, steps, calendars)
     }
 
     fn build(
