@@ -151,6 +151,39 @@ impl Calendar {
         Ok(Calendar { id: spec.id.clone(), versions: vec![Version { from: i64::MIN, hours }] })
     }
 
+    /// A calendar with versions (R-K10, R-K12): `(effective_from, hours)`. Whether an instant
+    /// `t` is business time is decided by the version with the greatest `effective_from <= t`;
+    /// instants before every version by the earliest one. Of versions with the same
+    /// `effective_from`, the last one listed counts. The specs' own ids are ignored; errors
+    /// name the field under `versions[i]`.
+    pub fn versioned(id: &str, versions: &[(Instant, CalendarSpec)]) -> Result<Calendar, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if versions.is_empty() {
+            errors.add("versions", "must hold at least one version");
+        }
+        let mut built: Vec<Version> = Vec::with_capacity(versions.len());
+        for (i, (from, spec)) in versions.iter().enumerate() {
+            let spec = CalendarSpec { id: id.to_string(), ..spec.clone() };
+            match Calendar::from_spec(&spec, &format!("versions[{i}]")) {
+                Ok(calendar) => {
+                    built.extend(calendar.versions.into_iter().map(|v| Version { from: *from, hours: v.hours }))
+                }
+                Err(more) => errors.merge(more),
+            }
+        }
+        errors.into_result()?;
+        // Stable: of equal instants, the one listed last ends up last and replaces the others.
+        built.sort_by_key(|v| v.from);
+        let mut versions: Vec<Version> = Vec::with_capacity(built.len());
+        for version in built {
+            match versions.last_mut() {
+                Some(last) if last.from == version.from => *last = version,
+                _ => versions.push(version),
+            }
+        }
+        Ok(Calendar { id: id.to_string(), versions })
+    }
+
     /// This calendar's business time as instants, materialised as queries reach it. The
     /// engine keeps one per calendar for a whole replay; the methods below build a fresh one.
     pub(crate) fn timeline(&self) -> Timeline<'_> {

@@ -6,6 +6,8 @@ pub mod calendar;
 #[cfg(test)]
 mod calendar_properties;
 #[cfg(test)]
+mod calendar_versions;
+#[cfg(test)]
 mod clock_properties;
 pub mod display;
 pub mod engine;
