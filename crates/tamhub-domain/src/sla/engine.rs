@@ -258,10 +258,11 @@ fn settle(state: &mut TicketState, rules: &Rules, timelines: &mut Timelines, fro
     state.check_instant(rules, to);
 }
 
-/// R-W4 for a state settled through `now`, with the next policy change as a wake-up too.
+/// R-W4 for a state settled through `now`, with the next policy change as a wake-up too while
+/// a clock is open (it may re-target or cancel it; with none open it changes nothing).
 fn wake(state: &TicketState, rules: &Rules, timelines: &mut Timelines, now: Instant) -> Option<Instant> {
     let wake = state.next_wake_at(rules, timelines, now);
-    let step = rules.next_step_after(now).filter(|_| state.is_created());
+    let step = rules.next_step_after(now).filter(|_| state.has_open_cycles());
     match (wake, step) {
         (Some(w), Some(s)) => Some(w.min(s)),
         (w, s) => w.or(s),

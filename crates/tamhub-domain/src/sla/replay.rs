@@ -197,6 +197,11 @@ impl TicketState {
         self.created_at.is_some()
     }
 
+    /// Some cycle is open, a first_response waiting for its deferral to end included.
+    pub(crate) fn has_open_cycles(&self) -> bool {
+        !self.open.is_empty()
+    }
+
     fn target(&self, rules: &Rules, metric: Metric) -> Option<(Slot, i64)> {
         rules.slot(self.policy, metric, self.priority).map(|slot| (slot, self.seconds[slot]))
     }
