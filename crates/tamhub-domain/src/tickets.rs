@@ -10,7 +10,7 @@ use crate::accounts::Tier;
 use crate::ids::{AccountId, CalendarId, TicketId, UserId};
 use crate::sla::Instant;
 use crate::sla::calendar::{Calendar, CalendarError};
-use crate::sla::engine::CycleRecord;
+use crate::sla::engine::{CycleRecord, evaluate_timeline};
 use crate::sla::model::{Author, Event, EventKind};
 use crate::sla::policies::{PolicyInputs, PolicyTimeline};
 use crate::validation::{FieldErrors, optional_text, parse_choice, required_text};
@@ -297,35 +297,23 @@ pub fn policy_inputs(account_id: AccountId, events: &[TicketEvent]) -> Vec<(Inst
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TicketSla {
     pub cycles: Vec<CycleRecord>,
-    /// R-W4: the next instant at which the state can change without a new event (a warning or a
-    /// deadline); `None` when no running clock has anything pending.
+    /// R-W4: the next instant after the evaluation at which the state changes without a new
+    /// event: a warning at its instant, a breach one second after its `due_at` (A14: breach is
+    /// strict, `now > due_at`, so at `due_at` itself the cycle is still running), or a policy
+    /// change while a clock is open (R-T1); `None` when nothing is pending.
     pub next_change_at: Option<Instant>,
 }
 
 /// The SLA cycles of a ticket at `now`: a pure function of its log, the policy timeline and
-/// the calendars (R-C3).
+/// the calendars (R-C3). Each instant of the ticket's life is judged by the policy in force
+/// then (R-T1) and every calendar by its version in force (R-K10).
 pub fn evaluate_sla(
     events: &[TicketEvent],
     timeline: &PolicyTimeline,
     calendars: &BTreeMap<String, Calendar>,
     now: Instant,
 ) -> Result<TicketSla, CalendarError> {
-    // TODO(timeline): the engine applies every step of the timeline; until then the policy in
-    // force at `now` is used for the whole life.
-    let policy = timeline.iter().rev().find(|(t, _)| *t <= now).and_then(|(_, p)| p.clone());
-    let cycles = match policy {
-        Some(policy) => crate::sla::engine::evaluate(&sla_events(events), &policy, calendars, now)?,
-        None => Vec::new(),
-    };
-    // TODO(next_wake): warnings too, from the engine.
-    // A deadline equal to `now` is still pending: the breach is strict (A14) and shows only once
-    // `now > due_at`, so such a cycle must be looked at again.
-    let next_change_at = cycles
-        .iter()
-        .filter(|c| c.stopped_at.is_none() && !c.breached)
-        .filter_map(|c| c.due_at)
-        .filter(|d| *d >= now)
-        .min();
+    let (cycles, next_change_at) = evaluate_timeline(&sla_events(events), timeline, calendars, now)?;
     Ok(TicketSla { cycles, next_change_at })
 }
 
@@ -514,30 +502,74 @@ mod tests {
         assert!(errors.get("ticket_type").is_some());
     }
 
-    #[test]
-    fn a_deadline_that_is_due_right_now_is_still_the_next_change() {
-        let inputs = crate::sla::policies::PolicyInputs {
+    fn inputs(ticket_type: TicketType) -> crate::sla::policies::PolicyInputs {
+        crate::sla::policies::PolicyInputs {
             account_id: AccountId::new(),
             tier: Tier::Business,
-            ticket_type: TicketType::Question,
+            ticket_type,
             calendar_id: None,
-        };
-        let policy = crate::sla::policies::default_policy().to_engine(&inputs);
-        let timeline = vec![(0, Some(std::sync::Arc::new(policy)))];
-        let created = TicketEventKind::Created {
-            priority: Priority::Critical,
-            ticket_type: TicketType::Question,
+        }
+    }
+
+    fn created(priority: Priority, ticket_type: TicketType) -> TicketEventKind {
+        TicketEventKind::Created {
+            priority,
+            ticket_type,
             by: CommentAuthor::Customer,
             public: true,
             tier: Tier::Business,
             calendar_id: None,
-        };
-        let log = vec![event(1, 0, created)];
-        // The critical first response is due at 3600 and breaches only after it (A14).
+        }
+    }
+
+    #[test]
+    fn the_next_change_is_the_engines_wake_up_and_a_breach_shows_a_second_after_its_deadline() {
+        let policy = crate::sla::policies::default_policy().to_engine(&inputs(TicketType::Question));
+        let timeline = vec![(0, Some(std::sync::Arc::new(policy)))];
+        let log = vec![event(1, 0, created(Priority::Critical, TicketType::Question))];
+        // Critical: first response and periodic update due at 3600, resolution in 24 h with
+        // warnings at 75 % (18 h) and 900 s before it.
+        let at_start = evaluate_sla(&log, &timeline, &BTreeMap::new(), 0).unwrap();
+        assert_eq!(at_start.next_change_at, Some(2700), "75 % of the hour");
+        // At the deadline the cycles still run (A14: breach is strict); the breach shows at 3601.
         let at_deadline = evaluate_sla(&log, &timeline, &BTreeMap::new(), 3600).unwrap();
-        assert_eq!(at_deadline.next_change_at, Some(3600));
+        assert_eq!(at_deadline.next_change_at, Some(3601));
         let after = evaluate_sla(&log, &timeline, &BTreeMap::new(), 3601).unwrap();
-        assert!(after.next_change_at.is_some_and(|t| t > 3601), "{:?}", after.next_change_at);
+        assert_eq!(after.next_change_at, Some(18 * 3600), "resolution's 75 %");
+    }
+
+    #[test]
+    fn each_instant_is_judged_by_the_policy_in_force_then() {
+        use crate::sla::engine::CycleState;
+        use crate::sla::model::Metric;
+        use crate::sla::policies::{PolicySet, default_policy, policy_timeline};
+        // Questions get the standard policy; incidents one with a 30-minute first response.
+        let mut incidents = default_policy();
+        incidents.filter.ticket_types = vec![TicketType::Incident];
+        for target in &mut incidents.targets {
+            if target.metric == Metric::FirstResponse {
+                target.seconds = 1800;
+            }
+        }
+        let standard = default_policy();
+        let sets = vec![PolicySet {
+            version: 1,
+            effective_from: Timestamp::from_second(0).unwrap(),
+            policies: vec![incidents.clone(), standard.clone()],
+        }];
+        let log = vec![
+            event(1, 0, created(Priority::Critical, TicketType::Question)),
+            event(2, 2400, TicketEventKind::TypeChanged { from: TicketType::Question, to: TicketType::Incident }),
+        ];
+        let timeline = policy_timeline(&sets, &policy_inputs(AccountId::new(), &log));
+        let sla = evaluate_sla(&log, &timeline, &BTreeMap::new(), 3000).unwrap();
+        let frt = sla.cycles.iter().find(|c| c.metric == Metric::FirstResponse).unwrap();
+        // 40 minutes elapsed at the change, the incident target is 30: breached at the change
+        // (R-T3), under the incident policy.
+        assert_eq!((frt.state, frt.breached_at, frt.target_seconds), (CycleState::Running, Some(2400), 1800));
+        assert_eq!(frt.policy_id, Some(incidents.id.to_string()));
+        let resolution = sla.cycles.iter().find(|c| c.metric == Metric::Resolution).unwrap();
+        assert_eq!((resolution.started_at, resolution.elapsed_seconds), (0, 3000), "start and elapsed kept");
     }
 
     #[test]

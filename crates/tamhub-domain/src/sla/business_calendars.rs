@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::Instant;
 use super::calendar::{Calendar, CalendarSpec};
 use crate::ids::CalendarId;
 use crate::validation::{FieldErrors, required_text};
@@ -91,22 +92,33 @@ pub struct BusinessCalendar {
 }
 
 impl BusinessCalendar {
-    /// The version in force at `t` (the first one for instants before it took effect).
+    /// The version in force at `t`: of the versions in effect by `t`, the one with the latest
+    /// `effective_from`, then the highest number (R-K10); for instants before every version, the
+    /// earliest one. Not by position: a version scheduled for later stays in force from its
+    /// instant even if an edit effective sooner was made after it.
     pub fn version_at(&self, t: Timestamp) -> Option<&CalendarVersion> {
-        self.versions.iter().rev().find(|v| v.effective_from <= t).or(self.versions.first())
+        let key = |v: &&CalendarVersion| (v.effective_from, v.version);
+        let first = self.versions.iter().map(|v| v.effective_from).min()?;
+        let from = if first <= t { t } else { first };
+        self.versions.iter().filter(|v| v.effective_from <= from).max_by_key(key)
     }
 
-    /// The version in force now and the ones scheduled after it.
+    /// The version in force at `now`.
     pub fn current(&self, now: Timestamp) -> Option<&CalendarVersion> {
         self.version_at(now)
     }
 
     /// The engine's calendar: each version decides business time from its `effective_from`
-    /// until the next one takes over (R-K10, R-K12).
+    /// until the next one takes over (R-K10, R-K12); the earliest one also before it.
     pub fn engine_calendar(&self) -> Result<Calendar, FieldErrors> {
-        // TODO(versions): one engine calendar over all versions once the engine supports them.
-        let latest = self.versions.last().map(|v| v.hours.spec(&self.id.to_string())).unwrap_or_default();
-        Calendar::from_spec(&latest, "")
+        let id = self.id.to_string();
+        let mut versions: Vec<&CalendarVersion> = self.versions.iter().collect();
+        // Of versions effective at one instant the highest number counts: `versioned` keeps the
+        // last one listed.
+        versions.sort_by_key(|v| (v.effective_from, v.version));
+        let specs: Vec<(Instant, CalendarSpec)> =
+            versions.iter().map(|v| (v.effective_from.as_second(), v.hours.spec(&id))).collect();
+        Calendar::versioned(&id, &specs)
     }
 }
 
@@ -323,5 +335,63 @@ END:VCALENDAR\r\n";
         assert_eq!(calendar.version_at(at(50)).map(|v| v.version), Some(1));
         assert_eq!(calendar.version_at(at(199)).map(|v| v.version), Some(1));
         assert_eq!(calendar.version_at(at(200)).map(|v| v.version), Some(2));
+    }
+
+    fn hours(tz: &str, weekly: &[(&str, [i64; 2])]) -> CalendarHours {
+        CalendarHours {
+            tz: tz.into(),
+            weekly: weekly.iter().map(|(d, s)| (d.to_string(), vec![s.to_vec()])).collect(),
+            holidays: Vec::new(),
+            exceptions: BTreeMap::new(),
+        }
+    }
+
+    fn version(n: i64, from: &str, created: &str, hours: CalendarHours) -> CalendarVersion {
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        CalendarVersion { version: n, effective_from: at(from), hours, created_at: at(created) }
+    }
+
+    fn calendar(versions: Vec<CalendarVersion>) -> BusinessCalendar {
+        let at = "2024-01-01T00:00:00Z".parse::<Timestamp>().unwrap();
+        BusinessCalendar { id: CalendarId::new(), name: "c".into(), versions, created_at: at, updated_at: at }
+    }
+
+    #[test]
+    fn a_scheduled_version_is_not_hidden_by_a_later_edit_effective_sooner() {
+        // v2 scheduled on 2 Jan for 1 Mar; v3, an edit made on 3 Jan, effective at once.
+        let nine = hours("UTC", &[("mon", [540, 1020])]);
+        let calendar = calendar(vec![
+            version(1, "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z", nine.clone()),
+            version(2, "2024-03-01T00:00:00Z", "2024-01-02T00:00:00Z", hours("UTC", &[("tue", [540, 1020])])),
+            version(3, "2024-01-03T00:00:00Z", "2024-01-03T00:00:00Z", hours("UTC", &[("wed", [540, 1020])])),
+        ]);
+        let in_force = |t: &str| calendar.version_at(t.parse().unwrap()).map(|v| v.version);
+        assert_eq!(in_force("2023-06-01T00:00:00Z"), Some(1));
+        assert_eq!(in_force("2024-01-02T12:00:00Z"), Some(1));
+        assert_eq!(in_force("2024-02-01T00:00:00Z"), Some(3));
+        assert_eq!(in_force("2024-03-01T00:00:00Z"), Some(2));
+        assert_eq!(calendar.current("2024-04-01T00:00:00Z".parse().unwrap()).map(|v| v.version), Some(2));
+        // The engine calendar follows the same versions: a Wednesday in February, a Tuesday in
+        // March.
+        let engine = calendar.engine_calendar().unwrap();
+        let second = |t: &str| t.parse::<Timestamp>().unwrap().as_second();
+        assert_eq!(engine.between(second("2024-02-07T00:00:00Z"), second("2024-02-08T00:00:00Z")), 8 * 3600);
+        assert_eq!(engine.between(second("2024-02-06T00:00:00Z"), second("2024-02-07T00:00:00Z")), 0);
+        assert_eq!(engine.between(second("2024-03-05T00:00:00Z"), second("2024-03-06T00:00:00Z")), 8 * 3600);
+        assert_eq!(engine.between(second("2024-03-06T00:00:00Z"), second("2024-03-07T00:00:00Z")), 0);
+    }
+
+    #[test]
+    fn of_two_versions_effective_at_one_instant_the_higher_number_counts() {
+        let from = "2024-01-01T00:00:00Z";
+        let calendar = calendar(vec![
+            version(2, from, from, hours("UTC", &[("tue", [540, 1020])])),
+            version(1, from, from, hours("UTC", &[("mon", [540, 1020])])),
+        ]);
+        assert_eq!(calendar.version_at(from.parse().unwrap()).map(|v| v.version), Some(2));
+        let engine = calendar.engine_calendar().unwrap();
+        let monday = "2024-01-08T00:00:00Z".parse::<Timestamp>().unwrap().as_second();
+        assert_eq!(engine.between(monday, monday + 86_400), 0);
+        assert_eq!(engine.between(monday + 86_400, monday + 2 * 86_400), 8 * 3600);
     }
 }

@@ -1,7 +1,7 @@
-//! Business calendars (R-K1 … R-K9): weekly hours in local minutes, holidays, exceptions, DST
-//! gaps and folds resolved "compatible", and the two operations the clocks need: how much
-//! business time lies between two instants (`between`, R-K6) and when a duration of business
-//! time starting at an instant is used up (`add`, R-K7).
+//! Business calendars (R-K1 … R-K10): weekly hours in local minutes, holidays, exceptions, DST
+//! gaps and folds resolved "compatible", versions in force from an instant on, and the two
+//! operations the clocks need: how much business time lies between two instants (`between`,
+//! R-K6) and when a duration of business time starting at an instant is used up (`add`, R-K7).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,16 +10,13 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::Instant;
-use super::timeline::{Day, Timeline, day_number};
+use super::timeline::{Day, NO_BUSINESS_GAP, Timeline, day_number};
 use crate::validation::FieldErrors;
 
 /// Minutes of a local day, `[start, end)`, `0 <= start < end <= 1440`.
 pub type LocalSpan = (u16, u16);
 
 pub const ALWAYS_OPEN_ID: &str = "24x7";
-
-/// R-K9 / A13: how far a search for business time looks before giving up.
-const SEARCH_HORIZON_DAYS: i32 = 366;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
@@ -30,7 +27,16 @@ pub enum CalendarError {
 #[derive(Clone, Debug)]
 pub struct Calendar {
     pub id: String,
-    hours: Option<BusinessHours>,
+    /// Oldest first, by `from`; none for `24x7`.
+    versions: Vec<Version>,
+}
+
+/// The hours of a calendar in force from an instant on (R-K10); the first version also decides
+/// the instants before it.
+#[derive(Clone, Debug)]
+pub(crate) struct Version {
+    pub(crate) from: Instant,
+    pub(crate) hours: BusinessHours,
 }
 
 #[derive(Clone, Debug)]
@@ -86,11 +92,11 @@ fn parse_spans(errors: &mut FieldErrors, field: impl Fn() -> String, raw: &[Vec<
 impl Calendar {
     /// The built-in calendar in which all time is business time.
     pub fn always_open() -> Calendar {
-        Calendar { id: ALWAYS_OPEN_ID.into(), hours: None }
+        Calendar { id: ALWAYS_OPEN_ID.into(), versions: Vec::new() }
     }
 
     pub fn is_always_open(&self) -> bool {
-        self.hours.is_none()
+        self.versions.is_empty()
     }
 
     /// Validates a calendar; errors name the field under `prefix` (e.g. `calendars[0]`).
@@ -141,13 +147,47 @@ impl Calendar {
         let tz = tz.unwrap_or(TimeZone::UTC);
         let holidays = holidays.into_iter().map(day_number).collect();
         let exceptions = exceptions.into_iter().map(|(date, spans)| (day_number(date), spans)).collect();
-        Ok(Calendar { id: spec.id.clone(), hours: Some(BusinessHours { tz, weekly, holidays, exceptions }) })
+        let hours = BusinessHours { tz, weekly, holidays, exceptions };
+        Ok(Calendar { id: spec.id.clone(), versions: vec![Version { from: i64::MIN, hours }] })
+    }
+
+    /// A calendar with versions (R-K10, R-K12): `(effective_from, hours)`. Whether an instant
+    /// `t` is business time is decided by the version with the greatest `effective_from <= t`;
+    /// instants before every version by the earliest one. Of versions with the same
+    /// `effective_from`, the last one listed counts. The specs' own ids are ignored; errors
+    /// name the field under `versions[i]`.
+    pub fn versioned(id: &str, versions: &[(Instant, CalendarSpec)]) -> Result<Calendar, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if versions.is_empty() {
+            errors.add("versions", "must hold at least one version");
+        }
+        let mut built: Vec<Version> = Vec::with_capacity(versions.len());
+        for (i, (from, spec)) in versions.iter().enumerate() {
+            let spec = CalendarSpec { id: id.to_string(), ..spec.clone() };
+            match Calendar::from_spec(&spec, &format!("versions[{i}]")) {
+                Ok(calendar) => {
+                    built.extend(calendar.versions.into_iter().map(|v| Version { from: *from, hours: v.hours }))
+                }
+                Err(more) => errors.merge(more),
+            }
+        }
+        errors.into_result()?;
+        // Stable: of equal instants, the one listed last ends up last and replaces the others.
+        built.sort_by_key(|v| v.from);
+        let mut versions: Vec<Version> = Vec::with_capacity(built.len());
+        for version in built {
+            match versions.last_mut() {
+                Some(last) if last.from == version.from => *last = version,
+                _ => versions.push(version),
+            }
+        }
+        Ok(Calendar { id: id.to_string(), versions })
     }
 
     /// This calendar's business time as instants, materialised as queries reach it. The
     /// engine keeps one per calendar for a whole replay; the methods below build a fresh one.
     pub(crate) fn timeline(&self) -> Timeline<'_> {
-        Timeline::new(self.hours.as_ref())
+        Timeline::new(&self.versions)
     }
 
     /// R-K6: `|B ∩ [a, b)|`.
@@ -156,19 +196,21 @@ impl Calendar {
     }
 
     /// R-K7: the first instant `t >= a` with `between(a, t) = d`; a deadline may fall exactly on
-    /// a closing instant and never jumps to the next opening.
+    /// a closing instant and never jumps to the next opening. R-K9 / A13: an error if the search
+    /// meets 366 days without business time first.
     pub fn add(&self, a: Instant, d: i64) -> Result<Instant, CalendarError> {
         self.timeline().add(a, d).ok_or_else(|| self.no_business_time())
     }
 
-    /// R-K8: the first business instant at or after `a` (for display).
+    /// R-K8: the first business instant at or after `a` (for display); an error if there is none
+    /// in the 366 days from `a` (R-K9).
     pub fn next_open(&self, a: Instant) -> Result<Instant, CalendarError> {
         self.timeline().next_open(a).ok_or_else(|| self.no_business_time())
     }
 
     /// R-K9: some business time within 366 days from `a`.
     pub fn has_business_time_after(&self, a: Instant) -> bool {
-        self.next_open(a).is_ok_and(|t| t < a + i64::from(SEARCH_HORIZON_DAYS) * 86_400)
+        self.next_open(a).is_ok_and(|t| t < a.saturating_add(NO_BUSINESS_GAP))
     }
 
     pub(crate) fn no_business_time(&self) -> CalendarError {

@@ -6,6 +6,8 @@ pub mod calendar;
 #[cfg(test)]
 mod calendar_properties;
 #[cfg(test)]
+mod calendar_versions;
+#[cfg(test)]
 mod clock_properties;
 pub mod display;
 pub mod engine;
@@ -19,10 +21,16 @@ pub mod policies;
 mod reference;
 #[cfg(test)]
 mod reference_properties;
+#[cfg(test)]
+mod regressions;
 mod replay;
 mod rules;
 pub mod scenario;
 mod timeline;
+#[cfg(test)]
+mod timeline_golden;
+#[cfg(test)]
+mod timeline_properties;
 
 /// Unix seconds, UTC (R-C1).
 pub type Instant = i64;

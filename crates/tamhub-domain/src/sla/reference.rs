@@ -169,26 +169,34 @@ impl RefCalendar {
 // Replay: which cycles exist (A2 three passes)
 // ---------------------------------------------------------------------------------------------
 
+/// A target as a cycle holds it: its policy (an index into the policies), priority and target.
+type Held = (usize, String, Target);
+
 /// The ticket after all events of one instant (A3).
 #[derive(Clone, Debug)]
 struct Moment {
     at: Instant,
     status: Status,
     priority: String,
-    targets: BTreeMap<(Metric, String), Target>,
-    /// `targets[(metric, priority)]` per metric (indexed by `Metric as usize`).
+    /// The policy in force (R-T1), an index into the policies; `None`: no policy applies.
+    policy: Option<usize>,
+    /// Every policy's targets, as target events left them.
+    targets: Vec<BTreeMap<(Metric, String), Target>>,
+    /// The policy's `targets[(metric, priority)]` per metric (indexed by `Metric as usize`).
     current: [Option<Target>; 7],
 }
 
 impl Moment {
     fn refresh(&mut self) {
         for (m, _) in Metric::ALL {
-            self.current[m as usize] = self.targets.get(&(m, self.priority.clone())).cloned();
+            self.current[m as usize] =
+                self.policy.and_then(|p| self.targets[p].get(&(m, self.priority.clone()))).cloned();
         }
     }
 
-    fn target(&self, m: Metric) -> Option<(String, Target)> {
-        self.current[m as usize].clone().map(|t| (self.priority.clone(), t))
+    fn target(&self, m: Metric) -> Option<Held> {
+        let policy = self.policy?;
+        self.current[m as usize].clone().map(|t| (policy, self.priority.clone(), t))
     }
 }
 
@@ -204,8 +212,8 @@ struct Period {
     from: Instant,
     to: Option<Instant>,
     end: Option<End>,
-    /// A3 / R-T4: the target kept after `to` (priority, target).
-    frozen: Option<(String, Target)>,
+    /// A3 / R-T4: the target kept after `to`.
+    frozen: Option<Held>,
 }
 
 #[derive(Clone, Debug)]
@@ -273,7 +281,9 @@ fn is_customer_message(kind: &EventKind) -> bool {
 }
 
 struct Replay<'a> {
-    policy: &'a Policy,
+    policies: &'a [Policy],
+    /// The policy steps (R-T1), see `policy_at`.
+    steps: &'a [(Instant, Option<usize>)],
     cycles: Vec<RefCycle>,
     /// The FRT start (R-M1 / A8), known from the whole history up to now.
     frt_start: Option<Instant>,
@@ -348,9 +358,11 @@ impl Replay<'_> {
             }
         }
 
-        // The state after the instant (A3, R-T1).
+        // The state after the instant (A3, R-T1): the policy in force at t, then the events; a
+        // target event changes that policy's target.
         let mut post = pre.clone();
         post.at = t;
+        post.policy = policy_at(self.steps, t);
         for e in events {
             match &e.kind {
                 EventKind::Created { priority, .. } => {
@@ -359,11 +371,15 @@ impl Replay<'_> {
                 }
                 EventKind::Status { to } if post.status != Status::Closed => post.status = *to,
                 EventKind::Priority { to } => post.priority = to.clone(),
+                // A12 refuses a target event without a policy target in section 3, where there
+                // is one policy; under a timeline it changes the target of the policy in force,
+                // if that policy has one.
                 EventKind::Target { metric, priority, seconds } => {
-                    post.targets
-                        .get_mut(&(*metric, priority.clone()))
-                        .expect("A12: target event without a policy target")
-                        .seconds = *seconds;
+                    if let Some(target) =
+                        post.policy.and_then(|p| post.targets[p].get_mut(&(*metric, priority.clone())))
+                    {
+                        target.seconds = *seconds;
+                    }
                 }
                 _ => {}
             }
@@ -408,10 +424,14 @@ impl Replay<'_> {
                 }
                 k if is_customer_message(k) => {
                     // A8: a deferred FRT starts at the first customer message.
+                    // Not on a ticket closed after the instant: closed is final (R-M5), and no
+                    // start event opens anything on a closed ticket (A7, A9, A11).
                     if self.frt_deferred && self.frt_start == Some(t) && !self.frt_tried && !first_customer_message_seen
                     {
                         self.frt_tried = true;
-                        self.open(Metric::FirstResponse, t, &post);
+                        if post.status != Status::Closed {
+                            self.open(Metric::FirstResponse, t, &post);
+                        }
                     }
                     first_customer_message_seen = true;
                     // A7.
@@ -440,7 +460,8 @@ impl Replay<'_> {
 
     /// Reopen (solved -> non-terminal): R-M3, R-M7, A9, A11.
     /// Only a same-instant sequence such as solved -> open -> closed makes the conditions on
-    /// the state after the instant matter; each metric follows its own ruling to the letter.
+    /// the state after the instant matter: nothing opens or resumes on a ticket solved or
+    /// closed after the instant (closed is final, R-M5).
     fn reopen(&mut self, t: Instant, post: &Moment) {
         // A9: not solved or closed after the instant.
         if !matches!(post.status, Status::Solved | Status::Closed) {
@@ -449,14 +470,17 @@ impl Replay<'_> {
             }
         }
         for m in SOLVE_STOPPED {
-            if resumes(self.policy, m) {
+            if post.policy.is_some_and(|p| resumes(&self.policies[p], m)) {
                 // A11: the one instance resumes if it ended met/breached (not cancelled), a
-                // target exists and the ticket is not solved after the instant.
-                if let Some(c) = self.cycles.iter_mut().find(|c| c.metric == m)
+                // target exists and the ticket is not solved after the instant, nor closed:
+                // closed is final (R-M5).
+                // The instance is the metric's latest cycle: under a policy timeline an earlier
+                // `new_cycle` policy may have left several.
+                if let Some(c) = self.cycles.iter_mut().rev().find(|c| c.metric == m)
                     && !c.is_open()
                     && c.periods.last().unwrap().end == Some(End::Stopped)
                     && post.current[m as usize].is_some()
-                    && post.status != Status::Solved
+                    && !matches!(post.status, Status::Solved | Status::Closed)
                 {
                     c.periods.push(Period { from: t, to: None, end: None, frozen: None });
                 }
@@ -493,7 +517,7 @@ impl Threshold {
 }
 
 struct Clock<'a> {
-    policy: &'a Policy,
+    policies: &'a [Policy],
     moments: &'a [Moment],
     now: Instant,
 }
@@ -505,14 +529,30 @@ impl Clock<'_> {
     }
 
     /// target(t) of R-S2 for cycle `c`, with A3 / A11 freezing outside open periods.
-    fn target_at(&self, c: &RefCycle, t: Instant) -> (bool, String, Target) {
+    fn target_at(&self, c: &RefCycle, t: Instant) -> (bool, Held) {
         let (open, period) = c.period_at(t);
         if open {
-            let (p, target) = self.moment_at(t).target(c.metric).expect("R-T5: an open cycle has a target");
-            (true, p, target)
+            (true, self.moment_at(t).target(c.metric).expect("R-T5: an open cycle has a target"))
         } else {
-            let (p, target) = period.frozen.clone().expect("an ended period has a frozen target");
-            (false, p, target)
+            (false, period.frozen.clone().expect("an ended period has a frozen target"))
+        }
+    }
+
+    /// The running predicate at `t` (section 1.4), with the pause set of the policy in force.
+    fn running_at(&self, c: &RefCycle, t: Instant) -> bool {
+        let moment = self.moment_at(t);
+        c.period_at(t).0
+            && moment.policy.is_some_and(|p| !pause_set(&self.policies[p], c.metric).contains(&moment.status))
+    }
+
+    /// Whether the policy `p` of the target in force lists warning `th` (R-W1): thresholds of
+    /// a new policy apply from its first instant on.
+    fn listed(&self, th: Threshold, p: usize) -> bool {
+        let policy = &self.policies[p];
+        match th {
+            Threshold::Due => true,
+            Threshold::Percent(x) => policy.warn_percent.contains(&x),
+            Threshold::Remaining(x) => policy.warn_remaining_seconds.contains(&x),
         }
     }
 
@@ -527,14 +567,25 @@ impl Clock<'_> {
     }
 
     fn record(&self, c: &RefCycle, calendars: &mut BTreeMap<String, RefCalendar>) -> Result<CycleRecord, RefError> {
-        let pause = pause_set(self.policy, c.metric);
         let open_now = c.is_open();
         let last = c.periods.last().unwrap();
         // The instant the record describes: now for an open cycle, its last end otherwise.
         let report = last.to.unwrap_or(self.now);
+        // Every threshold any policy lists, each once (R-W2: at most once per cycle).
         let mut thresholds = vec![Threshold::Due];
-        thresholds.extend(self.policy.warn_percent.iter().map(|&p| Threshold::Percent(p)));
-        thresholds.extend(self.policy.warn_remaining_seconds.iter().map(|&r| Threshold::Remaining(r)));
+        for policy in self.policies {
+            thresholds.extend(policy.warn_percent.iter().map(|&p| Threshold::Percent(p)));
+            thresholds.extend(policy.warn_remaining_seconds.iter().map(|&r| Threshold::Remaining(r)));
+        }
+        let mut seen = Vec::new();
+        thresholds.retain(|th| {
+            if seen.contains(th) {
+                false
+            } else {
+                seen.push(*th);
+                true
+            }
+        });
         let mut hits: Vec<Option<Instant>> = vec![None; thresholds.len()];
         let mut first_use: BTreeMap<String, Instant> = BTreeMap::new();
 
@@ -543,16 +594,21 @@ impl Clock<'_> {
         let mut m = c.start();
         let elapsed_at_report = loop {
             assert!(m % 60 == 0);
-            let (open, _, target) = self.target_at(c, m);
-            let running = open && !pause.contains(&self.moment_at(m).status);
-            // A13: "accrues under" = running under a business target for some time (m < report).
-            if running && m < report && Self::uses_business_calendar(&target) {
+            let (open, (policy, _, target)) = self.target_at(c, m);
+            let running = self.running_at(c, m);
+            // A13: a cycle uses the calendar of its target in force while it is open, running or
+            // paused (R-K9: the target "is evaluated against it"), from the instant that target
+            // comes into force, `now` included for a cycle open at `now`.
+            if open && (m < report || (open_now && m == report)) && Self::uses_business_calendar(&target) {
                 first_use.entry(target.calendar_id.clone()).or_insert(m);
             }
             let accrues = i64::from(running && Self::in_business(calendars, &target, m));
             let last_k = (report - m).min(59);
             for (i, th) in thresholds.iter().enumerate() {
-                if hits[i].is_none() && th.reached(elapsed + last_k * accrues, target.seconds) {
+                if hits[i].is_none()
+                    && self.listed(*th, policy)
+                    && th.reached(elapsed + last_k * accrues, target.seconds)
+                {
                     let k = (0..=last_k).find(|k| th.reached(elapsed + k * accrues, target.seconds)).unwrap();
                     hits[i] = Some(m + k);
                 }
@@ -573,8 +629,8 @@ impl Clock<'_> {
             }
         }
 
-        let (_, priority, target) = self.target_at(c, report);
-        let paused_now = open_now && pause.contains(&self.moment_at(self.now).status);
+        let (_, (policy, priority, target)) = self.target_at(c, report);
+        let paused_now = open_now && !self.running_at(c, self.now);
         // R-S3 beyond now for a running cycle: nothing changes after now but time.
         if open_now && !paused_now && hits[0].is_none() {
             hits[0] = Some(self.forward_deadline(calendars, &target, elapsed_at_report)?);
@@ -612,7 +668,7 @@ impl Clock<'_> {
         Ok(CycleRecord {
             metric: c.metric,
             cycle_no: c.no,
-            policy_id: None,
+            policy_id: Some(self.policies[policy].id.clone()),
             priority,
             target_seconds: target.seconds,
             hours: target.hours,
@@ -682,6 +738,24 @@ pub(super) fn reference(
     calendars: &[CalendarSpec],
     now: Instant,
 ) -> Result<Vec<CycleRecord>, RefError> {
+    reference_timeline(events, &[(i64::MIN, Some(policy.clone()))], calendars, now)
+}
+
+/// R-T1: the policy step in force at `t`; the first step also covers the instants before it.
+fn policy_at(steps: &[(Instant, Option<usize>)], t: Instant) -> Option<usize> {
+    steps.iter().rev().find(|(from, _)| *from <= t).or(steps.first()).and_then(|(_, p)| *p)
+}
+
+/// `sla(events, policies, calendars, now)` with the policy in force changing at the instants of
+/// `steps` (R-T1; `None`: no policy). A policy change at `t` is an instant of its own, with the
+/// state after it judged under the new policy (A3); of steps at one instant the last counts.
+/// Step instants must be on whole minutes too.
+pub(super) fn reference_timeline(
+    events: &[Event],
+    steps: &[(Instant, Option<Policy>)],
+    calendars: &[CalendarSpec],
+    now: Instant,
+) -> Result<Vec<CycleRecord>, RefError> {
     // A1 and R-C4: what has happened by now, by (at, input order).
     let mut happened: Vec<&Event> = events.iter().filter(|e| e.at <= now).collect();
     happened.sort_by_key(|e| e.at);
@@ -695,17 +769,46 @@ pub(super) fn reference(
         assert!(e.at % 60 == 0, "the reference needs events on whole minutes");
     }
 
-    // R-M1 / A8: where first_response starts, from the history up to now.
+    // The policies, each once, and the steps as indices into them.
+    let mut policies: Vec<Policy> = Vec::new();
+    let mut indexed: Vec<(Instant, Option<usize>)> = Vec::new();
+    let mut ordered: Vec<&(Instant, Option<Policy>)> = steps.iter().collect();
+    ordered.sort_by_key(|(t, _)| *t);
+    for (t, policy) in ordered {
+        let index = policy.as_ref().map(|p| {
+            policies.iter().position(|q| q == p).unwrap_or_else(|| {
+                policies.push(p.clone());
+                policies.len() - 1
+            })
+        });
+        indexed.retain(|(from, _)| from != t);
+        indexed.push((*t, index));
+    }
+    let option = |t: Instant| policy_at(&indexed, t).is_none_or(|p| policies[p].start_at_first_customer_message);
+    // Instants: those of the events and those at which another policy takes over.
+    let mut instants: Vec<Instant> = happened.iter().map(|e| e.at).collect();
+    instants.extend(indexed.iter().map(|(t, _)| *t).filter(|t| *t > created.at && *t <= now));
+    instants.sort_unstable();
+    instants.dedup();
+    for t in &instants {
+        assert!(t % 60 == 0, "the reference needs policy changes on whole minutes");
+    }
+
+    // R-M1 / A8: where first_response starts, from the history up to now. The deferral fails
+    // at a reply, or at a policy without the option, strictly before the first customer message.
     let first_customer = happened.iter().find(|e| is_customer_message(&e.kind)).map(|e| e.at);
     let first_reply = happened.iter().find(|e| is_agent_reply(&e.kind)).map(|e| e.at);
-    let deferral = policy.start_at_first_customer_message && *by == Author::Agent && !*public;
-    let deferral_failed = deferral && first_reply.is_some_and(|r| first_customer.is_none_or(|m| r < m));
+    let first_off = instants.iter().copied().find(|t| *t > created.at && !option(*t));
+    let deferral = option(created.at) && *by == Author::Agent && !*public;
+    let failing = [first_reply, first_off].into_iter().flatten().min();
+    let deferral_failed = deferral && failing.is_some_and(|r| first_customer.is_none_or(|m| r < m));
     let (frt_start, frt_deferred) =
         if !deferral || deferral_failed { (Some(created.at), false) } else { (first_customer, true) };
     let frt_stop = frt_start.and_then(|s| happened.iter().find(|e| is_agent_reply(&e.kind) && e.at > s).map(|e| e.at));
 
     let mut replay = Replay {
-        policy,
+        policies: &policies,
+        steps: &indexed,
         cycles: Vec::new(),
         frt_start,
         frt_deferred,
@@ -717,18 +820,16 @@ pub(super) fn reference(
         at: created.at,
         status: Status::New,
         priority: priority.clone(),
-        targets: policy.targets.clone(),
+        policy: policy_at(&indexed, created.at),
+        targets: policies.iter().map(|p| p.targets.clone()).collect(),
         current: Default::default(),
     };
     moment.refresh();
     let mut moments = Vec::new();
-    let mut i = 0;
-    while i < happened.len() {
-        let t = happened[i].at;
-        let j = i + happened[i..].iter().take_while(|e| e.at == t).count();
-        moment = replay.instant(t, &happened[i..j], &moment);
+    for t in instants {
+        let at_t: Vec<&Event> = happened.iter().copied().filter(|e| e.at == t).collect();
+        moment = replay.instant(t, &at_t, &moment);
         moments.push(moment.clone());
-        i = j;
     }
 
     let mut refcals: BTreeMap<String, RefCalendar> = calendars
@@ -736,7 +837,7 @@ pub(super) fn reference(
         .filter(|spec| spec.id != ALWAYS_OPEN)
         .map(|spec| (spec.id.clone(), RefCalendar::new(spec, created.at - 2 * DAY, now.max(created.at) + 30 * DAY)))
         .collect();
-    let clock = Clock { policy, moments: &moments, now };
+    let clock = Clock { policies: &policies, moments: &moments, now };
     let mut cycles = replay.cycles;
     cycles.sort_by_key(|c| (c.metric, c.no));
     let records: Vec<_> = cycles.iter().map(|c| clock.record(c, &mut refcals)).collect();
@@ -754,321 +855,4 @@ pub(super) fn reference(
 // ---------------------------------------------------------------------------------------------
 
 #[cfg(test)]
-mod golden_cases {
-    use std::collections::BTreeMap;
-
-    use super::*;
-
-    fn at(text: &str) -> Instant {
-        text.parse::<Timestamp>().unwrap().as_second()
-    }
-
-    fn hm(text: &str) -> Instant {
-        at(&format!("2024-01-01T{text}:00Z"))
-    }
-
-    const H: i64 = 3600;
-
-    fn calendar(id: &str, tz: &str, days: &[&str], span: [i64; 2]) -> CalendarSpec {
-        CalendarSpec {
-            id: id.into(),
-            tz: tz.into(),
-            weekly: days.iter().map(|d| (d.to_string(), vec![span.to_vec()])).collect(),
-            holidays: vec![],
-            exceptions: BTreeMap::new(),
-        }
-    }
-
-    fn ny() -> CalendarSpec {
-        calendar("ny", "America/New_York", &["mon", "tue", "wed", "thu", "fri"], [540, 1020])
-    }
-
-    fn policy(targets: &[(Metric, &str, i64, &str)]) -> Policy {
-        Policy {
-            id: "p".into(),
-            targets: targets
-                .iter()
-                .map(|&(m, p, seconds, cal)| {
-                    ((m, p.to_string()), Target { seconds, hours: Hours::Business, calendar_id: cal.into() })
-                })
-                .collect(),
-            warn_percent: vec![50, 75, 90],
-            warn_remaining_seconds: vec![900],
-            pause_sets: BTreeMap::new(),
-            reopen: BTreeMap::new(),
-            start_at_first_customer_message: true,
-        }
-    }
-
-    fn created(at: Instant, priority: &str, by: Author, public: bool) -> Event {
-        Event { at, kind: EventKind::Created { priority: priority.into(), by, public } }
-    }
-
-    fn customer(at: Instant) -> Event {
-        Event { at, kind: EventKind::Comment { author: Author::Customer, public: true } }
-    }
-
-    fn reply(at: Instant) -> Event {
-        Event { at, kind: EventKind::Comment { author: Author::Agent, public: true } }
-    }
-
-    fn status(at: Instant, to: Status) -> Event {
-        Event { at, kind: EventKind::Status { to } }
-    }
-
-    fn one(records: &[CycleRecord], m: Metric, no: u32) -> CycleRecord {
-        records.iter().find(|r| r.metric == m && r.cycle_no == no).unwrap().clone()
-    }
-
-    /// A resolution cycle opened at `start` on `calendar` with `target` seconds, seen at `now`.
-    fn resolution(calendar: CalendarSpec, start: Instant, target: i64, more: Vec<Event>, now: Instant) -> CycleRecord {
-        let policy = policy(&[(Metric::Resolution, "high", target, &calendar.id)]);
-        let mut events = vec![created(start, "high", Author::Customer, true)];
-        events.extend(more);
-        let records = reference(&events, &policy, &[calendar], now).unwrap();
-        one(&records, Metric::Resolution, 1)
-    }
-
-    const G1_START: &str = "2024-03-08T15:00:00-05:00";
-
-    #[test]
-    fn g1_weekend_with_dst_start() {
-        let r = resolution(ny(), at(G1_START), 4 * H, vec![], at(G1_START));
-        assert_eq!(r.due_at, Some(at("2024-03-11T11:00:00-04:00")));
-    }
-
-    #[test]
-    fn g2_deadline_at_closing_time() {
-        let r = resolution(ny(), at(G1_START), 2 * H, vec![], at(G1_START));
-        assert_eq!(r.due_at, Some(at("2024-03-08T17:00:00-05:00")));
-    }
-
-    #[test]
-    fn g3_fall_back_business_day_is_11_hours() {
-        let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-        let berlin = calendar("berlin", "Europe/Berlin", &days, [120, 720]);
-        let mut b = RefCalendar::new(&berlin, at("2025-10-25T00:00:00Z"), at("2025-10-28T00:00:00Z"));
-        assert_eq!(b.between(at("2025-10-26T00:00:00+02:00"), at("2025-10-27T00:00:00+01:00")), 11 * H);
-        let r = resolution(berlin, at("2025-10-25T20:01:00Z"), 8 * H, vec![], at("2025-10-25T20:01:00Z"));
-        assert_eq!(r.due_at, Some(at("2025-10-26T09:00:00+01:00")));
-    }
-
-    #[test]
-    fn g4_gap_and_fold_days() {
-        let spring = calendar("s", "America/New_York", &["sun"], [60, 240]);
-        let mut s = RefCalendar::new(&spring, at("2024-03-08T00:00:00Z"), at("2024-03-13T00:00:00Z"));
-        assert_eq!(s.between(at("2024-03-10T00:00:00-05:00"), at("2024-03-11T00:00:00-04:00")), 7200);
-        let fall = calendar("f", "America/New_York", &["sun"], [0, 180]);
-        let mut f = RefCalendar::new(&fall, at("2024-11-01T00:00:00Z"), at("2024-11-06T00:00:00Z"));
-        assert_eq!(f.between(at("2024-11-03T00:00:00-04:00"), at("2024-11-04T00:00:00-05:00")), 14400);
-    }
-
-    #[test]
-    fn g5_holiday_on_the_short_day() {
-        let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-        let mut spec = calendar("b", "Europe/Berlin", &days, [0, 720]);
-        spec.holidays = vec!["2024-03-31".into()];
-        let mut b = RefCalendar::new(&spec, at("2024-03-28T00:00:00Z"), at("2024-04-03T00:00:00Z"));
-        assert_eq!(b.between(at("2024-03-30T12:00:00+01:00"), at("2024-04-01T12:00:00+02:00")), 43200);
-    }
-
-    fn target_change(at: Instant, seconds: i64) -> Event {
-        Event { at, kind: EventKind::Target { metric: Metric::Resolution, priority: "high".into(), seconds } }
-    }
-
-    #[test]
-    fn g6_target_lowered_below_elapsed() {
-        let change = at("2024-03-11T09:30:00-04:00");
-        let r = resolution(ny(), at(G1_START), 4 * H, vec![target_change(change, H)], at("2024-03-11T12:00:00-04:00"));
-        assert_eq!((r.state, r.breached_at, r.elapsed_seconds), (CycleState::Running, Some(change), 5 * H));
-    }
-
-    #[test]
-    fn g7_breach_instant_never_moves() {
-        let change = target_change(at("2024-03-11T09:00:00-04:00"), 8 * H);
-        let r = resolution(ny(), at(G1_START), H, vec![change], at("2024-03-11T10:00:00-04:00"));
-        assert_eq!(r.breached_at, Some(at("2024-03-08T16:00:00-05:00")));
-        assert!(r.breached);
-    }
-
-    #[test]
-    fn g8_pending_hour_moves_the_deadline() {
-        let pause = vec![
-            status(at("2024-03-11T10:00:00-04:00"), Status::Pending),
-            status(at("2024-03-11T11:00:00-04:00"), Status::Open),
-        ];
-        let r = resolution(ny(), at(G1_START), 4 * H, pause, at("2024-03-11T11:00:00-04:00"));
-        assert_eq!(r.due_at, Some(at("2024-03-11T12:00:00-04:00")));
-    }
-
-    #[test]
-    fn g9_pause_on_24x7() {
-        let always = CalendarSpec { id: "24x7".into(), ..CalendarSpec::default() };
-        let pause = vec![status(hm("00:30"), Status::Pending), status(hm("00:40"), Status::Open)];
-        let r = resolution(always, hm("00:00"), H, pause, hm("00:40"));
-        assert_eq!(r.due_at, Some(hm("01:10")));
-    }
-
-    #[test]
-    fn g10_start_on_saturday() {
-        let start = at("2024-03-09T10:00:00-05:00");
-        let r = resolution(ny(), start, 900, vec![], start);
-        assert_eq!(r.due_at, Some(at("2024-03-11T09:15:00-04:00")));
-    }
-
-    #[test]
-    fn g11_whole_days_across_fall_back() {
-        let spec = calendar("ny", "America/New_York", &["mon", "tue", "wed", "thu", "fri"], [0, 1440]);
-        let start = at("2024-11-01T23:00:00-04:00");
-        let r = resolution(spec, start, 2 * H, vec![], start);
-        assert_eq!(r.due_at, Some(at("2024-11-04T01:00:00-05:00")));
-    }
-
-    #[test]
-    fn t1_next_response_oldest_unanswered() {
-        let policy = policy(&[(Metric::NextResponse, "high", H, "24x7")]);
-        let events = vec![
-            created(hm("00:00"), "high", Author::Customer, true),
-            reply(hm("00:10")),
-            customer(hm("01:00")),
-            customer(hm("01:30")),
-            reply(hm("02:05")),
-        ];
-        let records = reference(&events, &policy, &[], hm("03:00")).unwrap();
-        assert_eq!(records.len(), 1);
-        let r = one(&records, Metric::NextResponse, 1);
-        assert_eq!((r.started_at, r.stopped_at, r.state), (hm("01:00"), Some(hm("02:05")), CycleState::Breached));
-        assert_eq!((r.breached_at, r.elapsed_seconds), (Some(hm("02:00")), 3900));
-    }
-
-    #[test]
-    fn t2_requester_wait_resumes_and_turns_breached() {
-        let policy = policy(&[(Metric::RequesterWait, "high", 4 * H, "24x7")]);
-        let mut events = vec![
-            created(hm("00:00"), "high", Author::Customer, true),
-            status(hm("01:00"), Status::Pending),
-            status(hm("03:00"), Status::Open),
-            status(hm("05:00"), Status::Solved),
-        ];
-        let r = one(&reference(&events, &policy, &[], hm("06:00")).unwrap(), Metric::RequesterWait, 1);
-        assert_eq!((r.state, r.elapsed_seconds, r.stopped_at), (CycleState::Met, 3 * H, Some(hm("05:00"))));
-        events.extend([status(hm("10:00"), Status::Open), status(hm("12:00"), Status::Solved)]);
-        let r = one(&reference(&events, &policy, &[], hm("13:00")).unwrap(), Metric::RequesterWait, 1);
-        assert_eq!((r.state, r.breached_at, r.elapsed_seconds), (CycleState::Breached, Some(hm("11:00")), 5 * H));
-        assert_eq!(r.due_at, Some(hm("11:00")));
-    }
-
-    fn chain(metric: Metric, more: Vec<Event>) -> Vec<CycleRecord> {
-        let policy = policy(&[(metric, "high", 2 * H, "24x7")]);
-        let mut events = vec![
-            created(hm("00:00"), "high", Author::Customer, true),
-            reply(hm("01:00")),
-            reply(hm("03:30")),
-            reply(hm("04:00")),
-            status(hm("05:00"), Status::Solved),
-        ];
-        events.extend(more);
-        reference(&events, &policy, &[], hm("06:00")).unwrap()
-    }
-
-    #[test]
-    fn t3_periodic_chain() {
-        let records = chain(Metric::PeriodicUpdate, vec![]);
-        let states: Vec<_> = records.iter().map(|r| (r.started_at, r.stopped_at, r.state, r.breached_at)).collect();
-        assert_eq!(
-            states,
-            vec![
-                (hm("00:00"), Some(hm("01:00")), CycleState::Met, None),
-                (hm("01:00"), Some(hm("03:30")), CycleState::Breached, Some(hm("03:00"))),
-                (hm("03:30"), Some(hm("04:00")), CycleState::Met, None),
-                (hm("04:00"), Some(hm("05:00")), CycleState::Cancelled, None),
-            ]
-        );
-        assert!(!records[3].breached);
-    }
-
-    #[test]
-    fn t4_pausable_chain() {
-        let records = chain(
-            Metric::PausableUpdate,
-            vec![status(hm("01:30"), Status::Pending), status(hm("03:00"), Status::Open)],
-        );
-        let c2 = one(&records, Metric::PausableUpdate, 2);
-        assert_eq!((c2.elapsed_seconds, c2.state), (H, CycleState::Met));
-    }
-
-    #[test]
-    fn t5_first_response_of_an_agent_created_ticket() {
-        let frt = |public: bool| {
-            let policy = policy(&[(Metric::FirstResponse, "high", 4 * H, "24x7")]);
-            let events =
-                vec![created(hm("00:00"), "high", Author::Agent, public), customer(hm("00:20")), reply(hm("00:50"))];
-            one(&reference(&events, &policy, &[], hm("02:00")).unwrap(), Metric::FirstResponse, 1)
-        };
-        let r = frt(true);
-        assert_eq!((r.started_at, r.stopped_at, r.elapsed_seconds), (hm("00:00"), Some(hm("00:50")), 50 * 60));
-        let r = frt(false);
-        assert_eq!((r.started_at, r.stopped_at, r.elapsed_seconds), (hm("00:20"), Some(hm("00:50")), 30 * 60));
-    }
-
-    fn priorities() -> Policy {
-        policy(&[
-            (Metric::Resolution, "medium", 8 * H, "24x7"),
-            (Metric::Resolution, "critical", H, "24x7"),
-            (Metric::Resolution, "high", 4 * H, "24x7"),
-            (Metric::Resolution, "low", 24 * H, "24x7"),
-        ])
-    }
-
-    fn priority(at: Instant, to: &str) -> Event {
-        Event { at, kind: EventKind::Priority { to: to.into() } }
-    }
-
-    #[test]
-    fn t6_priority_up_then_down() {
-        let events = vec![
-            created(hm("00:00"), "medium", Author::Customer, true),
-            priority(hm("02:00"), "critical"),
-            priority(hm("03:00"), "low"),
-        ];
-        let r = one(&reference(&events, &priorities(), &[], hm("04:00")).unwrap(), Metric::Resolution, 1);
-        assert_eq!((r.breached, r.breached_at, r.priority.as_str()), (true, Some(hm("02:00")), "low"));
-    }
-
-    #[test]
-    fn t7_priority_up_before_breach() {
-        let events = vec![created(hm("00:00"), "medium", Author::Customer, true), priority(hm("00:30"), "high")];
-        let r = one(&reference(&events, &priorities(), &[], hm("01:00")).unwrap(), Metric::Resolution, 1);
-        assert_eq!(r.due_at, Some(hm("04:00")));
-    }
-
-    #[test]
-    fn no_business_time_is_an_error() {
-        let empty = CalendarSpec { id: "none".into(), tz: "UTC".into(), ..CalendarSpec::default() };
-        let policy = policy(&[(Metric::Resolution, "high", H, "none")]);
-        let events = vec![created(hm("00:00"), "high", Author::Customer, true)];
-        assert_eq!(
-            reference(&events, &policy, &[empty], hm("01:00")),
-            Err(RefError::NoBusinessTime { calendar: "none".into(), after_deadline: false })
-        );
-    }
-
-    #[test]
-    fn warnings_follow_a5() {
-        // 24x7, 1 h: 50 % at 00:30, 75 % at 00:45, 90 % at 00:54, 900 s remaining at 00:45;
-        // the reply at 00:50 stops the cycle before 90 %.
-        let policy = policy(&[(Metric::FirstResponse, "high", H, "24x7")]);
-        let events = vec![created(hm("00:00"), "high", Author::Customer, true), reply(hm("00:50"))];
-        let r = one(&reference(&events, &policy, &[], hm("02:00")).unwrap(), Metric::FirstResponse, 1);
-        let listed: Vec<_> = r.warnings.iter().map(|w| (w.kind, w.threshold, w.at)).collect();
-        assert_eq!(
-            listed,
-            vec![
-                (WarningKind::Percent, 50, hm("00:30")),
-                (WarningKind::Percent, 75, hm("00:45")),
-                (WarningKind::Remaining, 900, hm("00:45")),
-            ]
-        );
-        assert_eq!((r.state, r.due_at), (CycleState::Met, None));
-    }
-}
+mod golden_cases;

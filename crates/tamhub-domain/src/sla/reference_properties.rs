@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use super::Instant;
 use super::calendar::{Calendar, CalendarError, CalendarSpec};
-use super::engine::{CycleRecord, CycleState, evaluate};
+use super::engine::{CycleRecord, evaluate};
 use super::model::{Author, Event, EventKind, Hours, Metric, Policy, Reopen, Status, Target};
 use super::reference::{DAY, RefError, reference, sort_warnings};
 
@@ -290,7 +290,7 @@ fn raw_calendar() -> impl Strategy<Value = RawCalendar> {
 }
 
 #[derive(Clone, Debug)]
-struct RawPolicy {
+pub(super) struct RawPolicy {
     /// Per (metric, priority): seconds, business?, calendar index (the last index is 24x7).
     targets: Vec<Option<(i64, bool, usize)>>,
     pause_sets: Vec<Option<Vec<Status>>>,
@@ -308,7 +308,7 @@ fn target_seconds() -> impl Strategy<Value = i64> {
     ]
 }
 
-fn raw_policy() -> impl Strategy<Value = RawPolicy> {
+pub(super) fn raw_policy() -> impl Strategy<Value = RawPolicy> {
     let statuses = vec![Status::New, Status::Open, Status::Pending, Status::OnHold, Status::Solved, Status::Closed];
     (
         prop::collection::vec(prop::option::weighted(0.55, (target_seconds(), any::<bool>(), 0usize..4)), 28),
@@ -425,41 +425,7 @@ fn build(raw: RawScenario) -> Scenario {
     let calendar_ids: Vec<String> =
         calendars.iter().map(|c| c.id.clone()).chain(std::iter::once("24x7".to_string())).collect();
 
-    let p = &raw.policy;
-    let mut targets = BTreeMap::new();
-    for (i, t) in p.targets.iter().enumerate() {
-        if let Some((seconds, business, cal)) = t {
-            let metric = Metric::ALL[i / 4].0;
-            let hours = if *business { Hours::Business } else { Hours::Calendar };
-            let calendar_id = calendar_ids[cal % calendar_ids.len()].clone();
-            targets.insert((metric, PRIORITIES[i % 4].to_string()), Target { seconds: *seconds, hours, calendar_id });
-        }
-    }
-    let mut pause_sets = BTreeMap::new();
-    for (i, set) in p.pause_sets.iter().enumerate() {
-        let metric = Metric::ALL[i].0;
-        if let Some(set) = set {
-            // A12 / R-M8: the stop status cannot pause a metric it stops.
-            let solve_stopped = matches!(metric, Metric::RequesterWait | Metric::AgentWork | Metric::Resolution);
-            pause_sets
-                .insert(metric, set.iter().copied().filter(|s| !(solve_stopped && *s == Status::Solved)).collect());
-        }
-    }
-    let mut reopen = BTreeMap::new();
-    for (m, r) in [Metric::RequesterWait, Metric::AgentWork, Metric::Resolution].into_iter().zip(&p.reopen) {
-        if let Some(resume) = r {
-            reopen.insert(m, if *resume { Reopen::Resume } else { Reopen::NewCycle });
-        }
-    }
-    let policy = Policy {
-        id: "p5".into(),
-        targets,
-        warn_percent: p.warn_percent.clone(),
-        warn_remaining_seconds: p.warn_remaining.clone(),
-        pause_sets,
-        reopen,
-        start_at_first_customer_message: p.start_at_first_customer_message,
-    };
+    let policy = policy_of(&raw.policy, &calendar_ids, "p5");
 
     let created_at = anchor_at + raw.created_minute * 60;
     let (prio, by_agent, public) = raw.created;
@@ -500,6 +466,44 @@ fn build(raw: RawScenario) -> Scenario {
     Scenario { events, policy, calendars, now }
 }
 
+/// A policy from its raw parts; targets name the calendars by index (the last one is 24x7).
+pub(super) fn policy_of(p: &RawPolicy, calendar_ids: &[String], id: &str) -> Policy {
+    let mut targets = BTreeMap::new();
+    for (i, t) in p.targets.iter().enumerate() {
+        if let Some((seconds, business, cal)) = t {
+            let metric = Metric::ALL[i / 4].0;
+            let hours = if *business { Hours::Business } else { Hours::Calendar };
+            let calendar_id = calendar_ids[cal % calendar_ids.len()].clone();
+            targets.insert((metric, PRIORITIES[i % 4].to_string()), Target { seconds: *seconds, hours, calendar_id });
+        }
+    }
+    let mut pause_sets = BTreeMap::new();
+    for (i, set) in p.pause_sets.iter().enumerate() {
+        let metric = Metric::ALL[i].0;
+        if let Some(set) = set {
+            // A12 / R-M8: the stop status cannot pause a metric it stops.
+            let solve_stopped = matches!(metric, Metric::RequesterWait | Metric::AgentWork | Metric::Resolution);
+            pause_sets
+                .insert(metric, set.iter().copied().filter(|s| !(solve_stopped && *s == Status::Solved)).collect());
+        }
+    }
+    let mut reopen = BTreeMap::new();
+    for (m, r) in [Metric::RequesterWait, Metric::AgentWork, Metric::Resolution].into_iter().zip(&p.reopen) {
+        if let Some(resume) = r {
+            reopen.insert(m, if *resume { Reopen::Resume } else { Reopen::NewCycle });
+        }
+    }
+    Policy {
+        id: id.into(),
+        targets,
+        warn_percent: p.warn_percent.clone(),
+        warn_remaining_seconds: p.warn_remaining.clone(),
+        pause_sets,
+        reopen,
+        start_at_first_customer_message: p.start_at_first_customer_message,
+    }
+}
+
 pub(super) fn scenario() -> impl Strategy<Value = Scenario> {
     raw_scenario().prop_map(build)
 }
@@ -510,7 +514,7 @@ pub(super) fn scenario() -> impl Strategy<Value = Scenario> {
 
 /// Section 1.9 fields that P5 compares; `paused_seconds_calendar` and `policy_id` are skipped
 /// (A15, and the spec does not define the former), warnings are compared as a set (A5).
-fn normalised(mut records: Vec<CycleRecord>) -> Vec<CycleRecord> {
+pub(super) fn normalised(mut records: Vec<CycleRecord>) -> Vec<CycleRecord> {
     for r in &mut records {
         r.paused_seconds_calendar = 0;
         r.policy_id = None;
@@ -519,7 +523,7 @@ fn normalised(mut records: Vec<CycleRecord>) -> Vec<CycleRecord> {
     records
 }
 
-fn describe(r: &CycleRecord) -> String {
+pub(super) fn describe(r: &CycleRecord) -> String {
     format!(
         "{} #{} {} {}s {} {} start {} stop {:?} {} breached {} at {:?} due {:?} elapsed {} rem {} / {:?} warnings {:?}",
         r.metric.as_str(),
@@ -544,8 +548,6 @@ fn describe(r: &CycleRecord) -> String {
 /// Why engine and reference differ on a scenario.
 pub(super) struct Disagreement {
     pub report: String,
-    /// The recorded engine bug (docs/sla-p5-findings.md) the scenario triggers, if any.
-    pub known: Option<&'static str>,
 }
 
 /// `None` when engine and reference agree (or the reference gave up).
@@ -576,112 +578,10 @@ pub(super) fn disagreement(s: &Scenario) -> Option<Disagreement> {
             r.as_ref().map(|v| v.iter().map(describe).collect::<Vec<_>>())
         ),
     };
-    Some(Disagreement { report, known: known_engine_bug(s, &engine, &reference) })
+    Some(Disagreement { report })
 }
 
-/// Engine bugs already recorded in docs/sla-p5-findings.md, recognised from the scenario and
-/// both answers, so that the regression-guarding property keeps checking everything else.
-fn known_engine_bug(
-    s: &Scenario,
-    engine: &Result<Vec<CycleRecord>, CalendarError>,
-    reference: &Result<Vec<CycleRecord>, RefError>,
-) -> Option<&'static str> {
-    let created = s.events.first()?;
-    let happened: Vec<&Event> = s.events.iter().filter(|e| e.at <= s.now).collect();
-    let deferred = matches!(created.kind, EventKind::Created { by: Author::Agent, public: false, .. })
-        && s.policy.start_at_first_customer_message;
-    let is_reply = |e: &&&Event| matches!(e.kind, EventKind::Comment { author: Author::Agent, public: true });
-    let first_message =
-        happened.iter().find(|e| matches!(e.kind, EventKind::Comment { author: Author::Customer, .. })).map(|e| e.at);
-    let first_reply = happened.iter().find(is_reply).map(|e| e.at);
-    // B1: a deferred FRT whose first customer message shares its instant with an agent reply.
-    if deferred
-        && let Some(m) = first_message
-        && happened.iter().filter(is_reply).any(|e| e.at == m)
-    {
-        return Some("B1");
-    }
-    // B2: a deferred FRT still waiting for its start when the ticket is closed.
-    let closed = happened.iter().find(|e| matches!(e.kind, EventKind::Status { to: Status::Closed })).map(|e| e.at);
-    if deferred
-        && let Some(c) = closed
-        && first_message.is_none_or(|m| c <= m)
-        && first_reply.is_none_or(|r| c <= r)
-    {
-        return Some("B2");
-    }
-    // B4: a deferred FRT with an agent reply at the creation instant, before any customer message.
-    if deferred
-        && happened.iter().filter(is_reply).any(|e| e.at == created.at)
-        && first_message.is_none_or(|m| m > created.at)
-    {
-        return Some("B4");
-    }
-    // B5: a deferred FRT that fails (reply before any customer message) after its target
-    // vanished for a while: the engine reports no FRT cycle instead of a cancelled one.
-    if deferred
-        && let (Ok(e), Ok(r)) = (engine, reference)
-        && !e.iter().any(|c| c.metric == Metric::FirstResponse)
-        && r.iter().any(|c| c.metric == Metric::FirstResponse && c.state == CycleState::Cancelled)
-    {
-        return Some("B5");
-    }
-    // B6: a resume instance whose warning threshold was first reached while it was not open
-    // (at a solve, under the frozen target) lists the warning later instead of never (A5).
-    if let (Ok(e), Ok(r)) = (engine, reference)
-        && e.len() == r.len()
-        && !reopen_instants(s).is_empty()
-        && e.iter().zip(r).all(|(a, b)| {
-            let mut same_but_warnings = a.clone();
-            same_but_warnings.warnings.clone_from(&b.warnings);
-            a == b
-                || (resume_instance(&s.policy, a.metric)
-                    && same_but_warnings == *b
-                    && b.warnings.iter().all(|w| a.warnings.contains(w)))
-        })
-    {
-        return Some("B6");
-    }
-    // B7: like B2, the deferred FRT that has not started yet still searches for a deadline,
-    // so a calendar without business time fails the whole evaluation (A8, A13).
-    if deferred && let (Err(CalendarError::CalendarHasNoBusinessTime(_)), Ok(_)) = (engine, reference) {
-        return Some("B7");
-    }
-    // B3: no A13 error for a calendar without business time that a cycle runs under only
-    // after its deadline has passed.
-    if let (Ok(_), Err(RefError::NoBusinessTime { after_deadline: true, .. })) = (engine, reference) {
-        return Some("B3");
-    }
-    None
-}
-
-/// R-M5, R-M6, R-M7 with `resume` (A11).
-fn resume_instance(policy: &Policy, m: Metric) -> bool {
-    match m {
-        Metric::RequesterWait | Metric::AgentWork => policy.reopen.get(&m) != Some(&Reopen::NewCycle),
-        Metric::Resolution => policy.reopen.get(&m) == Some(&Reopen::Resume),
-        _ => false,
-    }
-}
-
-/// Instants at which the ticket is reopened (solved -> not solved, not closed), up to now.
-fn reopen_instants(s: &Scenario) -> Vec<Instant> {
-    let mut status = Status::New;
-    let mut out = Vec::new();
-    for e in s.events.iter().filter(|e| e.at <= s.now) {
-        if let EventKind::Status { to } = e.kind
-            && status != Status::Closed
-        {
-            if status == Status::Solved && !matches!(to, Status::Solved | Status::Closed) {
-                out.push(e.at);
-            }
-            status = to;
-        }
-    }
-    out
-}
-
-fn cases() -> u32 {
+pub(super) fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(512)
 }
 
@@ -690,17 +590,8 @@ proptest! {
 
     /// P5: engine == brute-force reference.
     #[test]
-    #[ignore = "engine bugs: see docs/sla-p5-findings.md"]
     fn engine_equals_the_brute_force_reference(s in scenario()) {
         if let Some(d) = disagreement(&s) {
-            prop_assert!(false, "{}\n{}", s.json_line(), d.report);
-        }
-    }
-
-    /// P5 except where a recorded engine bug explains the difference.
-    #[test]
-    fn engine_equals_the_reference_apart_from_known_bugs(s in scenario()) {
-        if let Some(d) = disagreement(&s) && d.known.is_none() {
             prop_assert!(false, "{}\n{}", s.json_line(), d.report);
         }
     }
@@ -738,15 +629,15 @@ fn p5_replay() {
         println!("{line}\n  engine (section 3): {}", super::scenario::eval_line(line));
         match disagreement(&s) {
             None => println!("  agree: {:?}", s.engine().map(|v| v.iter().map(describe).collect::<Vec<_>>())),
-            Some(d) => println!("  known bug: {:?}\n{}", d.known, d.report),
+            Some(d) => println!("  disagree:\n{}", d.report),
         }
     }
 }
 
-/// How often each recorded engine bug shows up:
+/// How often engine and reference disagree, and what the scenarios exercise:
 /// `PROPTEST_CASES=2000 cargo test -p tamhub-domain p5_census -- --ignored --nocapture`.
 #[test]
-#[ignore = "manual: counts disagreements per recorded bug"]
+#[ignore = "manual: counts disagreements"]
 fn p5_census() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
@@ -756,9 +647,9 @@ fn p5_census() {
         let s = scenario().new_tree(&mut runner).unwrap().current();
         let label = match disagreement(&s) {
             None => "agree",
-            Some(d) => d.known.unwrap_or("UNKNOWN"),
+            Some(_) => "DISAGREE",
         };
-        if label == "UNKNOWN" {
+        if label == "DISAGREE" {
             println!("{}", s.json_line());
         }
         *counts.entry(label.to_string()).or_default() += 1;

@@ -5,12 +5,16 @@
 //!
 //! Local times become instants with the zone's offset, computed arithmetically between time
 //! zone transitions; only dates near a transition ask the time zone database (R-K3).
+//!
+//! A versioned calendar (R-K10) is materialised version by version: each version's dates give
+//! intervals clipped to the stretch in which that version is in force, so the one list of
+//! merged intervals is B whatever the versions, and the queries do not know about versions.
 
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 
 use super::Instant;
-use super::calendar::{BusinessHours, LocalSpan};
+use super::calendar::{BusinessHours, LocalSpan, Version};
 
 const DAY: i64 = 86_400;
 
@@ -18,15 +22,8 @@ const DAY: i64 = 86_400;
 /// four steps per calendar.
 const CHUNK_DAYS: i32 = 16;
 
-/// R-K9 / A13: a deadline search from instant `a` looks up to local midnight 377 days after
-/// `a`'s local date, and a search for the next opening up to 368 days after it; these are the
-/// windows the engine has always searched, kept so `CalendarHasNoBusinessTime` stays exact.
-const DEADLINE_SEARCH_DAYS: i32 = 377;
-const OPENING_SEARCH_DAYS: i32 = 368;
-
-/// Below this, a search limit cannot have been reached (the limits above are further away
-/// whatever the offsets), so the limit need not be computed.
-const SURELY_WITHIN_LIMIT: i64 = 370 * DAY;
+/// R-K9 / A13: a calendar fails a search that meets this much time without business time.
+pub(crate) const NO_BUSINESS_GAP: i64 = 366 * DAY;
 
 /// Local dates as days since 1970-01-01 (proleptic Gregorian, as jiff).
 pub(crate) type Day = i32;
@@ -126,14 +123,15 @@ fn timestamp(t: Instant) -> jiff::Timestamp {
     jiff::Timestamp::from_second(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
-/// Business time B of one calendar as merged intervals over the local dates
-/// `[first_day, next_day)`. B is known exactly on `[lo, hi)`: a date's intervals can reach a
-/// little into its neighbours (overnight spans, DST gaps), so a date is kept at each end as a
-/// margin.
+/// Business time B of one calendar as merged intervals, exact on `[lo, hi]`: a date's intervals
+/// can reach a little into its neighbours (overnight spans, DST gaps), so a date is kept at each
+/// end as a margin.
 pub(crate) struct Timeline<'c> {
-    hours: Option<&'c BusinessHours>,
+    /// Oldest first; none: all time is business time (`24x7`, calendar hours).
+    versions: &'c [Version],
+    /// The version whose dates are being materialised, its zone's offsets and its next date.
+    current: usize,
     offsets: Option<Offsets<'c>>,
-    first_day: Day,
     next_day: Day,
     lo: Instant,
     hi: Instant,
@@ -141,8 +139,6 @@ pub(crate) struct Timeline<'c> {
     spans: Vec<(Instant, Instant)>,
     /// `cum[i]` is the business time in `spans[..i]`; one longer than `spans`.
     cum: Vec<i64>,
-    /// `before(hi)`, so most R-K9 checks need no search.
-    before_hi: i64,
     /// The last two `before` answers: the clocks of a ticket measure the same stretch one
     /// after another. Valid until the spans are rebuilt (extending leaves them true).
     recent: [(Instant, i64); 2],
@@ -150,21 +146,35 @@ pub(crate) struct Timeline<'c> {
 }
 
 impl<'c> Timeline<'c> {
-    /// `None`: all time is business time (`24x7`, calendar hours).
-    pub(crate) fn new(hours: Option<&'c BusinessHours>) -> Timeline<'c> {
+    pub(crate) fn new(versions: &'c [Version]) -> Timeline<'c> {
         Timeline {
-            hours,
-            offsets: hours.map(|h| Offsets::new(&h.tz)),
-            first_day: 0,
+            versions,
+            current: 0,
+            offsets: versions.first().map(|v| Offsets::new(&v.hours.tz)),
             next_day: 0,
             lo: i64::MAX,
             hi: i64::MIN,
             spans: Vec::new(),
             cum: vec![0],
-            before_hi: 0,
             recent: [(i64::MIN, 0); 2],
             scratch: Vec::new(),
         }
+    }
+
+    fn always_open(&self) -> bool {
+        self.versions.is_empty()
+    }
+
+    /// R-K10: the stretch `[from, until)` in which version `k` is in force; the first version
+    /// also decides the instants before it.
+    fn window(&self, k: usize) -> (Instant, Instant) {
+        let from = if k == 0 { i64::MIN } else { self.versions[k].from };
+        (from, self.versions.get(k + 1).map_or(i64::MAX, |v| v.from))
+    }
+
+    fn switch_to(&mut self, k: usize) {
+        self.current = k;
+        self.offsets = self.versions.get(k).map(|v| Offsets::new(&v.hours.tz));
     }
 
     fn local_day(&mut self, t: Instant) -> Day {
@@ -178,16 +188,18 @@ impl<'c> Timeline<'c> {
     /// Makes B exact on `[a, b]`.
     fn cover(&mut self, a: Instant, b: Instant) {
         if a < self.lo {
-            // Start over two dates before `a`'s; the engine asks backwards only on its first
-            // query of a calendar.
+            // Start over two dates before `a`'s, in the version in force at `a`; the engine asks
+            // backwards only on its first query of a calendar.
             let until = b.max(self.hi);
+            let k = self.versions.get(1..).map_or(0, |later| later.partition_point(|v| v.from <= a));
+            self.switch_to(k);
             let first = self.local_day(a).saturating_sub(2).max(day_number(Date::MIN));
-            self.first_day = first;
             self.next_day = first;
             self.spans.clear();
             self.cum.truncate(1);
             self.recent = [(i64::MIN, 0); 2];
-            self.lo = if first == day_number(Date::MIN) { i64::MIN } else { self.resolve(first + 1, 0) };
+            let lo = if first == day_number(Date::MIN) { i64::MIN } else { self.resolve(first + 1, 0) };
+            self.lo = lo.max(self.window(k).0);
             self.hi = i64::MIN;
             let wanted = self.local_day(until).saturating_add(2).saturating_sub(self.next_day);
             self.extend(wanted.max(CHUNK_DAYS));
@@ -198,24 +210,42 @@ impl<'c> Timeline<'c> {
         }
     }
 
-    /// Materialises `days` more dates and merges their intervals into `spans` (R-K2, R-K4).
+    /// Materialises up to `days` more dates of the current version and merges their intervals,
+    /// clipped to the version's stretch, into `spans` (R-K2, R-K4, R-K10). Moves on to the next
+    /// version once this one's stretch is covered.
     fn extend(&mut self, days: Day) {
-        let Some(hours) = self.hours else { return };
+        let Some(version) = self.versions.get(self.current) else { return };
+        let hours = &version.hours;
+        let (from, until) = self.window(self.current);
         let last_supported = day_number(Date::MAX);
-        let end = self.next_day.saturating_add(days).min(last_supported + 1);
+        let mut end = self.next_day.saturating_add(days).min(last_supported + 1);
+        if until != i64::MAX {
+            // Dates past the stretch's last one (and its margin) would be clipped away.
+            end = end.min(self.local_day(until).saturating_add(2)).max(self.next_day + 1);
+        }
         let mut raw = std::mem::take(&mut self.scratch);
         raw.clear();
         for day in self.next_day..end {
             for &(s, e) in spans_on(hours, day) {
                 let (start, end) = (self.resolve(day, s), self.resolve(day, e));
                 // R-K3: a mapped interval with end <= start is dropped.
+                let (start, end) = (start.max(from), end.min(until));
                 if end > start {
                     raw.push((start, end));
                 }
             }
         }
         self.next_day = end;
-        self.hi = if end > last_supported { i64::MAX } else { self.resolve(end - 1, 0) };
+        let exact_to = if end > last_supported { i64::MAX } else { self.resolve(end - 1, 0) };
+        let next = self.current + 1;
+        if exact_to >= until && next < self.versions.len() {
+            // This version's stretch is done; the next one starts at `until` (R-K10).
+            self.switch_to(next);
+            self.next_day = self.local_day(until).saturating_sub(2);
+            self.hi = self.hi.max(until);
+        } else {
+            self.hi = self.hi.max(exact_to.min(until));
+        }
         if let Some(&(earliest, _)) = raw.iter().min() {
             // Intervals of the new dates may overlap or touch the last ones kept (overnight
             // spans, DST gaps): take those back and merge them again.
@@ -247,7 +277,6 @@ impl<'c> Timeline<'c> {
             }
         }
         self.scratch = raw;
-        self.before_hi = self.search_before(self.hi);
     }
 
     /// Business time before `t` among the materialised spans; exact for `lo <= t <= hi`.
@@ -279,60 +308,72 @@ impl<'c> Timeline<'c> {
         if b <= a {
             return 0;
         }
-        if self.hours.is_none() {
+        if self.always_open() {
             return b - a;
         }
         self.cover(a, b);
         self.before(b) - self.before(a)
     }
 
-    /// R-K7: the first `t >= a` with `between(a, t) = d`, or `None` when the deadline search
-    /// window of R-K9 has too little business time (`CalendarHasNoBusinessTime`).
+    /// R-K7: the first `t >= a` with `between(a, t) = d`. `None` (R-K9,
+    /// `CalendarHasNoBusinessTime`) when the search meets 366 days without business time
+    /// before it gets there (A13), counted from `a` or from the end of a business interval.
     pub(crate) fn add(&mut self, a: Instant, d: i64) -> Option<Instant> {
-        if self.hours.is_none() {
-            return Some(a + d.max(0));
+        if self.always_open() {
+            return Some(a.saturating_add(d.max(0)));
         }
         if d <= 0 {
             return Some(a);
         }
         self.cover(a, a);
         let value = self.before(a).saturating_add(d);
-        let mut limit = None;
         loop {
             if let Some(t) = self.reaching(value)
                 && t <= self.hi
             {
-                let within = t - a <= SURELY_WITHIN_LIMIT || t <= *limit.get_or_insert_with(|| self.deadline_limit(a));
-                return within.then_some(t);
+                // No stretch inside [a, t] can be 366 days long if [a, t] is not.
+                return (t - a < NO_BUSINESS_GAP || !self.has_gap(a, t)).then_some(t);
             }
-            if self.hi >= *limit.get_or_insert_with(|| self.deadline_limit(a)) {
+            let quiet_since = self.spans.last().map_or(a, |&(_, e)| e.max(a));
+            if self.hi == i64::MAX || self.hi.saturating_sub(quiet_since) >= NO_BUSINESS_GAP {
                 return None;
             }
             self.extend(CHUNK_DAYS);
         }
     }
 
-    /// Whether `add(a, d)` succeeds; mostly without a search.
-    pub(crate) fn reaches(&mut self, a: Instant, d: i64) -> bool {
-        if self.hours.is_none() || d <= 0 {
-            return true;
+    /// Whether 366 days without business time lie between `a` and a business instant `t`.
+    fn has_gap(&self, a: Instant, t: Instant) -> bool {
+        let first = self.spans.partition_point(|&(_, e)| e <= a);
+        let mut quiet_since = a;
+        for &(s, e) in self.spans[first..].iter().take_while(|(s, _)| *s < t) {
+            if s - quiet_since >= NO_BUSINESS_GAP {
+                return true;
+            }
+            quiet_since = quiet_since.max(e);
         }
-        self.cover(a, a);
-        let surely = self.hi.saturating_sub(a) <= SURELY_WITHIN_LIMIT && self.before_hi - self.before(a) >= d;
-        surely || self.add(a, d).is_some()
+        false
     }
 
-    /// R-K8: the first business instant at or after `a`, or `None` when the search window of
-    /// R-K9 has none.
+    /// `add` for a duration known to be reached by `b` (`between(a, b) >= d`): the instant,
+    /// with no search limit.
+    pub(crate) fn add_within(&mut self, a: Instant, d: i64, b: Instant) -> Option<Instant> {
+        if self.always_open() || d <= 0 {
+            return Some(a.saturating_add(d.max(0)));
+        }
+        self.cover(a, b);
+        let value = self.before(a).saturating_add(d);
+        self.reaching(value).filter(|t| *t <= b)
+    }
+
+    /// R-K8: the first business instant at or after `a`, or `None` when there is none in the
+    /// 366 days from `a` (R-K9).
     pub(crate) fn next_open(&mut self, a: Instant) -> Option<Instant> {
-        if self.hours.is_none() {
+        if self.always_open() {
             return Some(a);
         }
         self.cover(a, a);
-        let limit = {
-            let day = self.local_day(a).saturating_add(OPENING_SEARCH_DAYS);
-            self.resolve(day, 0)
-        };
+        let limit = a.saturating_add(NO_BUSINESS_GAP);
         loop {
             let k = self.spans.partition_point(|&(_, e)| e <= a);
             if let Some(&(s, _)) = self.spans.get(k)
@@ -345,12 +386,6 @@ impl<'c> Timeline<'c> {
             }
             self.extend(CHUNK_DAYS);
         }
-    }
-
-    /// Local midnight `DEADLINE_SEARCH_DAYS` after the local date of `a`.
-    fn deadline_limit(&mut self, a: Instant) -> Instant {
-        let day = self.local_day(a).saturating_add(DEADLINE_SEARCH_DAYS);
-        if day > day_number(Date::MAX) { i64::MAX } else { self.resolve(day, 0) }
     }
 }
 

@@ -11,6 +11,10 @@ use crate::sla::rules::{Rules, Timelines};
 impl TicketState {
     /// The output records of section 1.9 at `now`, for a state settled through `now`. Consumes
     /// the state: the records take the cycles' warnings.
+    ///
+    /// R-K9 / A13: an error if a reported cycle has used a business calendar with no business
+    /// time in the 366 days from the first instant it used it, or if the search for the
+    /// deadline of a cycle running at `now` meets 366 days without business time.
     pub(crate) fn into_records(
         mut self,
         rules: &Rules,
@@ -30,6 +34,11 @@ impl TicketState {
         for (index, number) in in_order {
             let warnings = std::mem::take(&mut self.cycles[index].warnings);
             let cycle = &self.cycles[index];
+            for &(timeline, from) in &cycle.uses {
+                if timelines.get(timeline).next_open(from).is_none() {
+                    return Err(timelines.no_business_time(timeline));
+                }
+            }
             let Some((slot, total)) = self.target_of(rules, cycle) else { continue };
             let Some(target) = rules.target(slot) else { continue };
             let (state, stopped_at, breached, due_at) = match cycle.end {
@@ -43,7 +52,7 @@ impl TicketState {
                     (state, Some(at), breached, cycle.reached_at)
                 }
                 None => {
-                    let running = rules.running(cycle.metric, self.status);
+                    let running = rules.running(slot, cycle.metric, self.status);
                     let breached = cycle.reached_at.is_some_and(|r| r < now);
                     let due_at = if !running {
                         None
@@ -66,7 +75,7 @@ impl TicketState {
             records.push(CycleRecord {
                 metric: cycle.metric,
                 cycle_no: number,
-                policy_id: Some(rules.policy.id.clone()),
+                policy_id: rules.policy_id(slot).map(str::to_string),
                 priority: target.priority.to_string(),
                 target_seconds: total,
                 hours: target.hours,
@@ -88,13 +97,9 @@ impl TicketState {
     }
 
     /// R-W4: for a state settled through `now`, the first instant after `now` at which a
-    /// warning fires or a breach shows, if no event comes first.
-    pub(crate) fn next_wake_at(
-        &self,
-        rules: &Rules,
-        timelines: &mut Timelines,
-        now: Instant,
-    ) -> Result<Option<Instant>, CalendarError> {
+    /// warning fires or a breach shows, if no event (and no policy change) comes first. A
+    /// threshold a calendar never lets a cycle reach (A13) never wakes anyone.
+    pub(crate) fn next_wake_at(&self, rules: &Rules, timelines: &mut Timelines, now: Instant) -> Option<Instant> {
         let mut wake: Option<Instant> = None;
         let mut consider = |t: Instant| wake = Some(wake.map_or(t, |w| w.min(t)));
         for cycle in self.open.iter().map(|&i| &self.cycles[i]).filter(|c| !c.tentative) {
@@ -106,19 +111,18 @@ impl TicketState {
             {
                 consider(reached.saturating_add(1));
             }
-            if !rules.running(cycle.metric, self.status) {
+            if !rules.running(slot, cycle.metric, self.status) {
                 continue;
             }
             let which = rules.timeline(slot);
-            for threshold in cycle.thresholds(rules, total) {
-                let at = timelines.get(which).add(now, threshold.needed(total) - cycle.elapsed);
-                let at = at.ok_or_else(|| timelines.no_business_time(which))?;
+            for threshold in cycle.thresholds(&rules.warn(slot), total) {
+                let Some(at) = timelines.get(which).add(now, threshold.needed(total) - cycle.elapsed) else { continue };
                 consider(match threshold {
                     Threshold::Due => at.saturating_add(1),
                     Threshold::Warning(..) => at,
                 });
             }
         }
-        Ok(wake)
+        wake
     }
 }
