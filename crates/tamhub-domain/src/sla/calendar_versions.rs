@@ -103,7 +103,8 @@ proptest! {
         let one = versioned(&[(BASE + from * 60, spec)]);
         let (a, b) = (BASE + a * 60, BASE + (a + len) * 60);
         prop_assert_eq!(one.between(a, b), plain.between(a, b));
-        prop_assert_eq!(one.add(a, 2 * H), plain.add(a, 2 * H));
+        // The same instant, or both without business time (the errors name their calendars).
+        prop_assert_eq!(one.add(a, 2 * H).ok(), plain.add(a, 2 * H).ok());
     }
 }
 

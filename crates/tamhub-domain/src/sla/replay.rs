@@ -77,7 +77,7 @@ impl Cycle {
         let warnings = percent
             .chain(remaining)
             .filter(move |&(kind, threshold, needed)| needed > self.elapsed && !self.fired(kind, threshold));
-        due.into_iter().chain(warnings.map(|(kind, threshold, needed)| Threshold::Warning(kind, threshold, needed)))
+        due.into_iter().chain(warnings.map(|(_, _, needed)| Threshold::Warning(needed)))
     }
 
     /// The business time the nearest pending threshold still needs.
@@ -85,19 +85,24 @@ impl Cycle {
         self.thresholds(warn, total).map(|threshold| threshold.needed(total) - self.elapsed).min()
     }
 
-    /// The warnings that hold at an instant against target `total` and have not fired yet.
-    fn holding<'r>(&'r self, warn: &Warn<'r>, total: i64) -> impl Iterator<Item = (WarningKind, i64)> + 'r {
+    /// Records the warnings that hold at instant `at` against target `total` and have not
+    /// fired: as fired there (R-W2), or, at a stop, as missed (A5).
+    fn record_holding(&mut self, warn: &Warn, total: i64, at: Instant, missed: bool) {
         let elapsed = self.elapsed;
-        let percent =
-            warn.percent.iter().filter(move |&&p| 100 * elapsed >= p * total).map(|&p| (WarningKind::Percent, p));
-        let remaining =
-            warn.remaining.iter().filter(move |&&r| total - elapsed <= r).map(|&r| (WarningKind::Remaining, r));
-        percent.chain(remaining).filter(move |&(kind, threshold)| !self.fired(kind, threshold))
+        let percent = warn.percent.iter().filter(|&&p| 100 * elapsed >= p * total).map(|&p| (WarningKind::Percent, p));
+        let remaining = warn.remaining.iter().filter(|&&r| total - elapsed <= r).map(|&r| (WarningKind::Remaining, r));
+        for (kind, threshold) in percent.chain(remaining) {
+            if !self.fired(kind, threshold) {
+                let warning = Warning { kind, threshold, at };
+                if missed { self.missed.push(warning) } else { self.warnings.push(warning) }
+            }
+        }
     }
 
     /// Fires the thresholds that the stretch `[from, to)`, worth `gained` business seconds,
     /// reaches: at the instant `add` finds, if before `to` (one reached exactly at `to` belongs
-    /// to that instant, `check_instant`, after its events).
+    /// to that instant, `check_instant`, after its events). The same thresholds as
+    /// `thresholds`, walked without borrowing the cycle.
     fn fire_within(
         &mut self,
         warn: &Warn,
@@ -107,24 +112,32 @@ impl Cycle {
         to: Instant,
         gained: i64,
     ) {
-        let mut reached = Vec::new();
-        for threshold in self.thresholds(warn, total) {
-            let needed = threshold.needed(total) - self.elapsed;
-            if needed <= gained
-                && let Some(at) = timeline.add_within(from, needed, to)
-                && at < to
+        let elapsed = self.elapsed;
+        let mut reach = |needed: i64| {
+            let more = needed - elapsed;
+            if more <= 0 || more > gained {
+                return None;
+            }
+            timeline.add_within(from, more, to).filter(|at| *at < to)
+        };
+        if self.reached_at.is_none()
+            && let Some(at) = reach(total)
+        {
+            self.reached_at = Some(at);
+        }
+        // A threshold listed twice in the policy fires once.
+        for &p in warn.percent {
+            if !self.fired(WarningKind::Percent, p)
+                && let Some(at) = reach(percent_needed(p, total))
             {
-                reached.push((threshold, at));
+                self.warnings.push(Warning { kind: WarningKind::Percent, threshold: p, at });
             }
         }
-        for (threshold, at) in reached {
-            match threshold {
-                Threshold::Due => self.reached_at = Some(at),
-                // A threshold listed twice in the policy fires once.
-                Threshold::Warning(kind, threshold, _) if !self.fired(kind, threshold) => {
-                    self.warnings.push(Warning { kind, threshold, at });
-                }
-                Threshold::Warning(..) => {}
+        for &r in warn.remaining {
+            if !self.fired(WarningKind::Remaining, r)
+                && let Some(at) = reach(total - r)
+            {
+                self.warnings.push(Warning { kind: WarningKind::Remaining, threshold: r, at });
             }
         }
     }
@@ -133,15 +146,15 @@ impl Cycle {
 #[derive(Clone, Copy)]
 enum Threshold {
     Due,
-    /// Kind, threshold, and the elapsed business time at which it fires.
-    Warning(WarningKind, i64, i64),
+    /// A warning, with the elapsed business time at which it fires.
+    Warning(i64),
 }
 
 impl Threshold {
     fn needed(self, total: i64) -> i64 {
         match self {
             Threshold::Due => total,
-            Threshold::Warning(_, _, needed) => needed,
+            Threshold::Warning(needed) => needed,
         }
     }
 }
@@ -245,13 +258,7 @@ impl TicketState {
             if cycle.reached_at.is_none() && cycle.elapsed >= total {
                 cycle.reached_at = Some(t);
             }
-            let warn = rules.warn(slot);
-            let holding: Vec<(WarningKind, i64)> = cycle.holding(&warn, total).collect();
-            for (kind, threshold) in holding {
-                if !cycle.fired(kind, threshold) {
-                    cycle.warnings.push(Warning { kind, threshold, at: t });
-                }
-            }
+            cycle.record_holding(&rules.warn(slot), total, t, false);
             let timeline = rules.timeline(slot);
             if timeline != 0 && !cycle.uses.iter().any(|(used, _)| *used == timeline) {
                 cycle.uses.push((timeline, t));
@@ -270,10 +277,7 @@ impl TicketState {
             }
             // A5: a warning first reached at the stop, when the cycle is no longer open, never
             // fires; a resume instance does not list it after a reopen either.
-            let warn = rules.warn(slot);
-            let missed: Vec<Warning> =
-                cycle.holding(&warn, total).map(|(kind, threshold)| Warning { kind, threshold, at: t }).collect();
-            cycle.missed.extend(missed);
+            cycle.record_holding(&rules.warn(slot), total, t, true);
         }
         cycle.frozen = frozen;
         cycle.end = Some((t, how));

@@ -154,8 +154,13 @@ impl<'c> Timeline<'c> {
             next_day: 0,
             lo: i64::MAX,
             hi: i64::MIN,
-            spans: Vec::new(),
-            cum: vec![0],
+            // Room for a few weeks of a busy calendar without growing; none for 24x7.
+            spans: Vec::with_capacity(if versions.is_empty() { 0 } else { 64 }),
+            cum: {
+                let mut cum = Vec::with_capacity(if versions.is_empty() { 1 } else { 65 });
+                cum.push(0);
+                cum
+            },
             recent: [(i64::MIN, 0); 2],
             scratch: Vec::new(),
         }
