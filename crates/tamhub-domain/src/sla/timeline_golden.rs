@@ -206,6 +206,35 @@ fn a8_a_policy_without_the_deferral_option_ends_a_pending_deferral() {
 }
 
 #[test]
+fn a7_a_first_response_cancelled_while_deferred_lets_next_response_open_once_the_deferral_ends() {
+    // Deferred at 00:00; a priority without a first_response target cancels the waiting cycle
+    // at 00:10 (R-T5); from 00:20 a policy without the deferral option ends the deferral, so
+    // the cancellation counts (A7) and the customer's message at 00:30 opens next_response.
+    let mut deferring = policy("deferring", &[(Metric::FirstResponse, H, "24x7")]);
+    deferring.targets.remove(&(Metric::FirstResponse, "high".to_string()));
+    deferring.targets.insert(
+        (Metric::FirstResponse, "low".to_string()),
+        Target { seconds: H, hours: Hours::Calendar, calendar_id: "24x7".into() },
+    );
+    let mut direct = policy("direct", &[(Metric::NextResponse, H, "24x7")]);
+    direct.start_at_first_customer_message = false;
+    let events = [
+        Event {
+            at: hm("00:00"),
+            kind: EventKind::Created { priority: "low".into(), by: Author::Agent, public: false },
+        },
+        Event { at: hm("00:10"), kind: EventKind::Priority { to: "high".into() } },
+        comment(hm("00:30"), Author::Customer),
+    ];
+    let (records, _) = run(&events, vec![(hm("00:00"), Some(deferring)), (hm("00:20"), Some(direct))], hm("00:40"));
+    let first = of(&records, Metric::FirstResponse);
+    assert_eq!((first[0].state, first[0].stopped_at), (CycleState::Cancelled, Some(hm("00:10"))), "{records:?}");
+    let next = of(&records, Metric::NextResponse);
+    assert_eq!(next.len(), 1, "{records:?}");
+    assert_eq!((next[0].started_at, next[0].elapsed_seconds), (hm("00:30"), 600));
+}
+
+#[test]
 fn r_w4_the_next_change_of_policy_is_a_wake_up() {
     let (_, wake) = run(
         &[created(hm("00:00"), Author::Customer, true)],

@@ -81,6 +81,11 @@ impl TicketState {
         self.frt_start = self.created_at;
         for cycle in self.cycles.iter_mut().filter(|c| c.tentative) {
             cycle.tentative = false;
+            // A7: a first_response cancelled meanwhile (R-T5) now counts as cancelled, so a
+            // customer message can open next_response.
+            if matches!(cycle.end, Some((_, End::Cancelled))) {
+                self.frt_answered = true;
+            }
         }
     }
 
