@@ -1,8 +1,15 @@
 //! Deterministic `tamhub sla eval` scenarios (SLA-SPEC section 3) for the benchmark and the
-//! `sla_scenarios` example: 30-day histories in zones with DST, business calendars with holidays
-//! and exceptions, 10-40 events (comments, pauses, priority and target changes, solves and
-//! reopens) and targets for all seven metrics. The same seed always gives the same lines, so
-//! figures from different builds compare like with like.
+//! `sla_scenarios` example, in zones with DST, on business calendars with holidays and
+//! exceptions, with comments, pauses, priority and target changes, solves and reopens. Two mixes:
+//!
+//! - `heavy`: every history 30 days long with 10-40 events, two calendars, targets for all seven
+//!   metrics and four priorities (28 targets): the worst case we generate;
+//! - `typical`: histories of 1 to 30 days with 2-4 events plus one a day on average, one calendar
+//!   (sometimes two), and a policy shaped like the seeds' default (first response and resolution
+//!   for every priority, a periodic update for critical, sometimes next response).
+//!
+//! The same mix and seed always give the same lines, so figures from different builds compare
+//! like with like.
 
 use serde_json::{Value, json};
 
@@ -121,23 +128,61 @@ fn base_hours(metric: &str) -> [i64; 4] {
     }
 }
 
-fn policy(rng: &mut Rng, calendars: &[&str]) -> (Value, Vec<(String, String)>) {
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mix {
+    Heavy,
+    Typical,
+}
+
+impl Mix {
+    pub fn parse(text: &str) -> Option<Mix> {
+        match text {
+            "heavy" => Some(Mix::Heavy),
+            "typical" => Some(Mix::Typical),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mix::Heavy => "heavy",
+            Mix::Typical => "typical",
+        }
+    }
+}
+
+/// The (metric, priority) pairs a policy of this mix has targets for.
+fn target_keys(rng: &mut Rng, mix: Mix) -> Vec<(&'static str, usize)> {
+    let every = |metric| (0..PRIORITIES.len()).map(move |p| (metric, p));
+    match mix {
+        Mix::Heavy => METRICS.iter().flat_map(|&m| every(m)).collect(),
+        Mix::Typical => {
+            let mut keys: Vec<_> = every("first_response").chain(every("resolution")).collect();
+            keys.push(("periodic_update", 0));
+            if rng.chance(40) {
+                keys.extend(every("next_response"));
+            }
+            keys
+        }
+    }
+}
+
+fn policy(rng: &mut Rng, mix: Mix, calendars: &[&str]) -> (Value, Vec<(String, String)>) {
     let scale = *rng.pick(&[1, 1, 2]) as f64 / *rng.pick(&[1, 2]) as f64;
     let mut targets = Vec::new();
     let mut keys = Vec::new();
-    for metric in METRICS {
-        for (priority, hours) in PRIORITIES.iter().zip(base_hours(metric)) {
-            let mut target = json!({"metric": metric, "priority": priority,
-                                    "seconds": ((hours * HOUR) as f64 * scale) as i64});
-            match rng.below(10) {
-                0 => target["hours"] = json!("calendar"),
-                1 => target["calendar"] = json!("24x7"),
-                2 => {}
-                _ => target["calendar"] = json!(rng.pick(calendars)),
-            }
-            targets.push(target);
-            keys.push((metric.to_string(), priority.to_string()));
+    for (metric, p) in target_keys(rng, mix) {
+        let (priority, hours) = (&PRIORITIES[p], base_hours(metric)[p]);
+        let mut target = json!({"metric": metric, "priority": priority,
+                                "seconds": ((hours * HOUR) as f64 * scale) as i64});
+        match rng.below(10) {
+            0 => target["hours"] = json!("calendar"),
+            1 => target["calendar"] = json!("24x7"),
+            2 => {}
+            _ => target["calendar"] = json!(rng.pick(calendars)),
         }
+        targets.push(target);
+        keys.push((metric.to_string(), priority.to_string()));
     }
     let mut policy = json!({"id": "p", "targets": targets});
     match rng.below(4) {
@@ -160,8 +205,7 @@ fn policy(rng: &mut Rng, calendars: &[&str]) -> (Value, Vec<(String, String)>) {
     (policy, keys)
 }
 
-fn events(rng: &mut Rng, start: i64, targets: &[(String, String)]) -> Vec<Value> {
-    let count = rng.range(10, 41);
+fn events(rng: &mut Rng, start: i64, days: i64, count: i64, targets: &[(String, String)]) -> Vec<Value> {
     let by = *rng.pick(&["customer", "customer", "customer", "agent"]);
     let mut out = vec![json!({"at": start, "kind": "created", "priority": rng.pick(&PRIORITIES),
                               "by": by, "public": by == "customer" || rng.chance(50)})];
@@ -170,7 +214,7 @@ fn events(rng: &mut Rng, start: i64, targets: &[(String, String)]) -> Vec<Value>
     for _ in 1..count {
         // Now and then two changes in one update (same instant, R-C4).
         if !rng.chance(10) {
-            at += rng.range(60, 30 * DAY / count);
+            at += rng.range(60, days * DAY / count);
         }
         let event = if solved && rng.chance(60) {
             solved = false;
@@ -204,19 +248,29 @@ fn events(rng: &mut Rng, start: i64, targets: &[(String, String)]) -> Vec<Value>
     out
 }
 
-/// Scenario number `n` of the series started by `seed`, as one JSON line.
-pub fn scenario(seed: u64, n: u64) -> String {
+/// Scenario number `n` of the `mix` series started by `seed`, as one JSON line.
+pub fn scenario(mix: Mix, seed: u64, n: u64) -> String {
     let mut rng = Rng::new(seed ^ n.wrapping_mul(0xA24B_AED4_963E_E407));
     let start = if rng.chance(40) {
         rng.pick(&DST_WEEKS) + rng.range(0, 7 * DAY)
     } else {
         YEAR_START + rng.range(0, 330 * DAY)
     };
-    let calendars = vec![calendar(&mut rng, "support", start), calendar(&mut rng, "office", start)];
-    let ids = if rng.chance(50) { vec!["support"] } else { vec!["support", "office"] };
-    let (policy, targets) = policy(&mut rng, &ids);
-    let events = events(&mut rng, start, &targets);
-    // Mostly the end of the 30 days; sometimes mid-history, so later events are ignored (A1).
-    let now = if rng.chance(80) { start + 30 * DAY } else { start + rng.range(HOUR, 30 * DAY) };
+    let mut calendars = vec![calendar(&mut rng, "support", start)];
+    if mix == Mix::Heavy || rng.chance(20) {
+        calendars.push(calendar(&mut rng, "office", start));
+    }
+    let ids = if calendars.len() == 1 || rng.chance(50) { vec!["support"] } else { vec!["support", "office"] };
+    let (policy, targets) = policy(&mut rng, mix, &ids);
+    let (days, count) = match mix {
+        Mix::Heavy => (30, rng.range(10, 41)),
+        Mix::Typical => {
+            let days = rng.range(1, 31);
+            (days, rng.range(2, 5) + rng.range(0, 2 * days + 1) / 2)
+        }
+    };
+    let events = events(&mut rng, start, days, count, &targets);
+    // Mostly the end of the history; sometimes mid-history, so later events are ignored (A1).
+    let now = if rng.chance(80) { start + days * DAY } else { start + rng.range(HOUR, days * DAY) };
     json!({"id": format!("s{n}"), "now": now, "calendars": calendars, "policy": policy, "events": events}).to_string()
 }
