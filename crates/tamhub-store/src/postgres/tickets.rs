@@ -43,49 +43,71 @@ async fn insert_event(conn: &mut PgConnection, e: &TicketEvent) -> StoreResult<(
     }
 }
 
-async fn insert_notification(conn: &mut PgConnection, n: &Notification) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO notifications (id, user_id, at, kind, account_id, ticket_id, title, body, read_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(n.id.0)
-    .bind(n.user_id.0)
-    .bind(ts(n.at))
-    .bind(&n.kind)
-    .bind(n.account_id.map(|i| i.0))
-    .bind(n.ticket_id.map(|i| i.0))
-    .bind(&n.title)
-    .bind(&n.body)
-    .bind(opt_ts(n.read_at))
-    .execute(conn)
-    .await?;
+/// Rows per multi-row statement: one round trip to the database for a batch, well under
+/// PostgreSQL's limit of 65,535 bound parameters.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+async fn insert_notifications(conn: &mut PgConnection, notifications: &[&Notification]) -> StoreResult<()> {
+    for chunk in notifications.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Postgres>::new(
+            "INSERT INTO notifications (id, user_id, at, kind, account_id, ticket_id, title, body, read_at) ",
+        );
+        insert.push_values(chunk, |mut row, n| {
+            row.push_bind(n.id.0)
+                .push_bind(n.user_id.0)
+                .push_bind(ts(n.at))
+                .push_bind(n.kind.clone())
+                .push_bind(n.account_id.map(|i| i.0))
+                .push_bind(n.ticket_id.map(|i| i.0))
+                .push_bind(n.title.clone())
+                .push_bind(n.body.clone())
+                .push_bind(opt_ts(n.read_at));
+        });
+        insert.build().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
-/// Inserts the alerts that are new and, for those only, their notifications (R-W4).
-async fn insert_alerts(conn: &mut PgConnection, alerts: &[AlertNotices], now: Timestamp) -> StoreResult<()> {
-    for a in alerts {
-        let alert = &a.alert;
-        let done = sqlx::query(
-            "INSERT INTO sla_alerts (ticket_id, metric, cycle_no, kind, threshold, at, recorded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-        )
-        .bind(alert.ticket_id.0)
-        .bind(alert.metric.as_str())
-        .bind(i32::try_from(alert.cycle_no).unwrap_or(i32::MAX))
-        .bind(alert.kind.as_str())
-        .bind(alert.threshold)
-        .bind(ts(alert.at))
-        .bind(ts(now))
-        .execute(&mut *conn)
-        .await?;
-        if done.rows_affected() == 1 {
-            for n in &a.notifications {
-                insert_notification(conn, n).await?;
-            }
-        }
+type AlertKey = (Uuid, String, i32, String, i64);
+
+fn alert_key(alert: &SlaAlert) -> AlertKey {
+    (
+        alert.ticket_id.0,
+        alert.metric.as_str().to_owned(),
+        i32::try_from(alert.cycle_no).unwrap_or(i32::MAX),
+        alert.kind.as_str().to_owned(),
+        alert.threshold,
+    )
+}
+
+/// Inserts the alerts that are new, each with the instant it was recorded, and for those only
+/// their notifications (R-W4: an alert and its notifications exist once however often a ticket
+/// is evaluated, by however many servers).
+async fn insert_alerts(conn: &mut PgConnection, alerts: &[(&AlertNotices, Timestamp)]) -> StoreResult<()> {
+    let mut inserted = std::collections::HashSet::new();
+    for chunk in alerts.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Postgres>::new(
+            "INSERT INTO sla_alerts (ticket_id, metric, cycle_no, kind, threshold, at, recorded_at) ",
+        );
+        insert.push_values(chunk, |mut row, (notices, recorded_at)| {
+            let (ticket_id, metric, cycle_no, kind, threshold) = alert_key(&notices.alert);
+            row.push_bind(ticket_id)
+                .push_bind(metric)
+                .push_bind(cycle_no)
+                .push_bind(kind)
+                .push_bind(threshold)
+                .push_bind(ts(notices.alert.at))
+                .push_bind(ts(*recorded_at));
+        });
+        insert.push(" ON CONFLICT DO NOTHING RETURNING ticket_id, metric, cycle_no, kind, threshold");
+        inserted.extend(insert.build_query_as::<AlertKey>().fetch_all(&mut *conn).await?);
     }
-    Ok(())
+    let notifications: Vec<&Notification> = alerts
+        .iter()
+        .filter(|(notices, _)| inserted.remove(&alert_key(&notices.alert)))
+        .flat_map(|(notices, _)| &notices.notifications)
+        .collect();
+    insert_notifications(conn, &notifications).await
 }
 
 async fn save_escalation(conn: &mut PgConnection, e: &Escalation) -> StoreResult<()> {
@@ -237,10 +259,9 @@ impl TicketStore for PgStore {
         if let Some(escalation) = &change.escalation {
             save_escalation(&mut tx, escalation).await?;
         }
-        insert_alerts(&mut tx, &change.alerts, change.sla.evaluated_at).await?;
-        for n in &change.notifications {
-            insert_notification(&mut tx, n).await?;
-        }
+        let alerts: Vec<_> = change.alerts.iter().map(|a| (a, change.sla.evaluated_at)).collect();
+        insert_alerts(&mut tx, &alerts).await?;
+        insert_notifications(&mut tx, &change.notifications.iter().collect::<Vec<_>>()).await?;
         for entry in &change.audit {
             insert_audit(&mut tx, entry).await?;
         }
@@ -349,26 +370,36 @@ impl TicketStore for PgStore {
 
     async fn save_sla_evaluations(&self, evaluations: &[SlaEvaluation]) -> StoreResult<Vec<bool>> {
         let mut tx = self.write().await?;
-        let mut stored = Vec::with_capacity(evaluations.len());
-        for e in evaluations {
-            let done = sqlx::query(
-                "UPDATE tickets SET sla_evaluated_at = $1, sla_cycles = $2, sla_due_at = $3, sla_next_check_at = $4 \
-                 WHERE id = $5 AND last_seq = $6",
-            )
-            .bind(ts(e.sla.evaluated_at))
-            .bind(Json(&e.sla.cycles))
-            .bind(opt_ts(e.sla.due_at))
-            .bind(opt_ts(e.sla.next_check_at))
-            .bind(e.ticket_id.0)
-            .bind(e.last_seq)
-            .execute(&mut *tx)
-            .await?;
-            let fresh = done.rows_affected() == 1;
-            if fresh {
-                insert_alerts(&mut tx, &e.alerts, e.sla.evaluated_at).await?;
-            }
-            stored.push(fresh);
+        // Only an evaluation of the log as it still stands is stored (a change meanwhile wrote
+        // a fresher state): the ids the update returns.
+        let mut fresh = std::collections::HashSet::new();
+        for chunk in evaluations.chunks(ROWS_PER_STATEMENT) {
+            let mut update = QueryBuilder::<Postgres>::new(
+                "UPDATE tickets AS t SET sla_evaluated_at = v.evaluated_at, sla_cycles = v.cycles, \
+                 sla_due_at = v.due_at, sla_next_check_at = v.next_check_at FROM (",
+            );
+            update.push_values(chunk, |mut row, e| {
+                row.push_bind(e.ticket_id.0)
+                    .push_bind(e.last_seq)
+                    .push_bind(ts(e.sla.evaluated_at))
+                    .push_bind(Json(&e.sla.cycles))
+                    .push_bind(opt_ts(e.sla.due_at))
+                    .push_bind(opt_ts(e.sla.next_check_at));
+            });
+            update.push(
+                ") AS v (id, last_seq, evaluated_at, cycles, due_at, next_check_at) \
+                 WHERE t.id = v.id AND t.last_seq = v.last_seq RETURNING t.id",
+            );
+            fresh.extend(update.build_query_scalar::<Uuid>().fetch_all(&mut *tx).await?);
         }
+        let stored: Vec<bool> = evaluations.iter().map(|e| fresh.contains(&e.ticket_id.0)).collect();
+        let alerts: Vec<_> = evaluations
+            .iter()
+            .zip(&stored)
+            .filter(|(_, stored)| **stored)
+            .flat_map(|(e, _)| e.alerts.iter().map(|a| (a, e.sla.evaluated_at)))
+            .collect();
+        insert_alerts(&mut tx, &alerts).await?;
         tx.commit().await?;
         Ok(stored)
     }

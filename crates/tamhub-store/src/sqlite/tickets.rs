@@ -43,49 +43,71 @@ async fn insert_event(conn: &mut SqliteConnection, e: &TicketEvent) -> StoreResu
     }
 }
 
-async fn insert_notification(conn: &mut SqliteConnection, n: &Notification) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO notifications (id, user_id, at, kind, account_id, ticket_id, title, body, read_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(n.id.to_string())
-    .bind(n.user_id.to_string())
-    .bind(ms(n.at))
-    .bind(&n.kind)
-    .bind(n.account_id.map(|i| i.to_string()))
-    .bind(n.ticket_id.map(|i| i.to_string()))
-    .bind(&n.title)
-    .bind(&n.body)
-    .bind(opt_ms(n.read_at))
-    .execute(conn)
-    .await?;
+/// Rows per multi-row statement: one round trip to the database for a batch, well under
+/// SQLite's limit of 32,766 bound parameters.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+async fn insert_notifications(conn: &mut SqliteConnection, notifications: &[&Notification]) -> StoreResult<()> {
+    for chunk in notifications.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO notifications (id, user_id, at, kind, account_id, ticket_id, title, body, read_at) ",
+        );
+        insert.push_values(chunk, |mut row, n| {
+            row.push_bind(n.id.to_string())
+                .push_bind(n.user_id.to_string())
+                .push_bind(ms(n.at))
+                .push_bind(n.kind.clone())
+                .push_bind(n.account_id.map(|i| i.to_string()))
+                .push_bind(n.ticket_id.map(|i| i.to_string()))
+                .push_bind(n.title.clone())
+                .push_bind(n.body.clone())
+                .push_bind(opt_ms(n.read_at));
+        });
+        insert.build().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
-/// Inserts the alerts that are new and, for those only, their notifications (R-W4).
-async fn insert_alerts(conn: &mut SqliteConnection, alerts: &[AlertNotices], now: Timestamp) -> StoreResult<()> {
-    for a in alerts {
-        let alert = &a.alert;
-        let done = sqlx::query(
-            "INSERT INTO sla_alerts (ticket_id, metric, cycle_no, kind, threshold, at, recorded_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(alert.ticket_id.to_string())
-        .bind(alert.metric.as_str())
-        .bind(i64::from(alert.cycle_no))
-        .bind(alert.kind.as_str())
-        .bind(alert.threshold)
-        .bind(ms(alert.at))
-        .bind(ms(now))
-        .execute(&mut *conn)
-        .await?;
-        if done.rows_affected() == 1 {
-            for n in &a.notifications {
-                insert_notification(conn, n).await?;
-            }
-        }
+type AlertKey = (String, String, i64, String, i64);
+
+fn alert_key(alert: &SlaAlert) -> AlertKey {
+    (
+        alert.ticket_id.to_string(),
+        alert.metric.as_str().to_owned(),
+        i64::from(alert.cycle_no),
+        alert.kind.as_str().to_owned(),
+        alert.threshold,
+    )
+}
+
+/// Inserts the alerts that are new, each with the instant it was recorded, and for those only
+/// their notifications (R-W4: an alert and its notifications exist once however often a ticket
+/// is evaluated).
+async fn insert_alerts(conn: &mut SqliteConnection, alerts: &[(&AlertNotices, Timestamp)]) -> StoreResult<()> {
+    let mut inserted = std::collections::HashSet::new();
+    for chunk in alerts.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO sla_alerts (ticket_id, metric, cycle_no, kind, threshold, at, recorded_at) ",
+        );
+        insert.push_values(chunk, |mut row, (notices, recorded_at)| {
+            let (ticket_id, metric, cycle_no, kind, threshold) = alert_key(&notices.alert);
+            row.push_bind(ticket_id)
+                .push_bind(metric)
+                .push_bind(cycle_no)
+                .push_bind(kind)
+                .push_bind(threshold)
+                .push_bind(ms(notices.alert.at))
+                .push_bind(ms(*recorded_at));
+        });
+        insert.push(" ON CONFLICT DO NOTHING RETURNING ticket_id, metric, cycle_no, kind, threshold");
+        inserted.extend(insert.build_query_as::<AlertKey>().fetch_all(&mut *conn).await?);
     }
-    Ok(())
+    let notifications: Vec<&Notification> = alerts
+        .iter()
+        .filter(|(notices, _)| inserted.remove(&alert_key(&notices.alert)))
+        .flat_map(|(notices, _)| &notices.notifications)
+        .collect();
+    insert_notifications(conn, &notifications).await
 }
 
 async fn save_escalation(conn: &mut SqliteConnection, e: &Escalation) -> StoreResult<()> {
@@ -233,10 +255,9 @@ impl TicketStore for SqliteStore {
         if let Some(escalation) = &change.escalation {
             save_escalation(&mut tx, escalation).await?;
         }
-        insert_alerts(&mut tx, &change.alerts, change.sla.evaluated_at).await?;
-        for n in &change.notifications {
-            insert_notification(&mut tx, n).await?;
-        }
+        let alerts: Vec<_> = change.alerts.iter().map(|a| (a, change.sla.evaluated_at)).collect();
+        insert_alerts(&mut tx, &alerts).await?;
+        insert_notifications(&mut tx, &change.notifications.iter().collect::<Vec<_>>()).await?;
         for entry in &change.audit {
             insert_audit(&mut tx, entry).await?;
         }
@@ -342,26 +363,33 @@ impl TicketStore for SqliteStore {
 
     async fn save_sla_evaluations(&self, evaluations: &[SlaEvaluation]) -> StoreResult<Vec<bool>> {
         let mut tx = self.write().await?;
-        let mut stored = Vec::with_capacity(evaluations.len());
-        for e in evaluations {
-            let done = sqlx::query(
-                "UPDATE tickets SET sla_evaluated_at = ?, sla_cycles = ?, sla_due_at = ?, sla_next_check_at = ? \
-                 WHERE id = ? AND last_seq = ?",
-            )
-            .bind(ms(e.sla.evaluated_at))
-            .bind(to_json(&e.sla.cycles))
-            .bind(opt_ms(e.sla.due_at))
-            .bind(opt_ms(e.sla.next_check_at))
-            .bind(e.ticket_id.to_string())
-            .bind(e.last_seq)
-            .execute(&mut *tx)
-            .await?;
-            let fresh = done.rows_affected() == 1;
-            if fresh {
-                insert_alerts(&mut tx, &e.alerts, e.sla.evaluated_at).await?;
-            }
-            stored.push(fresh);
+        // Only an evaluation of the log as it still stands is stored (a change meanwhile wrote
+        // a fresher state): the ids the update returns.
+        let mut fresh = std::collections::HashSet::new();
+        for chunk in evaluations.chunks(ROWS_PER_STATEMENT) {
+            let mut update = QueryBuilder::<Sqlite>::new(
+                "UPDATE tickets SET sla_evaluated_at = v.column3, sla_cycles = v.column4, sla_due_at = v.column5, \
+                 sla_next_check_at = v.column6 FROM (",
+            );
+            update.push_values(chunk, |mut row, e| {
+                row.push_bind(e.ticket_id.to_string())
+                    .push_bind(e.last_seq)
+                    .push_bind(ms(e.sla.evaluated_at))
+                    .push_bind(to_json(&e.sla.cycles))
+                    .push_bind(opt_ms(e.sla.due_at))
+                    .push_bind(opt_ms(e.sla.next_check_at));
+            });
+            update.push(") AS v WHERE tickets.id = v.column1 AND tickets.last_seq = v.column2 RETURNING id");
+            fresh.extend(update.build_query_scalar::<String>().fetch_all(&mut *tx).await?);
         }
+        let stored: Vec<bool> = evaluations.iter().map(|e| fresh.contains(&e.ticket_id.to_string())).collect();
+        let alerts: Vec<_> = evaluations
+            .iter()
+            .zip(&stored)
+            .filter(|(_, stored)| **stored)
+            .flat_map(|(e, _)| e.alerts.iter().map(|a| (a, e.sla.evaluated_at)))
+            .collect();
+        insert_alerts(&mut tx, &alerts).await?;
         tx.commit().await?;
         Ok(stored)
     }

@@ -248,3 +248,49 @@ async fn notifications_list_newest_first_count_unread_and_are_marked_read_by_the
         assert!(store.list_notifications(tam.id, true, 10, 0).await.expect("unread").is_empty(), "{backend}");
     }
 }
+
+#[tokio::test]
+async fn a_batch_of_evaluations_stores_the_fresh_ones_with_their_new_alerts_only() {
+    for (backend, store) in each_store().await {
+        let acme = add_account(&store, account(fields("Acme"))).await;
+        let tam = add_user(&store, "tam@example.com", Role::Tam).await;
+        let fresh = add_ticket(&store, ticket(acme.id, "Fresh")).await;
+        let stale = add_ticket(&store, ticket(acme.id, "Stale")).await;
+        let known = add_ticket(&store, ticket(acme.id, "Known")).await;
+        let reply = event(&stale, 2, 100, comment(CommentAuthor::Agent, "on it"));
+        store.save_ticket_change(&change(&stale, 1, vec![reply])).await.expect("reply");
+        // One of Known's two alerts exists already.
+        let mut existing = alerts(&known, &[tam.id], "Known earlier");
+        existing.truncate(1);
+        assert!(save_one(&store, known.id, 1, &empty_sla(at(30)), &existing).await.expect("earlier"), "{backend}");
+        let stale_before = store.ticket_sla(stale.id).await.expect("sla");
+
+        let snapshot = |due: i64| SlaSnapshot {
+            evaluated_at: at(200),
+            cycles: vec![cycle(Metric::FirstResponse, due)],
+            due_at: Some(at(due)),
+            next_check_at: Some(at(due)),
+        };
+        let evaluation = |t: &Ticket, last_seq, due| tamhub_store::SlaEvaluation {
+            ticket_id: t.id,
+            last_seq,
+            sla: snapshot(due),
+            alerts: alerts(t, &[tam.id], &t.title),
+        };
+        let batch = [evaluation(&fresh, 1, 900), evaluation(&stale, 1, 901), evaluation(&known, 1, 902)];
+        let stored = store.save_sla_evaluations(&batch).await.expect("batch");
+        assert_eq!(stored, [true, false, true], "{backend}: the stale log's evaluation is refused");
+
+        assert_eq!(store.ticket_sla(fresh.id).await.expect("sla").and_then(|s| s.due_at), Some(at(900)), "{backend}");
+        assert_eq!(store.ticket_sla(known.id).await.expect("sla").and_then(|s| s.due_at), Some(at(902)), "{backend}");
+        assert_eq!(store.ticket_sla(stale.id).await.expect("sla"), stale_before, "{backend}");
+        assert_eq!(store.ticket_alerts(fresh.id).await.expect("alerts").len(), 2, "{backend}");
+        assert!(store.ticket_alerts(stale.id).await.expect("alerts").is_empty(), "{backend}");
+        assert_eq!(store.ticket_alerts(known.id).await.expect("alerts").len(), 2, "{backend}");
+        assert_eq!(
+            titles(&store, tam.id).await,
+            ["Fresh breach", "Fresh warning_percent", "Known breach", "Known earlier warning_percent"],
+            "{backend}: a notification for each new alert, none for the existing one or the refused evaluation"
+        );
+    }
+}
