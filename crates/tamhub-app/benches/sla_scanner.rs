@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use tamhub_app::{App, AppConfig, Clock};
 use tamhub_domain::Timestamp;
-use tamhub_store::{Store, TicketStore};
 use tamhub_store::sqlite::SqliteStore;
+use tamhub_store::{Store, TicketStore};
 
 struct BenchClock(Mutex<Timestamp>);
 
