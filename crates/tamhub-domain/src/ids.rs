@@ -56,3 +56,4 @@ id_type!(CalendarId);
 id_type!(PolicyId);
 id_type!(NotificationId);
 id_type!(EscalationId);
+id_type!(IncidentId);
