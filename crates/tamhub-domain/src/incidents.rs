@@ -507,7 +507,7 @@ impl TimelineKind {
 }
 
 /// An incident's current state: its record plus the result of its timeline.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Incident {
     pub id: IncidentId,
     /// Human-friendly number, unique per installation (INC-42).

@@ -13,11 +13,13 @@ use tamhub_domain::ids::{AccountId, TokenId, UserId};
 use tamhub_domain::scope::AccountScope;
 use tamhub_domain::users::{Role, User};
 
+pub mod incidents;
 pub mod postgres;
 pub mod sla;
 pub mod sqlite;
 pub mod tickets;
 
+pub use incidents::{IncidentChange, IncidentPage, IncidentQuery, IncidentStore};
 pub use sla::{InputsChange, SlaConfigRecord, SlaConfigStore};
 pub use tickets::{
     AlertNotices, SlaEvaluation, SlaSnapshot, StatusFilter, TicketChange, TicketListItem, TicketPage, TicketQuery,
@@ -177,7 +179,7 @@ pub struct Credentials {
 }
 
 #[async_trait]
-pub trait Store: TicketStore + SlaConfigStore + Send + Sync + 'static {
+pub trait Store: TicketStore + SlaConfigStore + IncidentStore + Send + Sync + 'static {
     /// Used by `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
     /// "sqlite" or "postgres", for logs and the about page.

@@ -47,7 +47,7 @@ async fn insert_event(conn: &mut PgConnection, e: &TicketEvent) -> StoreResult<(
 /// PostgreSQL's limit of 65,535 bound parameters.
 const ROWS_PER_STATEMENT: usize = 1_000;
 
-async fn insert_notifications(conn: &mut PgConnection, notifications: &[&Notification]) -> StoreResult<()> {
+pub(super) async fn insert_notifications(conn: &mut PgConnection, notifications: &[&Notification]) -> StoreResult<()> {
     for chunk in notifications.chunks(ROWS_PER_STATEMENT) {
         let mut insert = QueryBuilder::<Postgres>::new(
             "INSERT INTO notifications (id, user_id, at, kind, account_id, ticket_id, title, body, read_at) ",

@@ -555,3 +555,25 @@ impl TryFrom<PolicySetRow> for PolicySet {
         Ok(PolicySet { version: r.version, effective_from: ts(r.effective_from)?, policies: json(&r.policies)? })
     }
 }
+
+#[derive(FromRow)]
+pub struct TimelineRow {
+    pub incident_id: String,
+    pub seq: i64,
+    pub at: i64,
+    pub actor_id: Option<String>,
+    pub payload: String,
+}
+
+impl TryFrom<TimelineRow> for tamhub_domain::incidents::TimelineEntry {
+    type Error = StoreError;
+    fn try_from(r: TimelineRow) -> Result<Self, StoreError> {
+        Ok(tamhub_domain::incidents::TimelineEntry {
+            incident_id: id(&r.incident_id)?,
+            seq: r.seq,
+            at: ts(r.at)?,
+            actor_id: opt_id(r.actor_id.as_deref())?,
+            kind: json(&r.payload)?,
+        })
+    }
+}

@@ -47,7 +47,10 @@ async fn insert_event(conn: &mut SqliteConnection, e: &TicketEvent) -> StoreResu
 /// SQLite's limit of 32,766 bound parameters.
 const ROWS_PER_STATEMENT: usize = 1_000;
 
-async fn insert_notifications(conn: &mut SqliteConnection, notifications: &[&Notification]) -> StoreResult<()> {
+pub(super) async fn insert_notifications(
+    conn: &mut SqliteConnection,
+    notifications: &[&Notification],
+) -> StoreResult<()> {
     for chunk in notifications.chunks(ROWS_PER_STATEMENT) {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO notifications (id, user_id, at, kind, account_id, ticket_id, title, body, read_at) ",

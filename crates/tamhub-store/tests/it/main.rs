@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod incidents;
 mod sessions;
 mod sla_config;
 mod sla_state;

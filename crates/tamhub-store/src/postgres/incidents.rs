@@ -1,0 +1,171 @@
+//! Incidents, their impacted accounts and their append-only timeline.
+
+use async_trait::async_trait;
+use sqlx::types::Json;
+use sqlx::{Postgres, QueryBuilder};
+use tamhub_domain::ids::{IncidentId, UserId};
+use tamhub_domain::incidents::{Incident, TimelineEntry, TimelineKind};
+use uuid::Uuid;
+
+use super::accounts::push_scope;
+use super::rows::*;
+use super::tickets::insert_notifications;
+use super::{PgStore, insert_audit, is_unique_violation};
+use crate::incidents::{IncidentChange, IncidentPage, IncidentQuery, IncidentStore};
+use crate::{StoreError, StoreResult};
+
+fn changed_meanwhile() -> StoreError {
+    StoreError::Conflict("the incident changed meanwhile; reload it and try again".into())
+}
+
+fn push_filters(q: &mut QueryBuilder<Postgres>, query: &IncidentQuery) {
+    q.push(" WHERE TRUE");
+    if query.scope != tamhub_domain::scope::AccountScope::All {
+        q.push(
+            " AND EXISTS (SELECT 1 FROM incident_accounts ia JOIN accounts ON accounts.id = ia.account_id \
+             WHERE ia.incident_id = i.id",
+        );
+        push_scope(q, query.scope, "accounts");
+        q.push(")");
+    }
+    if let Some(account) = query.account_id {
+        q.push(" AND EXISTS (SELECT 1 FROM incident_accounts ia WHERE ia.incident_id = i.id AND ia.account_id = ")
+            .push_bind(account.0)
+            .push(")");
+    }
+    if !query.statuses.is_empty() {
+        q.push(" AND i.status IN (");
+        let mut list = q.separated(", ");
+        for status in &query.statuses {
+            list.push_bind(status.as_str());
+        }
+        q.push(")");
+    }
+    if let Some(severity) = query.severity {
+        q.push(" AND i.severity = ").push_bind(severity.as_str());
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TimelineRow {
+    incident_id: Uuid,
+    seq: i64,
+    at: jiff_sqlx::Timestamp,
+    actor_id: Option<Uuid>,
+    payload: Json<TimelineKind>,
+}
+
+impl From<TimelineRow> for TimelineEntry {
+    fn from(r: TimelineRow) -> TimelineEntry {
+        TimelineEntry {
+            incident_id: IncidentId(r.incident_id),
+            seq: r.seq,
+            at: jiff(r.at),
+            actor_id: r.actor_id.map(UserId),
+            kind: r.payload.0,
+        }
+    }
+}
+
+#[async_trait]
+impl IncidentStore for PgStore {
+    async fn save_incident_change(&self, change: &IncidentChange) -> StoreResult<Incident> {
+        let mut tx = self.write().await?;
+        let mut incident = change.incident.clone();
+        let last_seq = change.entries.last().map_or(change.expected_last_seq, |e| e.seq);
+        if change.is_new {
+            // A sequence: two servers never hand out the same number.
+            let (number,): (i64,) = sqlx::query_as("SELECT nextval('incident_numbers')").fetch_one(&mut *tx).await?;
+            incident.number = number;
+        }
+        let i = &incident;
+        let mut columns = sqlx::query(if change.is_new {
+            "INSERT INTO incidents (title, severity, max_severity, status, test, declared_at, updated_at, last_seq, \
+               state, number, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        } else {
+            "UPDATE incidents SET title = $1, severity = $2, max_severity = $3, status = $4, test = $5, \
+               declared_at = $6, updated_at = $7, last_seq = $8, state = $9 \
+             WHERE number = $10 AND id = $11 AND last_seq = $12"
+        })
+        .bind(&i.title)
+        .bind(i.severity.as_str())
+        .bind(i.max_severity.as_str())
+        .bind(i.status.as_str())
+        .bind(i.test)
+        .bind(ts(i.milestones.declared_at))
+        .bind(ts(i.updated_at))
+        .bind(last_seq)
+        .bind(Json(i))
+        .bind(i.number)
+        .bind(i.id.0);
+        if !change.is_new {
+            // Optimistic concurrency: the timeline must still be the one the change was planned on.
+            columns = columns.bind(change.expected_last_seq);
+        }
+        if columns.execute(&mut *tx).await?.rows_affected() != 1 {
+            return Err(changed_meanwhile());
+        }
+        sqlx::query("DELETE FROM incident_accounts WHERE incident_id = $1").bind(i.id.0).execute(&mut *tx).await?;
+        if !i.impacted_account_ids.is_empty() {
+            let mut insert = QueryBuilder::<Postgres>::new("INSERT INTO incident_accounts (incident_id, account_id) ");
+            insert.push_values(&i.impacted_account_ids, |mut row, account| {
+                row.push_bind(i.id.0).push_bind(account.0);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        for e in &change.entries {
+            let inserted = sqlx::query(
+                "INSERT INTO incident_timeline (incident_id, seq, at, actor_id, kind, payload) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(e.incident_id.0)
+            .bind(e.seq)
+            .bind(ts(e.at))
+            .bind(e.actor_id.map(|u| u.0))
+            .bind(e.kind.name())
+            .bind(Json(&e.kind))
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Err(err) if is_unique_violation(&err) => return Err(changed_meanwhile()),
+                other => other?,
+            };
+        }
+        insert_notifications(&mut tx, &change.notifications.iter().collect::<Vec<_>>()).await?;
+        for entry in &change.audit {
+            insert_audit(&mut tx, entry).await?;
+        }
+        tx.commit().await?;
+        Ok(incident)
+    }
+
+    async fn get_incident(&self, id: IncidentId) -> StoreResult<Incident> {
+        let row: Option<(Json<Incident>,)> =
+            sqlx::query_as("SELECT state FROM incidents WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
+        row.map(|(state,)| state.0).ok_or(StoreError::NotFound)
+    }
+
+    async fn incident_timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>> {
+        let rows: Vec<TimelineRow> = sqlx::query_as(
+            "SELECT incident_id, seq, at, actor_id, payload FROM incident_timeline WHERE incident_id = $1 ORDER BY seq",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn list_incidents(&self, query: &IncidentQuery) -> StoreResult<IncidentPage> {
+        let mut tx = self.pool.begin().await?;
+        let mut count = QueryBuilder::new("SELECT COUNT(*) FROM incidents i");
+        push_filters(&mut count, query);
+        let (total,): (i64,) = count.build_query_as().fetch_one(&mut *tx).await?;
+        let mut q = QueryBuilder::new("SELECT i.state FROM incidents i");
+        push_filters(&mut q, query);
+        q.push(" ORDER BY i.declared_at DESC, i.number DESC LIMIT ").push_bind(i64::from(query.limit));
+        q.push(" OFFSET ").push_bind(query.offset.min(i64::MAX as u64) as i64);
+        let rows: Vec<(Json<Incident>,)> = q.build_query_as().fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(IncidentPage { items: rows.into_iter().map(|(state,)| state.0).collect(), total: total as u64 })
+    }
+}

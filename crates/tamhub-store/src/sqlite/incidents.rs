@@ -1,0 +1,152 @@
+//! Incidents, their impacted accounts and their append-only timeline.
+
+use async_trait::async_trait;
+use sqlx::{QueryBuilder, Sqlite};
+use tamhub_domain::ids::IncidentId;
+use tamhub_domain::incidents::{Incident, TimelineEntry};
+
+use super::accounts::push_scope;
+use super::rows::*;
+use super::tickets::insert_notifications;
+use super::{SqliteStore, insert_audit, is_unique_violation};
+use crate::incidents::{IncidentChange, IncidentPage, IncidentQuery, IncidentStore};
+use crate::{StoreError, StoreResult};
+
+fn changed_meanwhile() -> StoreError {
+    StoreError::Conflict("the incident changed meanwhile; reload it and try again".into())
+}
+
+fn push_filters(q: &mut QueryBuilder<Sqlite>, query: &IncidentQuery) {
+    q.push(" WHERE 1 = 1");
+    if query.scope != tamhub_domain::scope::AccountScope::All {
+        q.push(
+            " AND EXISTS (SELECT 1 FROM incident_accounts ia JOIN accounts ON accounts.id = ia.account_id \
+             WHERE ia.incident_id = i.id",
+        );
+        push_scope(q, query.scope, "accounts");
+        q.push(")");
+    }
+    if let Some(account) = query.account_id {
+        q.push(" AND EXISTS (SELECT 1 FROM incident_accounts ia WHERE ia.incident_id = i.id AND ia.account_id = ")
+            .push_bind(account.to_string())
+            .push(")");
+    }
+    if !query.statuses.is_empty() {
+        q.push(" AND i.status IN (");
+        let mut list = q.separated(", ");
+        for status in &query.statuses {
+            list.push_bind(status.as_str());
+        }
+        q.push(")");
+    }
+    if let Some(severity) = query.severity {
+        q.push(" AND i.severity = ").push_bind(severity.as_str());
+    }
+}
+
+#[async_trait]
+impl IncidentStore for SqliteStore {
+    async fn save_incident_change(&self, change: &IncidentChange) -> StoreResult<Incident> {
+        let mut tx = self.write().await?;
+        let mut incident = change.incident.clone();
+        let last_seq = change.entries.last().map_or(change.expected_last_seq, |e| e.seq);
+        if change.is_new {
+            let (number,): (i64,) =
+                sqlx::query_as("SELECT COALESCE(MAX(number), 0) + 1 FROM incidents").fetch_one(&mut *tx).await?;
+            incident.number = number;
+        }
+        let i = &incident;
+        let mut columns = sqlx::query(if change.is_new {
+            "INSERT INTO incidents (title, severity, max_severity, status, test, declared_at, updated_at, last_seq, \
+               state, number, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        } else {
+            "UPDATE incidents SET title = ?, severity = ?, max_severity = ?, status = ?, test = ?, declared_at = ?, \
+               updated_at = ?, last_seq = ?, state = ? WHERE number = ? AND id = ? AND last_seq = ?"
+        })
+        .bind(&i.title)
+        .bind(i.severity.as_str())
+        .bind(i.max_severity.as_str())
+        .bind(i.status.as_str())
+        .bind(i.test)
+        .bind(ms(i.milestones.declared_at))
+        .bind(ms(i.updated_at))
+        .bind(last_seq)
+        .bind(to_json(i))
+        .bind(i.number)
+        .bind(i.id.to_string());
+        if !change.is_new {
+            // Optimistic concurrency: the timeline must still be the one the change was planned on.
+            columns = columns.bind(change.expected_last_seq);
+        }
+        if columns.execute(&mut *tx).await?.rows_affected() != 1 {
+            return Err(changed_meanwhile());
+        }
+        sqlx::query("DELETE FROM incident_accounts WHERE incident_id = ?")
+            .bind(i.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if !i.impacted_account_ids.is_empty() {
+            let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO incident_accounts (incident_id, account_id) ");
+            insert.push_values(&i.impacted_account_ids, |mut row, account| {
+                row.push_bind(i.id.to_string()).push_bind(account.to_string());
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        for e in &change.entries {
+            let inserted = sqlx::query(
+                "INSERT INTO incident_timeline (incident_id, seq, at, actor_id, kind, payload) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(e.incident_id.to_string())
+            .bind(e.seq)
+            .bind(ms(e.at))
+            .bind(e.actor_id.map(|u| u.to_string()))
+            .bind(e.kind.name())
+            .bind(to_json(&e.kind))
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Err(err) if is_unique_violation(&err) => return Err(changed_meanwhile()),
+                other => other?,
+            };
+        }
+        insert_notifications(&mut tx, &change.notifications.iter().collect::<Vec<_>>()).await?;
+        for entry in &change.audit {
+            insert_audit(&mut tx, entry).await?;
+        }
+        tx.commit().await?;
+        Ok(incident)
+    }
+
+    async fn get_incident(&self, id: IncidentId) -> StoreResult<Incident> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM incidents WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+    }
+
+    async fn incident_timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>> {
+        let rows: Vec<TimelineRow> = sqlx::query_as(
+            "SELECT incident_id, seq, at, actor_id, payload FROM incident_timeline WHERE incident_id = ? ORDER BY seq",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn list_incidents(&self, query: &IncidentQuery) -> StoreResult<IncidentPage> {
+        let mut tx = self.pool.begin().await?;
+        let mut count = QueryBuilder::new("SELECT COUNT(*) FROM incidents i");
+        push_filters(&mut count, query);
+        let (total,): (i64,) = count.build_query_as().fetch_one(&mut *tx).await?;
+        let mut q = QueryBuilder::new("SELECT i.state FROM incidents i");
+        push_filters(&mut q, query);
+        q.push(" ORDER BY i.declared_at DESC, i.number DESC LIMIT ").push_bind(i64::from(query.limit));
+        q.push(" OFFSET ").push_bind(query.offset.min(i64::MAX as u64) as i64);
+        let rows: Vec<(String,)> = q.build_query_as().fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let items = rows.iter().map(|(state,)| json(state)).collect::<StoreResult<_>>()?;
+        Ok(IncidentPage { items, total: total as u64 })
+    }
+}
