@@ -9,6 +9,7 @@ pub mod demo;
 mod demo_tickets;
 pub mod error;
 pub mod escalations;
+pub mod incidents;
 pub mod jobs;
 pub mod notifications;
 pub mod policy;
@@ -81,6 +82,6 @@ impl Actor {
 
 /// Query and record types of the store that callers of `App` need to name.
 pub use tamhub_store::{
-    AccountPage, AccountQuery, AccountSort, ApiToken, Archived, StatusFilter, TicketListItem, TicketPage, TicketQuery,
-    TicketSort,
+    AccountPage, AccountQuery, AccountSort, ApiToken, Archived, IncidentQuery, StatusFilter, TicketListItem,
+    TicketPage, TicketQuery, TicketSort,
 };

@@ -91,6 +91,11 @@ pub fn can_open_tickets(role: Role) -> bool {
     can_work_tickets(role) || role == Role::Customer
 }
 
+/// Those who work tickets work incidents too: declare them, post updates, hold roles.
+pub fn can_work_incidents(role: Role) -> bool {
+    can_work_tickets(role)
+}
+
 /// Staff may read the SLA configuration (calendars and policies) their tickets run on.
 pub fn can_view_sla_config(role: Role) -> bool {
     role.is_staff()

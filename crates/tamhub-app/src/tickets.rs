@@ -123,6 +123,7 @@ impl App {
                         kind: if breach { "sla_breach" } else { "sla_warning" }.into(),
                         account_id: Some(account.id),
                         ticket_id: Some(ticket.id),
+                        incident_id: None,
                         title: title.clone(),
                         body: body.clone(),
                         read_at: None,

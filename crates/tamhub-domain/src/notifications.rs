@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
-use crate::ids::{AccountId, NotificationId, TicketId, UserId};
+use crate::ids::{AccountId, IncidentId, NotificationId, TicketId, UserId};
 use crate::sla::engine::{CycleRecord, WarningKind};
 use crate::sla::model::Metric;
 
@@ -91,10 +91,11 @@ pub struct Notification {
     pub id: NotificationId,
     pub user_id: UserId,
     pub at: Timestamp,
-    /// "sla_warning", "sla_breach", "escalation", "escalation_acknowledged".
+    /// "sla_warning", "sla_breach", "escalation", "escalation_acknowledged", "incident".
     pub kind: String,
     pub account_id: Option<AccountId>,
     pub ticket_id: Option<TicketId>,
+    pub incident_id: Option<IncidentId>,
     pub title: String,
     pub body: String,
     pub read_at: Option<Timestamp>,

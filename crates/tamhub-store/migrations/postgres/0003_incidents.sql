@@ -42,3 +42,6 @@ END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER incident_timeline_no_change BEFORE UPDATE OR DELETE ON incident_timeline
 FOR EACH ROW EXECUTE FUNCTION incident_timeline_append_only();
+
+-- A notification may be about an incident, and links to it.
+ALTER TABLE notifications ADD COLUMN incident_id UUID REFERENCES incidents(id);

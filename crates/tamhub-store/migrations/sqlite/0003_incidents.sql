@@ -38,3 +38,6 @@ CREATE TRIGGER incident_timeline_no_update BEFORE UPDATE ON incident_timeline
 BEGIN SELECT RAISE(ABORT, 'incident_timeline is append-only'); END;
 CREATE TRIGGER incident_timeline_no_delete BEFORE DELETE ON incident_timeline
 BEGIN SELECT RAISE(ABORT, 'incident_timeline is append-only'); END;
+
+-- A notification may be about an incident, and links to it.
+ALTER TABLE notifications ADD COLUMN incident_id TEXT REFERENCES incidents(id);

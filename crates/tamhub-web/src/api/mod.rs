@@ -2,6 +2,7 @@
 //! `ApiAccountAccess`, so scope is checked before a handler runs.
 
 pub mod accounts;
+pub mod incidents;
 pub mod json;
 pub mod notifications;
 pub mod openapi;
@@ -13,7 +14,7 @@ pub mod tokens;
 pub mod users;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::AppState;
 
@@ -44,6 +45,17 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/escalation", get(tickets::escalation).post(tickets::escalate))
         .route("/tickets/{id}/escalation/acknowledge", post(tickets::acknowledge))
         .route("/tickets/{id}/escalation/review", post(tickets::review))
+        .route("/incidents", get(incidents::list).post(incidents::create))
+        .route("/incidents/{id}", get(incidents::show))
+        .route("/incidents/{id}/timeline", get(incidents::timeline))
+        .route("/incidents/{id}/status", post(incidents::change_status))
+        .route("/incidents/{id}/severity", post(incidents::change_severity))
+        .route("/incidents/{id}/roles/{role}", put(incidents::assign_role))
+        .route("/incidents/{id}/milestones/{milestone}", put(incidents::edit_milestone))
+        .route("/incidents/{id}/acknowledge", post(incidents::acknowledge))
+        .route("/incidents/{id}/updates", post(incidents::post_update))
+        .route("/incidents/{id}/notes", post(incidents::add_note))
+        .route("/incidents/{id}/tickets", post(incidents::link_ticket))
         .route("/calendars", get(sla::list_calendars).post(sla::create_calendar))
         .route("/calendars/{id}", get(sla::show_calendar).patch(sla::update_calendar))
         .route("/calendars/{id}/holidays/import", post(sla::import_holidays))

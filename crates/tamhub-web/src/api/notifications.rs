@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tamhub_app::AppError;
 use tamhub_domain::Timestamp;
-use tamhub_domain::ids::{AccountId, NotificationId, TicketId};
+use tamhub_domain::ids::{AccountId, IncidentId, NotificationId, TicketId};
 use tamhub_domain::notifications::Notification;
 use utoipa::{IntoParams, ToSchema};
 
@@ -25,6 +25,7 @@ pub struct NotificationOut {
     pub kind: String,
     pub account_id: Option<AccountId>,
     pub ticket_id: Option<TicketId>,
+    pub incident_id: Option<IncidentId>,
     pub title: String,
     pub body: String,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -39,6 +40,7 @@ impl From<Notification> for NotificationOut {
             kind: n.kind,
             account_id: n.account_id,
             ticket_id: n.ticket_id,
+            incident_id: n.incident_id,
             title: n.title,
             body: n.body,
             read_at: n.read_at,

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, notifications, sla, team, tickets, tokens, users};
+use super::{accounts, incidents, notifications, sla, team, tickets, tokens, users};
 
 struct BearerAuth;
 
@@ -25,7 +25,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "tamhub API", description = "Technical Account Management: portfolio, lifecycle, access, tickets and SLA clocks."),
+    info(title = "tamhub API", description = "Technical Account Management: portfolio, lifecycle, access, tickets and SLA clocks, incidents."),
     modifiers(&BearerAuth),
     paths(
         users::me, users::list, users::create, users::show, users::update,
@@ -35,6 +35,9 @@ impl Modify for BearerAuth {
         team::load, team::settings, team::update_settings, team::audit,
         tickets::list, tickets::create, tickets::show, tickets::update, tickets::events, tickets::add_event,
         tickets::sla, tickets::alerts, tickets::escalation, tickets::escalate, tickets::acknowledge, tickets::review,
+        incidents::list, incidents::create, incidents::show, incidents::timeline, incidents::change_status,
+        incidents::change_severity, incidents::assign_role, incidents::edit_milestone, incidents::acknowledge,
+        incidents::post_update, incidents::add_note, incidents::link_ticket,
         sla::list_calendars, sla::create_calendar, sla::show_calendar, sla::update_calendar, sla::import_holidays,
         sla::default_calendar, sla::set_default_calendar,
         sla::list_policies, sla::create_policy, sla::show_policy, sla::update_policy, sla::delete_policy,

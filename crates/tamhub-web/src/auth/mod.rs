@@ -282,3 +282,43 @@ impl FromRequestParts<AppState> for PageTicketAccess {
         Ok(PageTicketAccess { user, ticket, account })
     }
 }
+
+fn parse_incident_id(parts: &Parts) -> Option<tamhub_domain::ids::IncidentId> {
+    // Routes that carry an incident put its id right after /incidents/.
+    let rest = parts.uri.path().split("/incidents/").nth(1)?;
+    rest.split('/').next()?.parse().ok()
+}
+
+/// An incident the API caller may see (it impacts an account of their scope); otherwise 404.
+pub struct ApiIncidentAccess {
+    pub actor: Actor,
+    pub view: tamhub_app::incidents::IncidentView,
+}
+
+impl FromRequestParts<AppState> for ApiIncidentAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ApiActor(actor) = ApiActor::from_request_parts(parts, state).await?;
+        let id = parse_incident_id(parts).ok_or(ApiError(AppError::NotFound))?;
+        let view = state.app.get_incident(&actor, id).await?;
+        Ok(ApiIncidentAccess { actor, view })
+    }
+}
+
+/// The page counterpart of `ApiIncidentAccess`.
+pub struct PageIncidentAccess {
+    pub user: PageUser,
+    pub view: tamhub_app::incidents::IncidentView,
+}
+
+impl FromRequestParts<AppState> for PageIncidentAccess {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = PageUser::from_request_parts(parts, state).await?;
+        let id = parse_incident_id(parts).ok_or_else(|| PageError(AppError::NotFound).into_response())?;
+        let view = state.app.get_incident(&user.actor, id).await.map_err(|e| PageError(e).into_response())?;
+        Ok(PageIncidentAccess { user, view })
+    }
+}

@@ -74,7 +74,10 @@ pub async fn list(State(state): State<AppState>, user: PageUser, Query(query): Q
                 kind_label,
                 title: n.title,
                 body: n.body,
-                href: n.ticket_id.map(|t| format!("/tickets/{t}")),
+                href: n
+                    .ticket_id
+                    .map(|t| format!("/tickets/{t}"))
+                    .or_else(|| n.incident_id.map(|i| format!("/incidents/{i}"))),
                 when: format::instant(n.at),
                 ago: clocks::relative(n.at, now),
                 unread: n.read_at.is_none(),

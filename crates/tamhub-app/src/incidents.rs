@@ -1,0 +1,369 @@
+//! Incidents: declare, read, list and change. Every change is planned on the current state by
+//! the domain's rules (status machine, I1-I4, an incident lead on major incidents), appended to
+//! the timeline and stored with the new state in one transaction.
+//!
+//! Who sees an incident: leadership and admins all of them; everybody else an incident that
+//! impacts an account of their scope, and of it only those accounts. Customer contacts see it
+//! like a status page: the status and the public updates.
+
+use std::collections::HashMap;
+
+use tamhub_domain::Timestamp;
+use tamhub_domain::accounts::Account;
+use tamhub_domain::audit::AuditEntry;
+use tamhub_domain::ids::{AccountId, IncidentId, NotificationId, TicketId, UserId};
+use tamhub_domain::incidents::{
+    CustomerUpdate, Incident, IncidentDraft, IncidentRole, IncidentStatus, Milestone, Severity, TimelineEntry,
+    TimelineKind,
+};
+use tamhub_domain::notifications::Notification;
+use tamhub_domain::scope::AccountScope;
+use tamhub_domain::users::User;
+use tamhub_domain::validation::{FieldErrors, parse_choice, required_text};
+use tamhub_store::{IncidentChange, IncidentPage, IncidentQuery, StoreError};
+
+use crate::policy::{can_work_incidents, require};
+use crate::{Actor, App, AppError, AppResult};
+
+/// How often a write is retried when another writer appended to the same incident first.
+const WRITE_ATTEMPTS: usize = 5;
+
+/// One change to an incident, as a user asks for it through the API or a form.
+#[derive(Clone, Debug)]
+pub enum IncidentCommand {
+    Status { to: String },
+    Severity { to: String },
+    Role { role: String, user_id: Option<UserId> },
+    Milestone { milestone: String, at: Option<Timestamp>, reason: String },
+    Acknowledge,
+    Update(CustomerUpdate),
+    Note { text: String },
+    LinkTicket { ticket_id: TicketId },
+}
+
+impl IncidentCommand {
+    fn action(&self) -> &'static str {
+        match self {
+            IncidentCommand::Status { .. } => "change_status",
+            IncidentCommand::Severity { .. } => "change_severity",
+            IncidentCommand::Role { .. } => "assign_role",
+            IncidentCommand::Milestone { .. } => "edit_milestone",
+            IncidentCommand::Acknowledge => "acknowledge",
+            IncidentCommand::Update(_) => "post_update",
+            IncidentCommand::Note { .. } => "add_note",
+            IncidentCommand::LinkTicket { .. } => "link_ticket",
+        }
+    }
+}
+
+/// An incident as one reader may see it, with the names of the accounts they may see.
+#[derive(Clone, Debug)]
+pub struct IncidentView {
+    pub incident: Incident,
+    pub accounts: Vec<(AccountId, String)>,
+    /// Impacted accounts outside the reader's scope: counted, not named.
+    pub other_accounts: usize,
+}
+
+impl App {
+    /// Declares an incident: every impacted account must be one the actor can see, role holders
+    /// active staff, and a P0 or P1 needs its incident lead from the start.
+    pub async fn declare_incident(&self, actor: &Actor, draft: IncidentDraft) -> AppResult<Incident> {
+        require(can_work_incidents(actor.user.role), "declare incidents")?;
+        let mut errors = FieldErrors::new();
+        let accounts = self.visible_accounts(actor, &draft.impacted_account_ids).await?;
+        for (i, id) in draft.impacted_account_ids.iter().enumerate() {
+            match accounts.get(id) {
+                Some(a) if a.archived_at.is_some() => {
+                    errors.add(&format!("impacted_account_ids[{i}]"), "is archived");
+                }
+                Some(_) => {}
+                None => errors.add(&format!("impacted_account_ids[{i}]"), "is not an account you can see"),
+            }
+        }
+        if draft.impacted_account_ids.is_empty() && actor.scope != AccountScope::All {
+            // Otherwise the incident would be out of its author's own sight.
+            errors.add("impacted_account_ids", "name at least one account you work on");
+        }
+        let holders =
+            [("roles.incident_commander", draft.incident_commander_id), ("roles.comms_lead", draft.comms_lead_id)];
+        for (field, holder) in holders {
+            if let Some(user) = holder
+                && let Err(message) = self.role_holder_problem(user).await?
+            {
+                errors.add(field, message);
+            }
+        }
+        let now = self.clock.now();
+        let id = IncidentId::new();
+        let declared = draft.declare(id, 0, Some(actor.user.id), now);
+        let (incident, kinds) = match declared {
+            Ok(ok) if errors.is_empty() => ok,
+            Ok(_) => return Err(errors.into()),
+            Err(more) => {
+                errors.merge(more);
+                return Err(errors.into());
+            }
+        };
+        let notifications = self.incident_notifications(actor, &incident, &kinds, &accounts);
+        let change = IncidentChange {
+            entries: entries(&incident, 0, now, Some(actor.user.id), kinds),
+            audit: vec![audit(actor, &incident, None, "declare", now)],
+            incident,
+            is_new: true,
+            expected_last_seq: 0,
+            notifications,
+        };
+        Ok(self.store.save_incident_change(&change).await?)
+    }
+
+    /// The incident as the actor may see it; outside their scope it does not exist.
+    pub async fn get_incident(&self, actor: &Actor, id: IncidentId) -> AppResult<IncidentView> {
+        let incident = self.store.get_incident(id).await?;
+        self.view_of(actor, incident).await
+    }
+
+    async fn view_of(&self, actor: &Actor, mut incident: Incident) -> AppResult<IncidentView> {
+        let accounts = self.visible_accounts(actor, &incident.impacted_account_ids).await?;
+        if actor.scope != AccountScope::All && accounts.is_empty() {
+            return Err(AppError::NotFound);
+        }
+        let total = incident.impacted_account_ids.len();
+        incident.impacted_account_ids.retain(|a| accounts.contains_key(a));
+        if !actor.user.role.is_staff() {
+            // A status page: no people, no internal links.
+            incident.roles.clear();
+            incident.linked_ticket_ids.clear();
+            incident.created_by = None;
+        }
+        let names = incident.impacted_account_ids.iter().map(|a| (*a, accounts[a].fields.name.clone())).collect();
+        Ok(IncidentView { other_accounts: total - incident.impacted_account_ids.len(), accounts: names, incident })
+    }
+
+    /// The timeline as the actor may see it: customers get the status moves and public updates.
+    pub async fn incident_timeline(&self, actor: &Actor, id: IncidentId) -> AppResult<Vec<TimelineEntry>> {
+        self.get_incident(actor, id).await?;
+        let mut timeline = self.store.incident_timeline(id).await?;
+        if !actor.user.role.is_staff() {
+            timeline.retain(|e| e.kind.visible_to_customer());
+            for e in &mut timeline {
+                e.actor_id = None;
+            }
+        }
+        Ok(timeline)
+    }
+
+    pub async fn list_incidents(&self, actor: &Actor, mut query: IncidentQuery) -> AppResult<(Vec<IncidentView>, u64)> {
+        query.scope = actor.scope;
+        query.limit = query.limit.clamp(1, 500);
+        let IncidentPage { items, total } = self.store.list_incidents(&query).await?;
+        let mut views = Vec::with_capacity(items.len());
+        for incident in items {
+            views.push(self.view_of(actor, incident).await?);
+        }
+        Ok((views, total))
+    }
+
+    /// Applies one change, planned on the incident as it stands; retried when another writer
+    /// appended to the timeline first.
+    pub async fn change_incident(
+        &self,
+        actor: &Actor,
+        id: IncidentId,
+        command: IncidentCommand,
+    ) -> AppResult<Incident> {
+        require(can_work_incidents(actor.user.role), "change incidents")?;
+        self.get_incident(actor, id).await?;
+        self.check_command(actor, &command).await?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let before = self.store.get_incident(id).await?;
+            let expected_last_seq = self.store.incident_timeline(id).await?.last().map_or(0, |e| e.seq);
+            let now = self.clock.now();
+            let kinds = plan(&before, &command, now)?;
+            let mut after = before.clone();
+            for kind in &kinds {
+                after.apply(now, kind);
+            }
+            let accounts = self.store.get_accounts(&after.impacted_account_ids).await?;
+            let accounts: HashMap<AccountId, Account> = accounts.into_iter().map(|a| (a.id, a)).collect();
+            let change = IncidentChange {
+                notifications: self.incident_notifications(actor, &after, &kinds, &accounts),
+                entries: entries(&after, expected_last_seq, now, Some(actor.user.id), kinds),
+                audit: vec![audit(actor, &after, Some(&before), command.action(), now)],
+                incident: after,
+                is_new: false,
+                expected_last_seq,
+            };
+            match self.store.save_incident_change(&change).await {
+                Err(StoreError::Conflict(_)) if attempt < WRITE_ATTEMPTS => continue,
+                other => return Ok(other?),
+            }
+        }
+    }
+
+    /// Checks what a command refers to outside the incident: role holders and linked tickets.
+    async fn check_command(&self, actor: &Actor, command: &IncidentCommand) -> AppResult<()> {
+        match command {
+            IncidentCommand::Role { role, user_id: Some(user) } => {
+                let field = format!("roles.{role}");
+                if let Err(message) = self.role_holder_problem(*user).await? {
+                    return Err(AppError::invalid_field(&field, message));
+                }
+            }
+            IncidentCommand::LinkTicket { ticket_id } => {
+                self.get_ticket(actor, *ticket_id).await.map_err(|e| match e {
+                    AppError::NotFound => AppError::invalid_field("ticket_id", "is not a ticket you can see"),
+                    other => other,
+                })?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Why a user cannot hold an incident role, if they cannot.
+    async fn role_holder_problem(&self, user: UserId) -> AppResult<Result<(), String>> {
+        Ok(match self.store.get_user(user).await {
+            Ok(u) if u.active && can_work_incidents(u.role) => Ok(()),
+            Ok(_) | Err(StoreError::NotFound) => Err("must be an active staff user who works incidents".into()),
+            Err(other) => return Err(other.into()),
+        })
+    }
+
+    /// Accounts among `ids` the actor may see.
+    async fn visible_accounts(&self, actor: &Actor, ids: &[AccountId]) -> AppResult<HashMap<AccountId, Account>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let accounts = self.store.get_accounts(ids).await?;
+        Ok(accounts.into_iter().filter(|a| actor.scope.contains(a)).map(|a| (a.id, a)).collect())
+    }
+
+    /// Who hears about a change: a new role holder, and for a major incident declared or raised
+    /// to P0/P1, the TAMs of the impacted accounts. Never the actor themself.
+    fn incident_notifications(
+        &self,
+        actor: &Actor,
+        incident: &Incident,
+        kinds: &[TimelineKind],
+        accounts: &HashMap<AccountId, Account>,
+    ) -> Vec<Notification> {
+        let mut out = Vec::new();
+        let mut notify = |user: UserId, account_id: Option<AccountId>, title: String| {
+            if user != actor.user.id && !out.iter().any(|n: &Notification| n.user_id == user && n.title == title) {
+                out.push(Notification {
+                    id: NotificationId::new(),
+                    user_id: user,
+                    at: incident.updated_at,
+                    kind: "incident".into(),
+                    account_id,
+                    ticket_id: None,
+                    incident_id: Some(incident.id),
+                    title,
+                    body: format!("{} · {}", incident.title, incident.status.label()),
+                    read_at: None,
+                });
+            }
+        };
+        // A new incident gets its number from the store when it is saved, after this.
+        let number = match incident.number {
+            0 => format!("“{}”", incident.title),
+            n => format!("INC-{n}"),
+        };
+        for kind in kinds {
+            match kind {
+                TimelineKind::RoleAssigned { role, to: Some(user), .. } => {
+                    notify(*user, None, format!("You are {} of {number}", role.label().to_lowercase()));
+                }
+                TimelineKind::Declared { severity, .. } | TimelineKind::SeverityChanged { to: severity, .. }
+                    if severity.is_major() =>
+                {
+                    for account in accounts.values() {
+                        for tam in [account.fields.primary_tam_id, account.fields.backup_tam_id].into_iter().flatten() {
+                            notify(
+                                tam,
+                                Some(account.id),
+                                format!("{} incident {number} impacts {}", severity.as_str(), account.fields.name),
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// The timeline entries a command adds to `incident` at `now`, or why it is refused.
+fn plan(incident: &Incident, command: &IncidentCommand, now: Timestamp) -> AppResult<Vec<TimelineKind>> {
+    let kinds = match command {
+        IncidentCommand::Status { to } => {
+            let to = choice("status", to, &IncidentStatus::ALL)?;
+            incident.plan_status_change(to, now)?
+        }
+        IncidentCommand::Severity { to } => {
+            let to = choice("severity", to, &Severity::ALL)?;
+            incident.plan_severity_change(to, now)?
+        }
+        IncidentCommand::Role { role, user_id } => {
+            let role = choice("role", role, &IncidentRole::ALL)?;
+            incident.plan_role(role, *user_id, now)?
+        }
+        IncidentCommand::Milestone { milestone, at, reason } => {
+            let milestone = choice("milestone", milestone, &Milestone::ALL)?;
+            incident.plan_milestone_edit(milestone, *at, reason, now)?
+        }
+        IncidentCommand::Acknowledge => incident.plan_acknowledge(now)?,
+        IncidentCommand::Update(update) => incident.plan_update(update.clone(), now)?,
+        IncidentCommand::Note { text } => {
+            let mut errors = FieldErrors::new();
+            let text = required_text(&mut errors, "text", text, 5_000);
+            errors.into_result()?;
+            incident.checked(now, vec![TimelineKind::Note { text }])?
+        }
+        IncidentCommand::LinkTicket { ticket_id } => {
+            if incident.linked_ticket_ids.contains(ticket_id) {
+                return Err(AppError::invalid_field("ticket_id", "is already linked"));
+            }
+            incident.checked(now, vec![TimelineKind::TicketLinked { ticket_id: *ticket_id }])?
+        }
+    };
+    Ok(kinds)
+}
+
+/// One of an enum's wire names, or an error naming the field and the allowed values.
+fn choice<T: Copy>(field: &str, value: &str, choices: &[(T, &str)]) -> AppResult<T> {
+    let mut errors = FieldErrors::new();
+    let found = parse_choice(&mut errors, field, value, choices);
+    errors.into_result()?;
+    found.ok_or_else(|| AppError::invalid_field(field, "is not a known value"))
+}
+
+fn entries(
+    incident: &Incident,
+    last_seq: i64,
+    now: Timestamp,
+    actor: Option<UserId>,
+    kinds: Vec<TimelineKind>,
+) -> Vec<TimelineEntry> {
+    (last_seq + 1..)
+        .zip(kinds)
+        .map(|(seq, kind)| TimelineEntry { incident_id: incident.id, seq, at: now, actor_id: actor, kind })
+        .collect()
+}
+
+fn audit(actor: &Actor, after: &Incident, before: Option<&Incident>, action: &str, now: Timestamp) -> AuditEntry {
+    let mut entry = AuditEntry::new(now, Some(actor.user.id), "incident", after.id, action).with_after(after);
+    if let Some(before) = before {
+        entry = entry.with_before(before);
+    }
+    entry
+}
+
+/// Users who can hold a role on an incident, for pickers.
+pub fn can_hold_incident_roles(user: &User) -> bool {
+    user.active && can_work_incidents(user.role)
+}

@@ -1,0 +1,434 @@
+//! `/api/v1/incidents`: incidents, their timeline, status moves, severity, roles, milestones,
+//! customer updates, notes and linked tickets, scoped to the caller (SLA-SPEC section 2).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use tamhub_app::incidents::{IncidentCommand, IncidentView};
+use tamhub_app::{AppError, IncidentQuery};
+use tamhub_domain::Timestamp;
+use tamhub_domain::ids::{AccountId, IncidentId, TicketId, UserId};
+use tamhub_domain::incidents::{
+    CustomerUpdate, IncidentDraft, IncidentRole, IncidentStatus, Milestones, Severity, TimelineEntry, TimelineKind,
+    Visibility,
+};
+use tamhub_domain::validation::{FieldErrors, parse_choice};
+use utoipa::{IntoParams, ToSchema};
+
+use super::json::{ApiJson, ApiQuery};
+use super::pagination::{decode_cursor, given, next_cursor, parse_limit};
+use crate::AppState;
+use crate::auth::{ApiActor, ApiIncidentAccess};
+use crate::error::{ApiResult, ErrorBody};
+
+#[derive(Serialize, ToSchema)]
+pub struct ImpactedAccountOut {
+    pub id: AccountId,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoleOut {
+    pub role: IncidentRole,
+    pub user_id: UserId,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IncidentOut {
+    pub id: IncidentId,
+    /// Human-friendly number: INC-<number>.
+    pub number: i64,
+    pub title: String,
+    pub summary: String,
+    pub severity: Severity,
+    /// The most severe level the incident ever had.
+    pub max_severity: Severity,
+    pub status: IncidentStatus,
+    /// The statuses the incident may move to now (section 2.2).
+    pub next_statuses: Vec<IncidentStatus>,
+    /// The impacted accounts the caller may see.
+    pub impacted_accounts: Vec<ImpactedAccountOut>,
+    /// Impacted accounts outside the caller's scope, counted but not named.
+    pub other_impacted_accounts: usize,
+    pub impacted_services: Vec<String>,
+    pub linked_ticket_ids: Vec<TicketId>,
+    pub roles: Vec<RoleOut>,
+    pub milestones: Milestones,
+    pub reopen_count: i64,
+    pub test: bool,
+    pub created_by: Option<UserId>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<IncidentView> for IncidentOut {
+    fn from(view: IncidentView) -> Self {
+        let i = view.incident;
+        IncidentOut {
+            id: i.id,
+            number: i.number,
+            title: i.title,
+            summary: i.summary,
+            severity: i.severity,
+            max_severity: i.max_severity,
+            next_statuses: i.status.next_statuses(),
+            status: i.status,
+            impacted_accounts: view.accounts.into_iter().map(|(id, name)| ImpactedAccountOut { id, name }).collect(),
+            other_impacted_accounts: view.other_accounts,
+            impacted_services: i.impacted_services,
+            linked_ticket_ids: i.linked_ticket_ids,
+            roles: i.roles.into_iter().map(|(role, user_id)| RoleOut { role, user_id }).collect(),
+            milestones: i.milestones,
+            reopen_count: i.reopen_count,
+            test: i.test,
+            created_by: i.created_by,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IncidentList {
+    /// Most recently declared first.
+    pub items: Vec<IncidentOut>,
+    pub next_cursor: Option<String>,
+    pub total: u64,
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct IncidentListParams {
+    pub account_id: Option<String>,
+    /// `live` (triage to monitoring), `all` (default), or one status.
+    pub status: Option<String>,
+    /// P0, P1, P2 or P3.
+    pub severity: Option<String>,
+    /// 1-500, default 50.
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+impl IncidentListParams {
+    fn to_query(&self) -> Result<IncidentQuery, AppError> {
+        let mut errors = FieldErrors::new();
+        let mut query = IncidentQuery::in_scope(tamhub_domain::scope::AccountScope::Nothing);
+        if let Some(account) = given(&self.account_id) {
+            match account.parse::<AccountId>() {
+                Ok(id) => query.account_id = Some(id),
+                Err(_) => errors.add("account_id", "must be an account id"),
+            }
+        }
+        match given(&self.status).as_deref() {
+            None | Some("all") => {}
+            Some("live") => {
+                query.statuses = IncidentStatus::ALL.iter().map(|(s, _)| *s).filter(|s| s.is_live()).collect()
+            }
+            Some(other) => match IncidentStatus::parse(other) {
+                Some(status) => query.statuses = vec![status],
+                None => errors.add("status", "must be live, all or a status (triage, investigating, …, canceled)"),
+            },
+        }
+        if let Some(severity) = given(&self.severity) {
+            query.severity = parse_choice(&mut errors, "severity", &severity, &Severity::ALL);
+        }
+        errors.into_result()?;
+        query.limit = parse_limit(self.limit.as_deref())?;
+        query.offset = decode_cursor(self.cursor.as_deref())?;
+        Ok(query)
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(IncidentListParams),
+    responses((status = 200, body = IncidentList), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(params): ApiQuery<IncidentListParams>,
+) -> ApiResult<axum::Json<IncidentList>> {
+    let query = params.to_query()?;
+    let (offset, limit) = (query.offset, query.limit);
+    let (views, total) = state.app.list_incidents(&actor, query).await?;
+    let next_cursor = next_cursor(offset, views.len(), limit, total);
+    Ok(axum::Json(IncidentList { items: views.into_iter().map(Into::into).collect(), next_cursor, total }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentIn {
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    /// P0, P1, P2 or P3.
+    pub severity: String,
+    #[serde(default)]
+    pub impacted_account_ids: Vec<AccountId>,
+    #[serde(default)]
+    pub impacted_services: Vec<String>,
+    /// The incident lead; required for P0 and P1.
+    pub incident_commander_id: Option<UserId>,
+    pub comms_lead_id: Option<UserId>,
+    /// When customers started to be affected, if before now.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub impact_started_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub detected_at: Option<Timestamp>,
+    /// A test incident: kept out of metrics.
+    #[serde(default)]
+    pub test: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", request_body = IncidentIn,
+    responses((status = 201, body = IncidentOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<IncidentIn>,
+) -> ApiResult<impl IntoResponse> {
+    let draft = IncidentDraft {
+        title: input.title,
+        summary: input.summary,
+        severity: input.severity,
+        impacted_account_ids: input.impacted_account_ids,
+        impacted_services: input.impacted_services,
+        incident_commander_id: input.incident_commander_id,
+        comms_lead_id: input.comms_lead_id,
+        impact_started_at: input.impact_started_at,
+        detected_at: input.detected_at,
+        test: input.test,
+    };
+    let incident = state.app.declare_incident(&actor, draft).await?;
+    let view = state.app.get_incident(&actor, incident.id).await?;
+    Ok((StatusCode::CREATED, axum::Json(IncidentOut::from(view))))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents",
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 200, body = IncidentOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn show(access: ApiIncidentAccess) -> axum::Json<IncidentOut> {
+    axum::Json(access.view.into())
+}
+
+/// One timeline entry; the other fields depend on `kind`.
+#[derive(Serialize, ToSchema)]
+pub struct TimelineEntryOut {
+    pub seq: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    pub actor_id: Option<UserId>,
+    /// declared, status_changed, severity_changed, role_assigned, update_posted,
+    /// milestone_edited, acknowledged, note, ticket_linked, accounts_changed; and its fields.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub kind: TimelineKind,
+}
+
+impl From<TimelineEntry> for TimelineEntryOut {
+    fn from(e: TimelineEntry) -> Self {
+        TimelineEntryOut { seq: e.seq, at: e.at, actor_id: e.actor_id, kind: e.kind }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TimelineList {
+    /// Oldest first. Customer contacts get the status moves and the public updates.
+    pub items: Vec<TimelineEntryOut>,
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/timeline", tag = "incidents",
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 200, body = TimelineList), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn timeline(State(state): State<AppState>, access: ApiIncidentAccess) -> ApiResult<axum::Json<TimelineList>> {
+    let entries = state.app.incident_timeline(&access.actor, access.view.incident.id).await?;
+    Ok(axum::Json(TimelineList { items: entries.into_iter().map(Into::into).collect() }))
+}
+
+async fn apply(
+    state: &AppState,
+    access: ApiIncidentAccess,
+    command: IncidentCommand,
+) -> ApiResult<axum::Json<IncidentOut>> {
+    let id = access.view.incident.id;
+    state.app.change_incident(&access.actor, id, command).await?;
+    Ok(axum::Json(state.app.get_incident(&access.actor, id).await?.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusIn {
+    /// The status to move to; the allowed ones are in `next_statuses`.
+    pub status: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/status", tag = "incidents", request_body = StatusIn,
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 200, body = IncidentOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn change_status(
+    State(state): State<AppState>,
+    access: ApiIncidentAccess,
+    ApiJson(input): ApiJson<StatusIn>,
+) -> ApiResult<axum::Json<IncidentOut>> {
+    apply(&state, access, IncidentCommand::Status { to: input.status }).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityIn {
+    /// P0, P1, P2 or P3.
+    pub severity: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/severity", tag = "incidents", request_body = SeverityIn,
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 200, body = IncidentOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn change_severity(
+    State(state): State<AppState>,
+    access: ApiIncidentAccess,
+    ApiJson(input): ApiJson<SeverityIn>,
+) -> ApiResult<axum::Json<IncidentOut>> {
+    apply(&state, access, IncidentCommand::Severity { to: input.severity }).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleIn {
+    /// The new holder; null clears the role.
+    pub user_id: Option<UserId>,
+}
+
+#[utoipa::path(put, path = "/api/v1/incidents/{id}/roles/{role}", tag = "incidents", request_body = RoleIn,
+    params(("id" = IncidentId, Path, description = "Incident id"),
+        ("role" = String, Path, description = "incident_commander, comms_lead, tech_lead, scribe or customer_liaison")),
+    responses((status = 200, body = IncidentOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn assign_role(
+    State(state): State<AppState>,
+    access: ApiIncidentAccess,
+    Path(path): Path<(String, String)>,
+    ApiJson(input): ApiJson<RoleIn>,
+) -> ApiResult<axum::Json<IncidentOut>> {
+    apply(&state, access, IncidentCommand::Role { role: path.1, user_id: input.user_id }).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneIn {
+    /// The corrected instant; null clears the milestone (not `declared_at`).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<Timestamp>,
+    /// Why it changes: kept on the timeline.
+    pub reason: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/incidents/{id}/milestones/{milestone}", tag = "incidents", request_body = MilestoneIn,
+    params(("id" = IncidentId, Path, description = "Incident id"),
+        ("milestone" = String, Path, description = "impact_started_at, detected_at, declared_at, acknowledged_at, identified_at, mitigated_at, resolved_at, closed_at, postmortem_started_at or postmortem_completed_at")),
+    responses((status = 200, body = IncidentOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn edit_milestone(
+    State(state): State<AppState>,
+    access: ApiIncidentAccess,
+    Path(path): Path<(String, String)>,
+    ApiJson(input): ApiJson<MilestoneIn>,
+) -> ApiResult<axum::Json<IncidentOut>> {
+    apply(&state, access, IncidentCommand::Milestone { milestone: path.1, at: input.at, reason: input.reason }).await
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/acknowledge", tag = "incidents",
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 200, body = IncidentOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    access: ApiIncidentAccess,
+) -> ApiResult<axum::Json<IncidentOut>> {
+    apply(&state, access, IncidentCommand::Acknowledge).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateIn {
+    /// public (default: every impacted account's customer contacts see it) or internal.
+    #[serde(default)]
+    pub visibility: Option<String>,
+    pub what_we_know: String,
+    #[serde(default)]
+    pub what_we_dont_know: String,
+    pub what_we_are_doing: String,
+    /// When the next update will come, if promised.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_update_at: Option<Timestamp>,
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/updates", tag = "incidents", request_body = UpdateIn,
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 201, body = IncidentOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn post_update(
+    State(state): State<AppState>,
+    access: ApiIncidentAccess,
+    ApiJson(input): ApiJson<UpdateIn>,
+) -> ApiResult<impl IntoResponse> {
+    let visibility = match given(&input.visibility) {
+        None => Visibility::Public,
+        Some(v) => {
+            let mut errors = FieldErrors::new();
+            let parsed = parse_choice(&mut errors, "visibility", &v, &Visibility::ALL);
+            errors.into_result().map_err(AppError::from)?;
+            parsed.unwrap_or(Visibility::Public)
+        }
+    };
+    let update = CustomerUpdate {
+        visibility,
+        what_we_know: input.what_we_know,
+        what_we_dont_know: input.what_we_dont_know,
+        what_we_are_doing: input.what_we_are_doing,
+        next_update_at: input.next_update_at,
+    };
+    let out = apply(&state, access, IncidentCommand::Update(update)).await?;
+    Ok((StatusCode::CREATED, out))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteIn {
+    pub text: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/notes", tag = "incidents", request_body = NoteIn,
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 201, body = IncidentOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn add_note(
+    State(state): State<AppState>,
+    access: ApiIncidentAccess,
+    ApiJson(input): ApiJson<NoteIn>,
+) -> ApiResult<impl IntoResponse> {
+    let out = apply(&state, access, IncidentCommand::Note { text: input.text }).await?;
+    Ok((StatusCode::CREATED, out))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkTicketIn {
+    pub ticket_id: TicketId,
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/tickets", tag = "incidents", request_body = LinkTicketIn,
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 201, body = IncidentOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn link_ticket(
+    State(state): State<AppState>,
+    access: ApiIncidentAccess,
+    ApiJson(input): ApiJson<LinkTicketIn>,
+) -> ApiResult<impl IntoResponse> {
+    let out = apply(&state, access, IncidentCommand::LinkTicket { ticket_id: input.ticket_id }).await?;
+    Ok((StatusCode::CREATED, out))
+}

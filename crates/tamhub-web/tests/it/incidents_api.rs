@@ -1,0 +1,354 @@
+//! `/api/v1/incidents`: an incident's life through the API (status machine, milestones, roles,
+//! updates, reopen), bad input refused with the field named and nothing written, and every
+//! incident route × role: 404 outside the scope, 403 for roles that only read, and customers
+//! seeing a status page.
+
+use serde_json::{Value, json};
+use tamhub_testkit::TestApp;
+
+use crate::access::{API_ROUTER, routes_in};
+use crate::support::{Client, Person, World};
+
+fn set(t: &TestApp, when: &str) {
+    t.clock.set(when.parse().expect("an instant"));
+}
+
+async fn declare(c: &Client, who: &Person, body: Value) -> Value {
+    c.post("/api/v1/incidents", &who.token, &body).await.expect(201).json()
+}
+
+fn kinds(timeline: &Value) -> Vec<String> {
+    timeline["items"].as_array().expect("items").iter().map(|e| e["kind"].as_str().unwrap_or("?").to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_tam_runs_a_major_incident_from_declaration_to_closure() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        set(&t, "2026-03-02T10:00:00Z");
+        let incident = declare(
+            &c,
+            &w.tam,
+            json!({"title": "Checkout API errors", "severity": "P1", "summary": "5xx on /checkout",
+                   "impacted_account_ids": [w.alpha, w.bravo], "impacted_services": ["checkout-api"],
+                   "incident_commander_id": w.tam.id(), "impact_started_at": "2026-03-02T09:40:00Z"}),
+        )
+        .await;
+        assert_eq!(incident["number"], 1, "[{b}]");
+        assert_eq!((incident["status"].as_str(), incident["severity"].as_str()), (Some("triage"), Some("P1")), "[{b}]");
+        assert_eq!(incident["milestones"]["declared_at"], "2026-03-02T10:00:00Z", "[{b}]");
+        assert_eq!(incident["milestones"]["impact_started_at"], "2026-03-02T09:40:00Z", "[{b}]");
+        assert_eq!(incident["roles"], json!([{"role": "incident_commander", "user_id": w.tam.id()}]), "[{b}]");
+        assert_eq!(incident["impacted_accounts"].as_array().map(Vec::len), Some(2), "[{b}]");
+        let id = incident["id"].as_str().expect("id").to_string();
+        let path = |suffix: &str| format!("/api/v1/incidents/{id}{suffix}");
+
+        // Bravo's primary TAM hears of a P1 on their account.
+        let notes = c.get("/api/v1/notifications", &w.tam2.token).await.expect(200).json();
+        let titles: Vec<&str> =
+            notes["items"].as_array().expect("items").iter().filter_map(|n| n["title"].as_str()).collect();
+        assert!(titles.contains(&"P1 incident “Checkout API errors” impacts Bravo Banking"), "[{b}] {titles:?}");
+        let link = &notes["items"][0]["incident_id"];
+        assert_eq!(link, &incident["id"], "[{b}] the notification links to the incident");
+
+        set(&t, "2026-03-02T10:05:00Z");
+        c.post(&path("/acknowledge"), &w.support.token, &json!({})).await.expect(200);
+        c.put(&path("/roles/comms_lead"), &w.tam.token, &json!({"user_id": w.tam2.id()})).await.expect(200);
+        c.post(&path("/status"), &w.tam.token, &json!({"status": "investigating"})).await.expect(200);
+        let update = json!({"what_we_know": "Checkout fails for 20% of requests", "what_we_dont_know": "The trigger",
+                            "what_we_are_doing": "Rolling back the 09:30 deploy",
+                            "next_update_at": "2026-03-02T11:00:00Z"});
+        c.post(&path("/updates"), &w.tam2.token, &update).await.expect(201);
+        let internal = json!({"visibility": "internal", "what_we_know": "Deploy 4812 correlates",
+                              "what_we_are_doing": "Bisecting"});
+        c.post(&path("/updates"), &w.tam.token, &internal).await.expect(201);
+
+        set(&t, "2026-03-02T10:30:00Z");
+        c.post(&path("/status"), &w.tam.token, &json!({"status": "monitoring"})).await.expect(200);
+        set(&t, "2026-03-02T11:00:00Z");
+        let resolved = c.post(&path("/status"), &w.tam.token, &json!({"status": "resolved"})).await.expect(200).json();
+        assert_eq!(resolved["milestones"]["mitigated_at"], "2026-03-02T10:30:00Z", "[{b}]");
+        assert_eq!(resolved["milestones"]["resolved_at"], "2026-03-02T11:00:00Z", "[{b}]");
+        assert_eq!(resolved["milestones"]["acknowledged_at"], "2026-03-02T10:05:00Z", "[{b}]");
+        assert_eq!(resolved["next_statuses"], json!(["investigating", "postmortem", "closed"]), "[{b}]");
+
+        // It regresses: a reopen keeps the history and counts.
+        set(&t, "2026-03-02T11:20:00Z");
+        let reopened =
+            c.post(&path("/status"), &w.tam.token, &json!({"status": "investigating"})).await.expect(200).json();
+        assert_eq!(
+            (reopened["reopen_count"].as_i64(), &reopened["milestones"]["resolved_at"]),
+            (Some(1), &Value::Null)
+        );
+        c.post(&path("/severity"), &w.tam.token, &json!({"severity": "P0"})).await.expect(200);
+        let notes = c.get("/api/v1/notifications", &w.tam2.token).await.expect(200).json();
+        assert_eq!(notes["items"][0]["title"], "P0 incident INC-1 impacts Bravo Banking", "[{b}]");
+        set(&t, "2026-03-02T12:00:00Z");
+        c.post(&path("/status"), &w.tam.token, &json!({"status": "resolved"})).await.expect(200);
+        let edit = json!({"at": "2026-03-02T09:35:00Z", "reason": "Error logs show the first failures at 09:35"});
+        c.put(&path("/milestones/impact_started_at"), &w.tam.token, &edit).await.expect(200);
+        c.post(&path("/status"), &w.tam.token, &json!({"status": "postmortem"})).await.expect(200);
+        let closed = c.post(&path("/status"), &w.tam.token, &json!({"status": "closed"})).await.expect(200).json();
+        assert_eq!(closed["max_severity"], "P0", "[{b}]");
+        assert_eq!(closed["severity"], "P0", "[{b}]");
+        assert_eq!(closed["milestones"]["impact_started_at"], "2026-03-02T09:35:00Z", "[{b}]");
+        assert_eq!(closed["milestones"]["resolved_at"], "2026-03-02T12:00:00Z", "[{b}] the final resolution");
+        assert_eq!(closed["next_statuses"], json!([]), "[{b}]");
+
+        let timeline = c.get(&path("/timeline"), &w.tam.token).await.expect(200).json();
+        assert_eq!(
+            kinds(&timeline),
+            [
+                "declared",
+                "role_assigned",
+                "acknowledged",
+                "role_assigned",
+                "status_changed",
+                "update_posted",
+                "update_posted",
+                "status_changed",
+                "status_changed",
+                "status_changed",
+                "severity_changed",
+                "status_changed",
+                "milestone_edited",
+                "status_changed",
+                "status_changed"
+            ],
+            "[{b}]"
+        );
+        let edit = &timeline["items"][12];
+        assert_eq!(edit["from"], "2026-03-02T09:40:00Z", "[{b}] the edit keeps the value it replaced");
+        assert_eq!(edit["reason"], "Error logs show the first failures at 09:35", "[{b}]");
+
+        // The customer of Alpha sees a status page: status moves and the public update only.
+        let seen = c.get(&path(""), &w.customer.token).await.expect(200).json();
+        assert_eq!(seen["roles"], json!([]), "[{b}]");
+        assert_eq!(seen["impacted_accounts"], json!([{"id": w.alpha, "name": "Alpha Analytics"}]), "[{b}]");
+        assert_eq!(seen["other_impacted_accounts"], 1, "[{b}]");
+        let public = c.get(&path("/timeline"), &w.customer.token).await.expect(200).json();
+        let updates: Vec<&Value> =
+            public["items"].as_array().expect("items").iter().filter(|e| e["kind"] == "update_posted").collect();
+        assert_eq!(updates.len(), 1, "[{b}] the internal update stays internal");
+        assert_eq!(updates[0]["what_we_are_doing"], "Rolling back the 09:30 deploy", "[{b}]");
+        assert!(public["items"].as_array().expect("items").iter().all(|e| e["actor_id"].is_null()), "[{b}]");
+        assert!(!kinds(&public).iter().any(|k| k == "role_assigned" || k == "milestone_edited"), "[{b}]");
+
+        // Lists: by account, live only, by severity.
+        let live = c.get("/api/v1/incidents?status=live", &w.tam.token).await.expect(200).json();
+        assert_eq!(live["total"], 0, "[{b}]");
+        let of_bravo = c.get(&format!("/api/v1/incidents?account_id={}&severity=P0", w.bravo), &w.tam.token).await;
+        assert_eq!(of_bravo.expect(200).json()["total"], 1, "[{b}]");
+    }
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_naming_the_field_and_changes_nothing() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        set(&t, "2026-03-02T10:00:00Z");
+        let refused = [
+            (json!({"title": "Down", "severity": "P0", "impacted_account_ids": [w.alpha]}), "roles.incident_commander"),
+            (json!({"title": "Down", "severity": "P5", "impacted_account_ids": [w.alpha]}), "severity"),
+            (json!({"title": " ", "severity": "P2", "impacted_account_ids": [w.alpha]}), "title"),
+            (
+                json!({"title": "Down", "severity": "P2", "impacted_account_ids": [w.charlie]}),
+                "impacted_account_ids[0]",
+            ),
+            (json!({"title": "Down", "severity": "P2"}), "impacted_account_ids"),
+            (
+                json!({"title": "Down", "severity": "P2", "impacted_account_ids": [w.alpha],
+                    "impact_started_at": "2026-03-02T11:00:00Z"}),
+                "impact_started_at",
+            ),
+            (
+                json!({"title": "Down", "severity": "P2", "impacted_account_ids": [w.alpha],
+                    "detected_at": "2026-03-02T09:00:00Z", "impact_started_at": "2026-03-02T09:30:00Z"}),
+                "milestones.impact_started_at",
+            ),
+            (
+                json!({"title": "Down", "severity": "P1", "impacted_account_ids": [w.alpha],
+                    "incident_commander_id": w.customer.id()}),
+                "roles.incident_commander",
+            ),
+        ];
+        for (body, field) in refused {
+            c.post("/api/v1/incidents", &w.tam.token, &body).await.expect_error(422, "validation_failed", Some(field));
+        }
+        assert_eq!(c.get("/api/v1/incidents", &w.admin.token).await.expect(200).json()["total"], 0, "[{b}]");
+
+        let incident = declare(
+            &c,
+            &w.tam,
+            json!({"title": "Slow search", "severity": "P2",
+                                                   "impacted_account_ids": [w.alpha]}),
+        )
+        .await;
+        let id = incident["id"].as_str().expect("id");
+        let path = |suffix: &str| format!("/api/v1/incidents/{id}{suffix}");
+        c.post(&path("/status"), &w.tam.token, &json!({"status": "monitoring"})).await.expect(200);
+        let before = c.get(&path("/timeline"), &w.admin.token).await.expect(200).json();
+        let calls = [
+            ("POST", "/status", json!({"status": "triage"}), "status"),
+            ("POST", "/status", json!({"status": "declined"}), "status"),
+            ("POST", "/status", json!({"status": "sleeping"}), "status"),
+            ("POST", "/severity", json!({"severity": "P1"}), "roles.incident_commander"),
+            ("POST", "/updates", json!({"what_we_know": "Slow", "what_we_are_doing": " "}), "what_we_are_doing"),
+            (
+                "POST",
+                "/updates",
+                json!({"what_we_know": "Slow", "what_we_are_doing": "Tuning",
+                                        "next_update_at": "2026-03-02T09:00:00Z"}),
+                "next_update_at",
+            ),
+            (
+                "POST",
+                "/updates",
+                json!({"visibility": "everyone", "what_we_know": "Slow",
+                                        "what_we_are_doing": "Tuning"}),
+                "visibility",
+            ),
+            (
+                "PUT",
+                "/milestones/mitigated_at",
+                json!({"at": "2026-03-02T09:00:00Z", "reason": "logs"}),
+                "milestones.impact_started_at",
+            ),
+            (
+                "PUT",
+                "/milestones/acknowledged_at",
+                json!({"at": "2026-03-02T09:59:00Z", "reason": "logs"}),
+                "milestones.acknowledged_at",
+            ),
+            ("PUT", "/milestones/declared_at", json!({"at": null, "reason": "oops"}), "milestones.declared_at"),
+            ("PUT", "/milestones/detected_at", json!({"at": "2026-03-02T09:50:00Z", "reason": ""}), "reason"),
+            ("PUT", "/milestones/finished_at", json!({"at": null, "reason": "x"}), "milestone"),
+            ("PUT", "/roles/overlord", json!({"user_id": w.tam.id()}), "role"),
+            ("PUT", "/roles/scribe", json!({"user_id": w.customer.id()}), "roles.scribe"),
+            ("POST", "/notes", json!({"text": ""}), "text"),
+            ("POST", "/tickets", json!({"ticket_id": tamhub_domain::ids::TicketId::new()}), "ticket_id"),
+        ];
+        for (method, suffix, body, field) in calls {
+            let method = method.parse().expect("method");
+            let response = c.api(method, &path(suffix), &w.tam.token, Some(&body)).await;
+            response.expect_error(422, "validation_failed", Some(field));
+        }
+        let after = c.get(&path("/timeline"), &w.admin.token).await.expect(200).json();
+        assert_eq!(before, after, "[{b}] a refused change wrote to the timeline");
+        // An unknown field in a body is refused too.
+        c.post(&path("/notes"), &w.tam.token, &json!({"text": "x", "public": true})).await.expect_error(
+            422,
+            "validation_failed",
+            None,
+        );
+    }
+}
+
+/// Every route that addresses one incident, with a valid body where it takes one.
+const INCIDENT_ROUTES: &[(&str, &str, Option<&str>)] = &[
+    ("GET", "/api/v1/incidents/{id}", None),
+    ("GET", "/api/v1/incidents/{id}/timeline", None),
+    ("POST", "/api/v1/incidents/{id}/status", Some(r#"{"status": "investigating"}"#)),
+    ("POST", "/api/v1/incidents/{id}/severity", Some(r#"{"severity": "P3"}"#)),
+    ("PUT", "/api/v1/incidents/{id}/roles/{role}", Some(r#"{"user_id": null}"#)),
+    ("PUT", "/api/v1/incidents/{id}/milestones/{milestone}", Some(r#"{"at": null, "reason": "hijacked"}"#)),
+    ("POST", "/api/v1/incidents/{id}/acknowledge", None),
+    ("POST", "/api/v1/incidents/{id}/updates", Some(r#"{"what_we_know": "h", "what_we_are_doing": "h"}"#)),
+    ("POST", "/api/v1/incidents/{id}/notes", Some(r#"{"text": "hijacked"}"#)),
+    ("POST", "/api/v1/incidents/{id}/tickets", Some(r#"{"ticket_id": "00000000-0000-7000-8000-000000000000"}"#)),
+];
+
+#[test]
+fn the_incident_route_table_covers_every_incident_route_in_the_router() {
+    let routes = routes_in(API_ROUTER, "/api/v1");
+    let incident_routes: Vec<&(String, String)> =
+        routes.iter().filter(|(_, p)| p.starts_with("/api/v1/incidents/")).collect();
+    assert_eq!(incident_routes.len(), INCIDENT_ROUTES.len(), "{incident_routes:?}");
+    for (method, path) in incident_routes {
+        assert!(
+            INCIDENT_ROUTES.iter().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} is an incident route missing from INCIDENT_ROUTES"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_incident_route_answers_404_outside_the_scope_and_403_to_roles_that_only_read() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        set(&t, "2026-03-02T10:00:00Z");
+        let on_charlie = declare(
+            &c,
+            &w.admin,
+            json!({"title": "Charlie only", "severity": "P2",
+                                                       "impacted_account_ids": [w.charlie]}),
+        )
+        .await;
+        let on_alpha = declare(
+            &c,
+            &w.admin,
+            json!({"title": "Alpha too", "severity": "P2",
+                                                     "impacted_account_ids": [w.alpha]}),
+        )
+        .await;
+        let snapshot = || async {
+            let mut out = Vec::new();
+            for incident in [&on_charlie, &on_alpha] {
+                let id = incident["id"].as_str().expect("id");
+                out.push(c.get(&format!("/api/v1/incidents/{id}"), &w.admin.token).await.expect(200).json());
+                out.push(c.get(&format!("/api/v1/incidents/{id}/timeline"), &w.admin.token).await.expect(200).json());
+            }
+            out
+        };
+        let before = snapshot().await;
+        let call = |route: &(&str, &str, Option<&str>), id: &str, who: &Person| {
+            let (method, path, body) = *route;
+            let path = path.replace("{id}", id).replace("{role}", "scribe").replace("{milestone}", "detected_at");
+            let body: Option<Value> = body.map(|b| serde_json::from_str(b).expect("JSON"));
+            let c = &c;
+            let token = who.token.clone();
+            let method: axum::http::Method = method.parse().expect("method");
+            async move { c.api(method, &path, &token, body.as_ref()).await }
+        };
+        let charlie_id = on_charlie["id"].as_str().expect("id");
+        for who in [&w.tam, &w.psm, &w.pam, &w.support, &w.customer] {
+            for id in [charlie_id, "not-an-id", &tamhub_domain::ids::IncidentId::new().to_string()] {
+                for route in INCIDENT_ROUTES {
+                    let response = call(route, id, who).await;
+                    let context = format!("[{b}] {:?} {} {} on {id}", who.user.role, route.0, route.1);
+                    assert_eq!(response.status.as_u16(), 404, "{context}: {}", response.snippet());
+                }
+            }
+            let listed = c.get("/api/v1/incidents", &who.token).await.expect(200).json();
+            let titles: Vec<&str> =
+                listed["items"].as_array().expect("items").iter().filter_map(|i| i["title"].as_str()).collect();
+            assert_eq!(titles, ["Alpha too"], "[{b}] {:?}", who.user.role);
+        }
+        // PAMs and customers see Alpha's incident but change nothing.
+        let alpha_id = on_alpha["id"].as_str().expect("id");
+        for who in [&w.pam, &w.customer] {
+            for route in INCIDENT_ROUTES {
+                let response = call(route, alpha_id, who).await;
+                let expected = if route.0 == "GET" { 200 } else { 403 };
+                let context = format!("[{b}] {:?} {} {}", who.user.role, route.0, route.1);
+                assert_eq!(response.status.as_u16(), expected, "{context}: {}", response.snippet());
+            }
+        }
+        c.post("/api/v1/incidents", &w.customer.token, &json!({"title": "x", "severity": "P3"})).await.expect_error(
+            403,
+            "forbidden",
+            None,
+        );
+        assert!(before == snapshot().await, "[{b}] a refused request changed an incident");
+        for who in [&w.leadership, &w.tam2, &w.support2] {
+            let listed = c.get("/api/v1/incidents", &who.token).await.expect(200).json();
+            assert!(listed["items"].as_array().expect("items").iter().any(|i| i["title"] == "Charlie only"), "[{b}]");
+        }
+    }
+}
