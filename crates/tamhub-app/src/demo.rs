@@ -20,6 +20,7 @@ pub struct DemoSummary {
     pub users: Vec<User>,
     pub accounts: usize,
     pub tickets: usize,
+    pub incidents: usize,
 }
 
 const STAFF: &[(Role, &str, &str)] = &[
@@ -246,7 +247,8 @@ impl App {
             users.push(self.create_user(None, input).await?);
         }
         let tickets = self.demo_tickets(&accounts, &users).await?;
-        Ok(DemoSummary { users, accounts: accounts.len(), tickets })
+        let incidents = self.demo_incidents(&accounts, &users).await?;
+        Ok(DemoSummary { users, accounts: accounts.len(), tickets, incidents })
     }
 
     /// Gate 3 handoffs in every state: not started, in progress, PSM signed, fully signed.

@@ -23,7 +23,7 @@ use crate::tickets::EventInput;
 use crate::{Actor, App, AppResult, Clock};
 
 /// A clock the demo moves through two weeks of history.
-struct DemoClock(Mutex<Timestamp>);
+pub(crate) struct DemoClock(Mutex<Timestamp>);
 
 impl Clock for DemoClock {
     fn now(&self) -> Timestamp {
@@ -32,7 +32,11 @@ impl Clock for DemoClock {
 }
 
 impl DemoClock {
-    fn set(&self, t: Timestamp) {
+    pub(crate) fn at(t: Timestamp) -> DemoClock {
+        DemoClock(Mutex::new(t))
+    }
+
+    pub(crate) fn set(&self, t: Timestamp) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = t;
     }
 }
@@ -109,7 +113,7 @@ impl App {
     pub(crate) async fn demo_tickets(&self, accounts: &[Account], users: &[User]) -> AppResult<usize> {
         let end = self.clock.now();
         let start = end.checked_sub(SignedDuration::from_hours(14 * 24)).unwrap_or(end);
-        let clock = Arc::new(DemoClock(Mutex::new(start)));
+        let clock = Arc::new(DemoClock::at(start));
         let past = App::new(self.store.clone(), clock.clone(), self.config.clone());
         let admin = Actor::new(users.iter().find(|u| u.role == Role::Admin).cloned().ok_or(crate::AppError::NotFound)?);
         past.demo_policies(&admin).await?;

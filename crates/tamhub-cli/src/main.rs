@@ -315,10 +315,11 @@ async fn load_demo(app: &App) -> Result<()> {
     let today = tamhub_domain::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let summary = app.load_demo(today).await.map_err(explain)?;
     eprintln!(
-        "loaded {} users, {} accounts and {} tickets. Sign in with any of these (password: {}):",
+        "loaded {} users, {} accounts, {} tickets and {} incidents. Sign in with any of these (password: {}):",
         summary.users.len(),
         summary.accounts,
         summary.tickets,
+        summary.incidents,
         tamhub_app::demo::DEMO_PASSWORD
     );
     let mut shown = std::collections::HashSet::new();

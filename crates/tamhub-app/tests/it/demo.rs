@@ -51,3 +51,50 @@ async fn loading_the_demo_twice_is_refused() {
     t.app.load_demo(today).await.unwrap();
     assert!(matches!(t.app.load_demo(today).await, Err(tamhub_app::AppError::Conflict(_))));
 }
+
+#[tokio::test]
+async fn the_demo_incidents_cover_every_severity_and_the_first_customer_sees_a_live_one() {
+    use tamhub_app::IncidentQuery;
+    use tamhub_domain::incidents::{IncidentStatus, Severity, TimelineKind, Visibility};
+
+    let t = TestApp::sqlite().await;
+    let summary = t.app.load_demo("2026-03-02".parse().unwrap()).await.unwrap();
+    let admin = Actor::new(summary.users.iter().find(|u| u.role == Role::Admin).unwrap().clone());
+    let mut all = IncidentQuery::in_scope(AccountScope::All);
+    all.limit = 500;
+    let (views, total) = t.app.list_incidents(&admin, all).await.unwrap();
+    assert_eq!(total as usize, summary.incidents);
+    let incidents: Vec<_> = views.into_iter().map(|v| v.incident).collect();
+    let severities: HashSet<Severity> = incidents.iter().map(|i| i.max_severity).collect();
+    assert_eq!(severities.len(), 4, "{severities:?}");
+    let statuses: HashSet<IncidentStatus> = incidents.iter().map(|i| i.status).collect();
+    for status in [
+        IncidentStatus::Triage,
+        IncidentStatus::Investigating,
+        IncidentStatus::Resolved,
+        IncidentStatus::Postmortem,
+        IncidentStatus::Closed,
+        IncidentStatus::Declined,
+    ] {
+        assert!(statuses.contains(&status), "{status:?} missing from {statuses:?}");
+    }
+    assert!(incidents.iter().any(|i| i.reopen_count > 0), "a reopened incident");
+    assert!(incidents.iter().any(|i| i.test), "a test incident");
+    assert!(incidents.iter().any(|i| i.severity != i.max_severity || i.max_severity < Severity::P2));
+    for i in &incidents {
+        i.check_rules().unwrap_or_else(|e| panic!("{} breaks a rule: {e:?}", i.title));
+    }
+
+    let customer = Actor::new(summary.users.iter().find(|u| u.role == Role::Customer).unwrap().clone());
+    let (seen, _) = t.app.list_incidents(&customer, IncidentQuery::in_scope(AccountScope::Nothing)).await.unwrap();
+    let live = seen.iter().find(|v| v.incident.status.is_live()).expect("the first customer sees a live incident");
+    let timeline = t.app.incident_timeline(&customer, live.incident.id).await.unwrap();
+    let updates: Vec<_> = timeline
+        .iter()
+        .filter_map(|e| match &e.kind {
+            TimelineKind::UpdatePosted(u) => Some(u.visibility),
+            _ => None,
+        })
+        .collect();
+    assert!(!updates.is_empty() && updates.iter().all(|v| *v == Visibility::Public), "{updates:?}");
+}

@@ -1,0 +1,311 @@
+//! The incident part of the demo: incidents of every severity and many statuses over the last
+//! two weeks, run as a team would run them: acknowledged, roles assigned, customer updates in
+//! four parts on a cadence, milestones corrected from the logs, a reopen, a severity raised, one
+//! declined in triage, and two live right now (one of them visible to the first demo customer).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tamhub_domain::accounts::{Account, Phase};
+use tamhub_domain::ids::{AccountId, IncidentId, UserId};
+use tamhub_domain::incidents::{CustomerUpdate, IncidentDraft, Visibility};
+use tamhub_domain::users::{Role, User};
+use tamhub_domain::{SignedDuration, Timestamp};
+
+use crate::demo_tickets::DemoClock;
+use crate::incidents::IncidentCommand;
+use crate::{Actor, App, AppError, AppResult};
+
+/// One step of a demo incident's life, `minutes` after it was declared.
+enum Step {
+    Ack,
+    Status(&'static str),
+    Severity(&'static str),
+    Role(&'static str, usize),
+    Update { public: bool, know: &'static str, unknown: &'static str, doing: &'static str, next_in: Option<i64> },
+    Note(&'static str),
+    Milestone(&'static str, i64, &'static str),
+}
+
+struct Story {
+    title: &'static str,
+    summary: &'static str,
+    severity: &'static str,
+    services: &'static [&'static str],
+    /// How many of the served accounts it impacts.
+    accounts: usize,
+    /// Declared this many minutes before now.
+    declared_ago: i64,
+    /// Impact started this many minutes before the declaration.
+    impact_lead: i64,
+    test: bool,
+    steps: &'static [(i64, Step)],
+}
+
+const fn update(know: &'static str, doing: &'static str, next_in: Option<i64>) -> Step {
+    Step::Update { public: true, know, unknown: "", doing, next_in }
+}
+
+const STORIES: &[Story] = &[
+    Story {
+        title: "Checkout API outage in eu-west-1",
+        summary: "Payment confirmations fail with 503 for every tenant in eu-west-1 after a load balancer change.",
+        severity: "P0",
+        services: &["checkout-api", "payments-gateway"],
+        accounts: 3,
+        declared_ago: 11 * 24 * 60,
+        impact_lead: 12,
+        test: false,
+        steps: &[
+            (4, Step::Ack),
+            (5, Step::Status("investigating")),
+            (
+                8,
+                update(
+                    "Checkout requests in eu-west-1 fail with 503",
+                    "Rolling back the 09:10 load balancer change",
+                    Some(30),
+                ),
+            ),
+            (20, Step::Note("LB change 7731 removed the health check path; targets marked unhealthy")),
+            (22, Step::Status("identified")),
+            (
+                35,
+                update(
+                    "The cause is a load balancer health check misconfiguration",
+                    "Rollback is 60% complete",
+                    Some(30),
+                ),
+            ),
+            (52, Step::Status("monitoring")),
+            (
+                60,
+                update(
+                    "Checkout succeeds again; error rate back to 0.1%",
+                    "Watching error rates for an hour",
+                    Some(60),
+                ),
+            ),
+            (125, Step::Status("resolved")),
+            (
+                126,
+                Step::Update {
+                    public: true,
+                    know: "Resolved: checkout in eu-west-1 works normally since 10:22 UTC",
+                    unknown: "",
+                    doing: "A post-incident review will follow within 5 business days",
+                    next_in: None,
+                },
+            ),
+            (130, Step::Milestone("detected_at", -6, "The synthetic checkout probe alerted 6 minutes before paging")),
+            (3 * 24 * 60, Step::Status("postmortem")),
+        ],
+    },
+    Story {
+        title: "Event ingestion lag above 15 minutes",
+        summary: "Usage events reach dashboards late; billing exports for the affected accounts are delayed.",
+        severity: "P1",
+        services: &["events-pipeline"],
+        accounts: 2,
+        declared_ago: 50,
+        impact_lead: 20,
+        test: false,
+        steps: &[
+            (3, Step::Ack),
+            (4, Step::Status("investigating")),
+            (
+                10,
+                update(
+                    "Events arrive 15-20 minutes late on dashboards",
+                    "Adding consumers to the lagging partitions",
+                    Some(30),
+                ),
+            ),
+            (
+                12,
+                Step::Update {
+                    public: false,
+                    know: "Partition 14 consumer is stuck on a poison message",
+                    unknown: "Whether other partitions carry the same message",
+                    doing: "Skipping the message and replaying from the dead-letter queue",
+                    next_in: None,
+                },
+            ),
+            (40, update("Lag is down to 6 minutes and falling", "Replaying the delayed events", Some(30))),
+        ],
+    },
+    Story {
+        title: "Dashboard exports time out",
+        summary: "CSV exports over 50,000 rows time out after the reporting service upgrade.",
+        severity: "P2",
+        services: &["reporting"],
+        accounts: 2,
+        declared_ago: 2 * 24 * 60,
+        impact_lead: 90,
+        test: false,
+        steps: &[
+            (15, Step::Ack),
+            (16, Step::Status("identified")),
+            (30, update("Large CSV exports time out after 60 seconds", "Raising the export timeout", Some(240))),
+            (120, Step::Status("resolved")),
+            // It came back: reopened, fixed properly.
+            (300, Step::Status("investigating")),
+            (310, update("Exports over 200,000 rows still fail", "Streaming exports in pages instead", Some(240))),
+            (600, Step::Status("monitoring")),
+            (900, Step::Status("resolved")),
+        ],
+    },
+    Story {
+        title: "Webhook deliveries retried twice",
+        summary: "Some webhook receivers saw duplicate deliveries during a queue failover.",
+        severity: "P2",
+        services: &["webhooks"],
+        accounts: 1,
+        declared_ago: 6 * 24 * 60,
+        impact_lead: 30,
+        test: false,
+        steps: &[
+            (10, Step::Ack),
+            (11, Step::Status("investigating")),
+            (20, Step::Severity("P1")),
+            (21, Step::Role("comms_lead", 1)),
+            (25, update("Some receivers got the same webhook twice", "Deduplicating on the delivery id", Some(60))),
+            (80, Step::Status("monitoring")),
+            (200, Step::Status("resolved")),
+            (5 * 24 * 60, Step::Status("closed")),
+        ],
+    },
+    Story {
+        title: "Stale numbers on the usage page",
+        summary: "The usage page shows yesterday's figures for some tenants.",
+        severity: "P3",
+        services: &["usage-api"],
+        accounts: 1,
+        declared_ago: 25,
+        impact_lead: 0,
+        test: false,
+        steps: &[],
+    },
+    Story {
+        title: "Duplicate alert from the disk monitor",
+        summary: "A monitor fired for a volume that was already being replaced.",
+        severity: "P3",
+        services: &["monitoring"],
+        accounts: 1,
+        declared_ago: 4 * 24 * 60,
+        impact_lead: 0,
+        test: false,
+        steps: &[(15, Step::Status("declined"))],
+    },
+    Story {
+        title: "Game day: failover drill",
+        summary: "A planned drill of the database failover; recorded as a test incident.",
+        severity: "P2",
+        services: &["database"],
+        accounts: 1,
+        declared_ago: 8 * 24 * 60,
+        impact_lead: 0,
+        test: true,
+        steps: &[(5, Step::Status("investigating")), (45, Step::Status("resolved")), (60, Step::Status("closed"))],
+    },
+];
+
+impl App {
+    /// The demo incidents; returns how many.
+    pub(crate) async fn demo_incidents(&self, accounts: &[Account], users: &[User]) -> AppResult<usize> {
+        let end = self.clock.now();
+        let clock = Arc::new(DemoClock::at(end));
+        let past = App::new(self.store.clone(), clock.clone(), self.config.clone());
+        let actors: BTreeMap<UserId, Actor> = users.iter().map(|u| (u.id, Actor::new(u.clone()))).collect();
+        let admin =
+            users.iter().find(|u| u.role == Role::Admin).and_then(|u| actors.get(&u.id)).ok_or(AppError::NotFound)?;
+        // Comms leads come from leadership, who see every account.
+        let leads: Vec<&User> = users.iter().filter(|u| u.role == Role::Leadership).collect();
+        // The first demo customer's account comes first, so that contact sees a live incident.
+        let first_customer = users.iter().find(|u| u.role == Role::Customer).and_then(|u| u.account_id);
+        let mut served: Vec<&Account> = accounts
+            .iter()
+            .filter(|a| a.fields.phase == Phase::PostLaunch && a.fields.primary_tam_id.is_some())
+            .collect();
+        served.sort_by_key(|a| Some(a.id) != first_customer);
+        let mut next_account = 0;
+        let mut take = |n: usize| -> Vec<AccountId> {
+            let picked = (0..n).map(|k| served[(next_account + k) % served.len()].id).collect();
+            next_account += n;
+            picked
+        };
+        // The live P1 impacts the first customer's account.
+        let mut order: Vec<&Story> = STORIES.iter().collect();
+        order.sort_by_key(|s| s.title != "Event ingestion lag above 15 minutes");
+        for (n, story) in order.into_iter().enumerate() {
+            let impacted = take(story.accounts);
+            // The primary TAM of the first impacted account leads; their scope covers it.
+            let lead_id = accounts.iter().find(|a| a.id == impacted[0]).and_then(|a| a.fields.primary_tam_id);
+            let lead = users.iter().find(|u| Some(u.id) == lead_id).unwrap_or(leads[n % leads.len()]);
+            let declared = end.checked_sub(SignedDuration::from_mins(story.declared_ago)).unwrap_or(end);
+            clock.set(declared);
+            let draft = IncidentDraft {
+                title: story.title.into(),
+                summary: story.summary.into(),
+                severity: story.severity.into(),
+                impacted_account_ids: impacted,
+                impacted_services: story.services.iter().map(|s| s.to_string()).collect(),
+                incident_commander_id: Some(lead.id),
+                comms_lead_id: None,
+                impact_started_at: declared.checked_sub(SignedDuration::from_mins(story.impact_lead)).ok(),
+                detected_at: None,
+                test: story.test,
+            };
+            let incident = past.declare_incident(admin, draft).await?;
+            let by = actors.get(&lead.id).unwrap_or(admin);
+            for (minutes, step) in story.steps {
+                let at = declared.checked_add(SignedDuration::from_mins(*minutes)).unwrap_or(declared);
+                if at > end {
+                    break;
+                }
+                clock.set(at);
+                past.demo_step(by, incident.id, step, at, &leads, n).await?;
+            }
+        }
+        Ok(STORIES.len())
+    }
+
+    async fn demo_step(
+        &self,
+        by: &Actor,
+        id: IncidentId,
+        step: &Step,
+        at: Timestamp,
+        leads: &[&User],
+        n: usize,
+    ) -> AppResult<()> {
+        let minutes = |m: i64| at.checked_add(SignedDuration::from_mins(m)).ok();
+        let command = match step {
+            Step::Ack => IncidentCommand::Acknowledge,
+            Step::Status(to) => IncidentCommand::Status { to: (*to).into() },
+            Step::Severity(to) => IncidentCommand::Severity { to: (*to).into() },
+            Step::Role(role, offset) => {
+                IncidentCommand::Role { role: (*role).into(), user_id: Some(leads[(n + offset) % leads.len()].id) }
+            }
+            Step::Update { public, know, unknown, doing, next_in } => IncidentCommand::Update(CustomerUpdate {
+                visibility: if *public { Visibility::Public } else { Visibility::Internal },
+                what_we_know: (*know).into(),
+                what_we_dont_know: (*unknown).into(),
+                what_we_are_doing: (*doing).into(),
+                next_update_at: next_in.and_then(minutes),
+            }),
+            Step::Note(text) => IncidentCommand::Note { text: (*text).into() },
+            Step::Milestone(milestone, shift, reason) => {
+                let incident = self.store.get_incident(id).await?;
+                let declared = incident.milestones.declared_at;
+                IncidentCommand::Milestone {
+                    milestone: (*milestone).into(),
+                    at: declared.checked_add(SignedDuration::from_mins(*shift)).ok(),
+                    reason: (*reason).into(),
+                }
+            }
+        };
+        self.change_incident(by, id, command).await?;
+        Ok(())
+    }
+}
