@@ -6,6 +6,7 @@ pub mod audit;
 pub mod escalations;
 pub mod handoff;
 pub mod ids;
+pub mod incident_cadence;
 pub mod incidents;
 pub mod load;
 pub mod notifications;
