@@ -12,15 +12,20 @@ use tamhub_domain::Timestamp;
 use tamhub_domain::accounts::Account;
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::ids::{AccountId, IncidentId, NotificationId, TicketId, UserId};
+use tamhub_domain::incident_cadence::{Compliance, cadence_alerts, evaluate_cadence, next_update_due};
 use tamhub_domain::incidents::{
     CustomerUpdate, Incident, IncidentDraft, IncidentRole, IncidentStatus, Milestone, Severity, TimelineEntry,
     TimelineKind,
 };
+use tamhub_domain::notifications::AlertKind;
 use tamhub_domain::notifications::Notification;
 use tamhub_domain::scope::AccountScope;
+use tamhub_domain::tickets::TicketSla;
 use tamhub_domain::users::User;
 use tamhub_domain::validation::{FieldErrors, parse_choice, required_text};
-use tamhub_store::{IncidentChange, IncidentPage, IncidentQuery, StoreError};
+use tamhub_store::{
+    CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentPage, IncidentQuery, StoreError,
+};
 
 use crate::policy::{can_work_incidents, require};
 use crate::{Actor, App, AppError, AppResult};
@@ -63,6 +68,8 @@ pub struct IncidentView {
     pub accounts: Vec<(AccountId, String)>,
     /// Impacted accounts outside the reader's scope: counted, not named.
     pub other_accounts: usize,
+    /// When the next customer update is due, as last evaluated.
+    pub cadence: CadenceSnapshot,
 }
 
 impl App {
@@ -106,12 +113,16 @@ impl App {
             }
         };
         let notifications = self.incident_notifications(actor, &incident, &kinds, &accounts);
+        let timeline = entries(&incident, 0, now, Some(actor.user.id), kinds);
+        let (cadence, alerts) = self.cadence_of(&incident, &timeline, now);
         let change = IncidentChange {
-            entries: entries(&incident, 0, now, Some(actor.user.id), kinds),
+            entries: timeline,
             audit: vec![audit(actor, &incident, None, "declare", now)],
             incident,
             is_new: true,
             expected_last_seq: 0,
+            cadence,
+            alerts,
             notifications,
         };
         Ok(self.store.save_incident_change(&change).await?)
@@ -137,7 +148,13 @@ impl App {
             incident.created_by = None;
         }
         let names = incident.impacted_account_ids.iter().map(|a| (*a, accounts[a].fields.name.clone())).collect();
-        Ok(IncidentView { other_accounts: total - incident.impacted_account_ids.len(), accounts: names, incident })
+        let cadence = self.store.incident_cadence(incident.id).await?;
+        Ok(IncidentView {
+            other_accounts: total - incident.impacted_account_ids.len(),
+            accounts: names,
+            incident,
+            cadence,
+        })
     }
 
     /// The timeline as the actor may see it: customers get the status moves and public updates.
@@ -179,7 +196,8 @@ impl App {
         loop {
             attempt += 1;
             let before = self.store.get_incident(id).await?;
-            let expected_last_seq = self.store.incident_timeline(id).await?.last().map_or(0, |e| e.seq);
+            let mut timeline = self.store.incident_timeline(id).await?;
+            let expected_last_seq = timeline.last().map_or(0, |e| e.seq);
             let now = self.clock.now();
             let kinds = plan(&before, &command, now)?;
             let mut after = before.clone();
@@ -188,17 +206,120 @@ impl App {
             }
             let accounts = self.store.get_accounts(&after.impacted_account_ids).await?;
             let accounts: HashMap<AccountId, Account> = accounts.into_iter().map(|a| (a.id, a)).collect();
+            let notifications = self.incident_notifications(actor, &after, &kinds, &accounts);
+            let added = entries(&after, expected_last_seq, now, Some(actor.user.id), kinds);
+            timeline.extend(added.iter().cloned());
+            let (cadence, alerts) = self.cadence_of(&after, &timeline, now);
             let change = IncidentChange {
-                notifications: self.incident_notifications(actor, &after, &kinds, &accounts),
-                entries: entries(&after, expected_last_seq, now, Some(actor.user.id), kinds),
+                notifications,
+                entries: added,
                 audit: vec![audit(actor, &after, Some(&before), command.action(), now)],
                 incident: after,
                 is_new: false,
                 expected_last_seq,
+                cadence,
+                alerts,
             };
             match self.store.save_incident_change(&change).await {
                 Err(StoreError::Conflict(_)) if attempt < WRITE_ATTEMPTS => continue,
                 other => return Ok(other?),
+            }
+        }
+    }
+
+    /// The customer-update cadence of an incident with this timeline at `now` (R-I1): the
+    /// snapshot to store, and every warning and breach with notifications for the incident lead
+    /// and the comms lead (stored, and sent, only the first time).
+    pub(crate) fn cadence_of(
+        &self,
+        incident: &Incident,
+        timeline: &[TimelineEntry],
+        now: Timestamp,
+    ) -> (CadenceSnapshot, Vec<CadenceAlertNotices>) {
+        let sla = evaluate_cadence(timeline, &self.config.incident_cadence, now.as_second());
+        let snapshot = CadenceSnapshot {
+            update_due_at: next_update_due(&sla.cycles),
+            next_check_at: sla.next_change_at.and_then(|s| Timestamp::from_second(s).ok()),
+        };
+        let mut recipients: Vec<UserId> = [IncidentRole::IncidentCommander, IncidentRole::CommsLead]
+            .into_iter()
+            .filter_map(|r| incident.holder(r))
+            .collect();
+        recipients.dedup();
+        let number = match incident.number {
+            0 => format!("“{}”", incident.title),
+            n => format!("INC-{n}"),
+        };
+        let alerts = cadence_alerts(incident.id, &sla.cycles)
+            .into_iter()
+            .map(|alert| {
+                let breach = alert.kind == AlertKind::Breach;
+                let notifications = recipients
+                    .iter()
+                    .map(|user| Notification {
+                        id: NotificationId::new(),
+                        user_id: *user,
+                        at: alert.at,
+                        kind: if breach { "incident_update_breach" } else { "incident_update_warning" }.into(),
+                        account_id: None,
+                        ticket_id: None,
+                        incident_id: Some(incident.id),
+                        title: alert.describe(&number),
+                        body: format!(
+                            "{} · {} · {}",
+                            incident.title,
+                            incident.severity.as_str(),
+                            incident.status.label()
+                        ),
+                        read_at: None,
+                    })
+                    .collect();
+                CadenceAlertNotices { alert, notifications }
+            })
+            .collect();
+        (snapshot, alerts)
+    }
+
+    /// The cadence cycles of an incident now, with its update compliance so far.
+    pub async fn incident_cadence(
+        &self,
+        actor: &Actor,
+        id: IncidentId,
+    ) -> AppResult<(TicketSla, Compliance, Timestamp)> {
+        self.get_incident(actor, id).await?;
+        let timeline = self.store.incident_timeline(id).await?;
+        let now = self.clock.now();
+        let sla = evaluate_cadence(&timeline, &self.config.incident_cadence, now.as_second());
+        let compliance = Compliance::of(&sla.cycles);
+        Ok((sla, compliance, now))
+    }
+
+    /// One pass over the incidents whose cadence has a warning or breach due: each is
+    /// re-evaluated from its timeline and stored with its new alerts (R-W4).
+    pub async fn cadence_scan_once(&self) -> AppResult<u64> {
+        let now = self.clock.now();
+        let mut evaluated = 0;
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            let due: Vec<IncidentId> =
+                self.store.due_cadence_checks(now, 200).await?.into_iter().filter(|id| seen.insert(*id)).collect();
+            if due.is_empty() {
+                return Ok(evaluated);
+            }
+            for id in due {
+                let incident = self.store.get_incident(id).await?;
+                let timeline = self.store.incident_timeline(id).await?;
+                let (cadence, alerts) = self.cadence_of(&incident, &timeline, now);
+                let evaluation = CadenceEvaluation {
+                    incident_id: id,
+                    last_seq: timeline.last().map_or(0, |e| e.seq),
+                    evaluated_at: now,
+                    cadence,
+                    alerts,
+                };
+                if self.store.save_cadence_evaluation(&evaluation).await? {
+                    evaluated += 1;
+                }
             }
         }
     }

@@ -26,10 +26,13 @@ pub struct ScanReport {
     pub evaluated: u64,
     /// Tickets skipped because a change to them stored a fresher state meanwhile.
     pub superseded: u64,
+    /// Incidents whose customer-update cadence was re-evaluated.
+    pub incidents: u64,
 }
 
 impl App {
-    /// One pass over every ticket due for an SLA check at the clock's `now`, a batch at a time:
+    /// One pass over every ticket due for an SLA check at the clock's `now`, a batch at a time,
+    /// then over the incidents whose update cadence is due:
     /// the batch's tickets, accounts and logs are read in three queries and its evaluations
     /// written in one transaction.
     pub async fn sla_scan_once(&self) -> AppResult<ScanReport> {
@@ -41,6 +44,7 @@ impl App {
             let due: Vec<TicketId> =
                 self.store.due_sla_checks(now, SCAN_BATCH).await?.into_iter().filter(|id| seen.insert(*id)).collect();
             if due.is_empty() {
+                report.incidents = self.cadence_scan_once().await?;
                 return Ok(report);
             }
             let tickets = self.store.get_tickets(&due).await?;

@@ -38,6 +38,8 @@ pub struct AppConfig {
     /// Failed logins allowed per IP within the window before 429 (higher: offices share an IP).
     pub login_failures_per_ip: u64,
     pub login_window_minutes: i64,
+    /// Customer-update cadence of incidents (SLA-SPEC R-I2).
+    pub incident_cadence: tamhub_domain::incident_cadence::CadenceSettings,
 }
 
 impl Default for AppConfig {
@@ -47,6 +49,7 @@ impl Default for AppConfig {
             login_failures_per_email: 10,
             login_failures_per_ip: 30,
             login_window_minutes: 15,
+            incident_cadence: Default::default(),
         }
     }
 }

@@ -14,6 +14,11 @@ pub struct Config {
     pub log_format: String,
     /// How often the SLA scanner looks for due warnings and breaches.
     pub sla_scan_seconds: u64,
+    /// Minutes from declaring an incident to its first customer update, for P0, P1, P2 and P3;
+    /// 0: no requirement (SLA-SPEC R-I2).
+    pub incident_first_update_minutes: [i64; 4],
+    /// Minutes between customer updates after the first, per severity; 0: no requirement.
+    pub incident_update_minutes: [i64; 4],
 }
 
 impl Default for Config {
@@ -25,6 +30,8 @@ impl Default for Config {
             session_hours: 12,
             log_format: "text".into(),
             sla_scan_seconds: 10,
+            incident_first_update_minutes: [15, 30, 240, 0],
+            incident_update_minutes: [30, 60, 240, 0],
         }
     }
 }
@@ -56,7 +63,20 @@ impl Config {
         if config.session_hours < 1 {
             anyhow::bail!("session_hours must be at least 1");
         }
+        if let Err(errors) = config.incident_cadence().validate() {
+            let problems: Vec<String> = errors.iter().map(|(f, m)| format!("{f} {m}")).collect();
+            anyhow::bail!("incident cadence: {}", problems.join("; "));
+        }
         Ok(config)
+    }
+
+    pub fn incident_cadence(&self) -> tamhub_domain::incident_cadence::CadenceSettings {
+        let minutes = |values: [i64; 4]| values.map(|m| (m != 0).then_some(m));
+        tamhub_domain::incident_cadence::CadenceSettings {
+            first_update_minutes: minutes(self.incident_first_update_minutes),
+            cadence_minutes: minutes(self.incident_update_minutes),
+            ..Default::default()
+        }
     }
 }
 

@@ -142,7 +142,11 @@ async fn open_app(config: &Config) -> Result<App> {
     let store = tamhub_store::connect(&config.database_url)
         .await
         .with_context(|| format!("opening the database at {}", config::redact(&config.database_url)))?;
-    let app_config = AppConfig { session_hours: config.session_hours, ..AppConfig::default() };
+    let app_config = AppConfig {
+        session_hours: config.session_hours,
+        incident_cadence: config.incident_cadence(),
+        ..AppConfig::default()
+    };
     let app = App::new(store, Arc::new(SystemClock), app_config);
     app.ensure_sla_defaults().await.map_err(explain)?;
     Ok(app)

@@ -15,7 +15,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Timestamp;
+use crate::ids::IncidentId;
 use crate::incidents::{IncidentStatus, Severity, TimelineEntry, TimelineKind, Visibility};
+use crate::notifications::{AlertKind, cycle_alerts};
 use crate::sla::Instant;
 use crate::sla::calendar::{ALWAYS_OPEN_ID, Calendar};
 use crate::sla::engine::{CycleRecord, CycleState, evaluate_timeline};
@@ -158,6 +161,9 @@ pub fn cadence_events(timeline: &[TimelineEntry], settings: &CadenceSettings) ->
 /// state changes on its own (a warning or a breach).
 pub fn evaluate_cadence(timeline: &[TimelineEntry], settings: &CadenceSettings, now: Instant) -> TicketSla {
     let events = cadence_events(timeline, settings);
+    // An update's target changes land a second after it: evaluated in the very second of the
+    // update, the clock would not see them yet and report the old deadline.
+    let now = events.last().map_or(now, |e| now.max(e.at));
     let steps = [(Instant::MIN, Some(Arc::new(settings.policy())))];
     let calendars = BTreeMap::from([(ALWAYS_OPEN_ID.to_string(), Calendar::always_open())]);
     // The 24x7 calendar always has business time, so the engine cannot fail here.
@@ -165,6 +171,43 @@ pub fn evaluate_cadence(timeline: &[TimelineEntry], settings: &CadenceSettings, 
         Ok((cycles, next_change_at)) => TicketSla { cycles, next_change_at },
         Err(_) => TicketSla { cycles: Vec::new(), next_change_at: None },
     }
+}
+
+/// A warning or breach of one cadence cycle, idempotent by `(incident, cycle_no, kind,
+/// threshold)` like a ticket's SLA alerts (R-W4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CadenceAlert {
+    pub incident_id: IncidentId,
+    pub cycle_no: u32,
+    pub kind: AlertKind,
+    pub threshold: i64,
+    pub at: Timestamp,
+}
+
+impl CadenceAlert {
+    pub fn describe(&self, number: &str) -> String {
+        match self.kind {
+            AlertKind::Breach => format!("{number}: customer update overdue"),
+            _ => format!("{number}: customer update due soon ({} % of the interval used)", self.threshold),
+        }
+    }
+}
+
+pub fn cadence_alerts(incident_id: IncidentId, cycles: &[CycleRecord]) -> Vec<CadenceAlert> {
+    cycle_alerts(cycles)
+        .into_iter()
+        .map(|(cycle, kind, threshold, at)| CadenceAlert { incident_id, cycle_no: cycle.cycle_no, kind, threshold, at })
+        .collect()
+}
+
+/// When the next customer update is due: the due instant of the running cycle.
+pub fn next_update_due(cycles: &[CycleRecord]) -> Option<Timestamp> {
+    cycles
+        .iter()
+        .filter(|c| c.state == CycleState::Running)
+        .filter_map(|c| c.due_at)
+        .min()
+        .and_then(|s| Timestamp::from_second(s).ok())
 }
 
 /// Update-cadence compliance: of the updates that were due (cycles that ended met or
@@ -208,8 +251,7 @@ impl Compliance {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Timestamp;
-    use crate::ids::{IncidentId, UserId};
+    use crate::ids::UserId;
     use crate::incidents::{CustomerUpdate, Incident, IncidentDraft};
 
     const T0: i64 = 1_767_225_600;

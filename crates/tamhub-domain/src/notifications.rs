@@ -50,25 +50,33 @@ pub struct SlaAlert {
 
 /// Every alert a set of evaluated cycles implies.
 pub fn alerts_of(ticket_id: TicketId, cycles: &[CycleRecord]) -> Vec<SlaAlert> {
-    let mut alerts = Vec::new();
-    for cycle in cycles {
-        let alert = |kind, threshold, at: i64| SlaAlert {
+    cycle_alerts(cycles)
+        .into_iter()
+        .map(|(cycle, kind, threshold, at)| SlaAlert {
             ticket_id,
             metric: cycle.metric,
             cycle_no: cycle.cycle_no,
             kind,
             threshold,
-            at: Timestamp::from_second(at).unwrap_or(Timestamp::UNIX_EPOCH),
-        };
+            at,
+        })
+        .collect()
+}
+
+/// The warnings and breaches of each cycle: `(cycle, kind, threshold, when crossed)`.
+pub fn cycle_alerts(cycles: &[CycleRecord]) -> Vec<(&CycleRecord, AlertKind, i64, Timestamp)> {
+    let instant = |at: i64| Timestamp::from_second(at).unwrap_or(Timestamp::UNIX_EPOCH);
+    let mut alerts = Vec::new();
+    for cycle in cycles {
         for w in &cycle.warnings {
             let kind = match w.kind {
                 WarningKind::Percent => AlertKind::WarningPercent,
                 WarningKind::Remaining => AlertKind::WarningRemaining,
             };
-            alerts.push(alert(kind, w.threshold, w.at));
+            alerts.push((cycle, kind, w.threshold, instant(w.at)));
         }
         if let Some(at) = cycle.breached_at.filter(|_| cycle.breached) {
-            alerts.push(alert(AlertKind::Breach, 0, at));
+            alerts.push((cycle, AlertKind::Breach, 0, instant(at)));
         }
     }
     alerts

@@ -2,8 +2,10 @@
 //! sees an incident, and the append-only timeline.
 
 use async_trait::async_trait;
+use tamhub_domain::Timestamp;
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::ids::{AccountId, IncidentId};
+use tamhub_domain::incident_cadence::CadenceAlert;
 use tamhub_domain::incidents::{Incident, IncidentStatus, Severity, TimelineEntry};
 use tamhub_domain::notifications::Notification;
 use tamhub_domain::scope::AccountScope;
@@ -20,8 +22,37 @@ pub struct IncidentChange {
     pub is_new: bool,
     pub expected_last_seq: i64,
     pub entries: Vec<TimelineEntry>,
+    pub cadence: CadenceSnapshot,
+    /// Cadence warnings and breaches the timeline implies; only new ones are stored, and only
+    /// those write their notifications.
+    pub alerts: Vec<CadenceAlertNotices>,
     pub notifications: Vec<Notification>,
     pub audit: Vec<AuditEntry>,
+}
+
+/// The customer-update cadence as last evaluated, kept on the incident for lists and the scanner.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CadenceSnapshot {
+    /// When the next customer update is due (a running cycle's deadline).
+    pub update_due_at: Option<Timestamp>,
+    /// R-W4: when the state next changes without a new entry.
+    pub next_check_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CadenceAlertNotices {
+    pub alert: CadenceAlert,
+    pub notifications: Vec<Notification>,
+}
+
+/// The scanner's evaluation of one incident, made on the timeline up to `last_seq`.
+#[derive(Clone, Debug)]
+pub struct CadenceEvaluation {
+    pub incident_id: IncidentId,
+    pub last_seq: i64,
+    pub evaluated_at: Timestamp,
+    pub cadence: CadenceSnapshot,
+    pub alerts: Vec<CadenceAlertNotices>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,4 +88,12 @@ pub trait IncidentStore: Send + Sync {
     async fn incident_timeline(&self, id: IncidentId) -> StoreResult<Vec<TimelineEntry>>;
     /// Incidents that impact at least one account of the scope (every incident for `All`).
     async fn list_incidents(&self, query: &IncidentQuery) -> StoreResult<IncidentPage>;
+    /// The cadence snapshot stored with the incident.
+    async fn incident_cadence(&self, id: IncidentId) -> StoreResult<CadenceSnapshot>;
+    /// Incidents whose next cadence check is due, soonest first.
+    async fn due_cadence_checks(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<IncidentId>>;
+    /// Stores a scanner evaluation unless the timeline changed since `last_seq` (then the change
+    /// stored a fresher one): whether it was stored.
+    async fn save_cadence_evaluation(&self, evaluation: &CadenceEvaluation) -> StoreResult<bool>;
+    async fn incident_alerts(&self, id: IncidentId) -> StoreResult<Vec<CadenceAlert>>;
 }

@@ -19,7 +19,9 @@ pub mod sla;
 pub mod sqlite;
 pub mod tickets;
 
-pub use incidents::{IncidentChange, IncidentPage, IncidentQuery, IncidentStore};
+pub use incidents::{
+    CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentPage, IncidentQuery, IncidentStore,
+};
 pub use sla::{InputsChange, SlaConfigRecord, SlaConfigStore};
 pub use tickets::{
     AlertNotices, SlaEvaluation, SlaSnapshot, StatusFilter, TicketChange, TicketListItem, TicketPage, TicketQuery,

@@ -13,9 +13,14 @@ CREATE TABLE incidents (
     declared_at TIMESTAMPTZ NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL,
     last_seq BIGINT NOT NULL,
-    state JSONB NOT NULL
+    state JSONB NOT NULL,
+    -- The customer-update cadence (R-I1): when the next update is due, and when the scanner
+    -- must look again (a warning or a breach); NULL when nothing is pending.
+    update_due_at TIMESTAMPTZ,
+    cadence_next_check_at TIMESTAMPTZ
 );
 CREATE INDEX incidents_declared ON incidents (declared_at);
+CREATE INDEX incidents_cadence_check ON incidents (cadence_next_check_at) WHERE cadence_next_check_at IS NOT NULL;
 
 -- Which accounts an incident impacts: who may see it follows from these (account scope).
 CREATE TABLE incident_accounts (
@@ -42,6 +47,17 @@ END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER incident_timeline_no_change BEFORE UPDATE OR DELETE ON incident_timeline
 FOR EACH ROW EXECUTE FUNCTION incident_timeline_append_only();
+
+-- Cadence warnings and breaches, each once (R-W4 keyed per incident).
+CREATE TABLE incident_alerts (
+    incident_id UUID NOT NULL REFERENCES incidents(id),
+    cycle_no INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    threshold BIGINT NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
+    recorded_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (incident_id, cycle_no, kind, threshold)
+);
 
 -- A notification may be about an incident, and links to it.
 ALTER TABLE notifications ADD COLUMN incident_id UUID REFERENCES incidents(id);

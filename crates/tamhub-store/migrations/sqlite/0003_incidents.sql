@@ -12,9 +12,14 @@ CREATE TABLE incidents (
     declared_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     last_seq INTEGER NOT NULL,
-    state TEXT NOT NULL
+    state TEXT NOT NULL,
+    -- The customer-update cadence (R-I1): when the next update is due, and when the scanner
+    -- must look again (a warning or a breach); NULL when nothing is pending.
+    update_due_at INTEGER,
+    cadence_next_check_at INTEGER
 );
 CREATE INDEX incidents_declared ON incidents (declared_at);
+CREATE INDEX incidents_cadence_check ON incidents (cadence_next_check_at) WHERE cadence_next_check_at IS NOT NULL;
 
 -- Which accounts an incident impacts: who may see it follows from these (account scope).
 CREATE TABLE incident_accounts (
@@ -38,6 +43,17 @@ CREATE TRIGGER incident_timeline_no_update BEFORE UPDATE ON incident_timeline
 BEGIN SELECT RAISE(ABORT, 'incident_timeline is append-only'); END;
 CREATE TRIGGER incident_timeline_no_delete BEFORE DELETE ON incident_timeline
 BEGIN SELECT RAISE(ABORT, 'incident_timeline is append-only'); END;
+
+-- Cadence warnings and breaches, each once (R-W4 keyed per incident).
+CREATE TABLE incident_alerts (
+    incident_id TEXT NOT NULL REFERENCES incidents(id),
+    cycle_no INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    threshold INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (incident_id, cycle_no, kind, threshold)
+);
 
 -- A notification may be about an incident, and links to it.
 ALTER TABLE notifications ADD COLUMN incident_id TEXT REFERENCES incidents(id);

@@ -4,18 +4,48 @@ use async_trait::async_trait;
 use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder};
 use tamhub_domain::ids::{IncidentId, UserId};
+use tamhub_domain::incident_cadence::CadenceAlert;
 use tamhub_domain::incidents::{Incident, TimelineEntry, TimelineKind};
+use tamhub_domain::notifications::AlertKind;
 use uuid::Uuid;
 
 use super::accounts::push_scope;
 use super::rows::*;
 use super::tickets::insert_notifications;
 use super::{PgStore, insert_audit, is_unique_violation};
-use crate::incidents::{IncidentChange, IncidentPage, IncidentQuery, IncidentStore};
+use crate::incidents::{
+    CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentPage, IncidentQuery, IncidentStore,
+};
 use crate::{StoreError, StoreResult};
 
 fn changed_meanwhile() -> StoreError {
     StoreError::Conflict("the incident changed meanwhile; reload it and try again".into())
+}
+
+/// Inserts the alerts that are new and, for those only, their notifications (R-W4).
+async fn insert_cadence_alerts(
+    conn: &mut sqlx::PgConnection,
+    alerts: &[CadenceAlertNotices],
+    recorded_at: tamhub_domain::Timestamp,
+) -> StoreResult<()> {
+    for a in alerts {
+        let done = sqlx::query(
+            "INSERT INTO incident_alerts (incident_id, cycle_no, kind, threshold, at, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(a.alert.incident_id.0)
+        .bind(i32::try_from(a.alert.cycle_no).unwrap_or(i32::MAX))
+        .bind(a.alert.kind.as_str())
+        .bind(a.alert.threshold)
+        .bind(ts(a.alert.at))
+        .bind(ts(recorded_at))
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() == 1 {
+            insert_notifications(conn, &a.notifications.iter().collect::<Vec<_>>()).await?;
+        }
+    }
+    Ok(())
 }
 
 fn push_filters(q: &mut QueryBuilder<Postgres>, query: &IncidentQuery) {
@@ -81,11 +111,12 @@ impl IncidentStore for PgStore {
         let i = &incident;
         let mut columns = sqlx::query(if change.is_new {
             "INSERT INTO incidents (title, severity, max_severity, status, test, declared_at, updated_at, last_seq, \
-               state, number, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+               state, update_due_at, cadence_next_check_at, number, id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         } else {
             "UPDATE incidents SET title = $1, severity = $2, max_severity = $3, status = $4, test = $5, \
-               declared_at = $6, updated_at = $7, last_seq = $8, state = $9 \
-             WHERE number = $10 AND id = $11 AND last_seq = $12"
+               declared_at = $6, updated_at = $7, last_seq = $8, state = $9, update_due_at = $10, \
+               cadence_next_check_at = $11 WHERE number = $12 AND id = $13 AND last_seq = $14"
         })
         .bind(&i.title)
         .bind(i.severity.as_str())
@@ -96,6 +127,8 @@ impl IncidentStore for PgStore {
         .bind(ts(i.updated_at))
         .bind(last_seq)
         .bind(Json(i))
+        .bind(opt_ts(change.cadence.update_due_at))
+        .bind(opt_ts(change.cadence.next_check_at))
         .bind(i.number)
         .bind(i.id.0);
         if !change.is_new {
@@ -131,6 +164,7 @@ impl IncidentStore for PgStore {
                 other => other?,
             };
         }
+        insert_cadence_alerts(&mut tx, &change.alerts, i.updated_at).await?;
         insert_notifications(&mut tx, &change.notifications.iter().collect::<Vec<_>>()).await?;
         for entry in &change.audit {
             insert_audit(&mut tx, entry).await?;
@@ -167,5 +201,67 @@ impl IncidentStore for PgStore {
         let rows: Vec<(Json<Incident>,)> = q.build_query_as().fetch_all(&mut *tx).await?;
         tx.commit().await?;
         Ok(IncidentPage { items: rows.into_iter().map(|(state,)| state.0).collect(), total: total as u64 })
+    }
+
+    async fn incident_cadence(&self, id: IncidentId) -> StoreResult<CadenceSnapshot> {
+        let row: Option<(Option<jiff_sqlx::Timestamp>, Option<jiff_sqlx::Timestamp>)> =
+            sqlx::query_as("SELECT update_due_at, cadence_next_check_at FROM incidents WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        let (due, next) = row.ok_or(StoreError::NotFound)?;
+        Ok(CadenceSnapshot { update_due_at: opt_jiff(due), next_check_at: opt_jiff(next) })
+    }
+
+    async fn due_cadence_checks(&self, now: tamhub_domain::Timestamp, limit: u32) -> StoreResult<Vec<IncidentId>> {
+        let rows: Vec<(Uuid,)> = sqlx::query_as(
+            "SELECT id FROM incidents WHERE cadence_next_check_at IS NOT NULL AND cadence_next_check_at <= $1 \
+             ORDER BY cadence_next_check_at LIMIT $2",
+        )
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| IncidentId(id)).collect())
+    }
+
+    async fn save_cadence_evaluation(&self, e: &CadenceEvaluation) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE incidents SET update_due_at = $1, cadence_next_check_at = $2 WHERE id = $3 AND last_seq = $4",
+        )
+        .bind(opt_ts(e.cadence.update_due_at))
+        .bind(opt_ts(e.cadence.next_check_at))
+        .bind(e.incident_id.0)
+        .bind(e.last_seq)
+        .execute(&mut *tx)
+        .await?;
+        let fresh = done.rows_affected() == 1;
+        if fresh {
+            insert_cadence_alerts(&mut tx, &e.alerts, e.evaluated_at).await?;
+        }
+        tx.commit().await?;
+        Ok(fresh)
+    }
+
+    async fn incident_alerts(&self, incident: IncidentId) -> StoreResult<Vec<CadenceAlert>> {
+        let rows: Vec<(Uuid, i32, String, i64, jiff_sqlx::Timestamp)> = sqlx::query_as(
+            "SELECT incident_id, cycle_no, kind, threshold, at FROM incident_alerts WHERE incident_id = $1 \
+             ORDER BY at, cycle_no, kind, threshold",
+        )
+        .bind(incident.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(incident_id, cycle_no, kind, threshold, at)| {
+                Ok(CadenceAlert {
+                    incident_id: IncidentId(incident_id),
+                    cycle_no: u32::try_from(cycle_no).map_err(|_| StoreError::Corrupt(format!("cycle {cycle_no}")))?,
+                    kind: AlertKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("alert kind {kind:?}")))?,
+                    threshold,
+                    at: jiff(at),
+                })
+            })
+            .collect()
     }
 }

@@ -3,17 +3,47 @@
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite};
 use tamhub_domain::ids::IncidentId;
+use tamhub_domain::incident_cadence::CadenceAlert;
 use tamhub_domain::incidents::{Incident, TimelineEntry};
+use tamhub_domain::notifications::AlertKind;
 
 use super::accounts::push_scope;
 use super::rows::*;
 use super::tickets::insert_notifications;
 use super::{SqliteStore, insert_audit, is_unique_violation};
-use crate::incidents::{IncidentChange, IncidentPage, IncidentQuery, IncidentStore};
+use crate::incidents::{
+    CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentPage, IncidentQuery, IncidentStore,
+};
 use crate::{StoreError, StoreResult};
 
 fn changed_meanwhile() -> StoreError {
     StoreError::Conflict("the incident changed meanwhile; reload it and try again".into())
+}
+
+/// Inserts the alerts that are new and, for those only, their notifications (R-W4).
+async fn insert_cadence_alerts(
+    conn: &mut sqlx::SqliteConnection,
+    alerts: &[CadenceAlertNotices],
+    recorded_at: tamhub_domain::Timestamp,
+) -> StoreResult<()> {
+    for a in alerts {
+        let done = sqlx::query(
+            "INSERT INTO incident_alerts (incident_id, cycle_no, kind, threshold, at, recorded_at) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(a.alert.incident_id.to_string())
+        .bind(i64::from(a.alert.cycle_no))
+        .bind(a.alert.kind.as_str())
+        .bind(a.alert.threshold)
+        .bind(ms(a.alert.at))
+        .bind(ms(recorded_at))
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() == 1 {
+            insert_notifications(conn, &a.notifications.iter().collect::<Vec<_>>()).await?;
+        }
+    }
+    Ok(())
 }
 
 fn push_filters(q: &mut QueryBuilder<Sqlite>, query: &IncidentQuery) {
@@ -58,10 +88,11 @@ impl IncidentStore for SqliteStore {
         let i = &incident;
         let mut columns = sqlx::query(if change.is_new {
             "INSERT INTO incidents (title, severity, max_severity, status, test, declared_at, updated_at, last_seq, \
-               state, number, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+               state, update_due_at, cadence_next_check_at, number, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         } else {
             "UPDATE incidents SET title = ?, severity = ?, max_severity = ?, status = ?, test = ?, declared_at = ?, \
-               updated_at = ?, last_seq = ?, state = ? WHERE number = ? AND id = ? AND last_seq = ?"
+               updated_at = ?, last_seq = ?, state = ?, update_due_at = ?, cadence_next_check_at = ? \
+             WHERE number = ? AND id = ? AND last_seq = ?"
         })
         .bind(&i.title)
         .bind(i.severity.as_str())
@@ -72,6 +103,8 @@ impl IncidentStore for SqliteStore {
         .bind(ms(i.updated_at))
         .bind(last_seq)
         .bind(to_json(i))
+        .bind(change.cadence.update_due_at.map(ms))
+        .bind(change.cadence.next_check_at.map(ms))
         .bind(i.number)
         .bind(i.id.to_string());
         if !change.is_new {
@@ -109,6 +142,7 @@ impl IncidentStore for SqliteStore {
                 other => other?,
             };
         }
+        insert_cadence_alerts(&mut tx, &change.alerts, i.updated_at).await?;
         insert_notifications(&mut tx, &change.notifications.iter().collect::<Vec<_>>()).await?;
         for entry in &change.audit {
             insert_audit(&mut tx, entry).await?;
@@ -148,5 +182,67 @@ impl IncidentStore for SqliteStore {
         tx.commit().await?;
         let items = rows.iter().map(|(state,)| json(state)).collect::<StoreResult<_>>()?;
         Ok(IncidentPage { items, total: total as u64 })
+    }
+
+    async fn incident_cadence(&self, id: IncidentId) -> StoreResult<CadenceSnapshot> {
+        let row: Option<(Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT update_due_at, cadence_next_check_at FROM incidents WHERE id = ?")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        let (due, next) = row.ok_or(StoreError::NotFound)?;
+        Ok(CadenceSnapshot { update_due_at: opt_ts(due)?, next_check_at: opt_ts(next)? })
+    }
+
+    async fn due_cadence_checks(&self, now: tamhub_domain::Timestamp, limit: u32) -> StoreResult<Vec<IncidentId>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM incidents WHERE cadence_next_check_at IS NOT NULL AND cadence_next_check_at <= ? \
+             ORDER BY cadence_next_check_at LIMIT ?",
+        )
+        .bind(ms(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|(text,)| id(text)).collect()
+    }
+
+    async fn save_cadence_evaluation(&self, e: &CadenceEvaluation) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE incidents SET update_due_at = ?, cadence_next_check_at = ? WHERE id = ? AND last_seq = ?",
+        )
+        .bind(e.cadence.update_due_at.map(ms))
+        .bind(e.cadence.next_check_at.map(ms))
+        .bind(e.incident_id.to_string())
+        .bind(e.last_seq)
+        .execute(&mut *tx)
+        .await?;
+        let fresh = done.rows_affected() == 1;
+        if fresh {
+            insert_cadence_alerts(&mut tx, &e.alerts, e.evaluated_at).await?;
+        }
+        tx.commit().await?;
+        Ok(fresh)
+    }
+
+    async fn incident_alerts(&self, incident: IncidentId) -> StoreResult<Vec<CadenceAlert>> {
+        let rows: Vec<(String, i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT incident_id, cycle_no, kind, threshold, at FROM incident_alerts WHERE incident_id = ? \
+             ORDER BY at, cycle_no, kind, threshold",
+        )
+        .bind(incident.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(incident_id, cycle_no, kind, threshold, at)| {
+                Ok(CadenceAlert {
+                    incident_id: id(&incident_id)?,
+                    cycle_no: u32::try_from(cycle_no).map_err(|_| StoreError::Corrupt(format!("cycle {cycle_no}")))?,
+                    kind: AlertKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("alert kind {kind:?}")))?,
+                    threshold,
+                    at: ts(at)?,
+                })
+            })
+            .collect()
     }
 }

@@ -37,6 +37,8 @@ async fn declare(store: &DynStore, title: &str, accounts: Vec<tamhub_domain::ids
         incident,
         is_new: true,
         expected_last_seq: 0,
+        cadence: Default::default(),
+        alerts: Vec::new(),
         notifications: Vec::new(),
         audit: vec![audit_for("incident", "x", "create")],
     };
@@ -66,6 +68,8 @@ async fn an_incident_is_stored_whole_numbered_and_with_its_timeline() {
             is_new: false,
             expected_last_seq: 1,
             entries: entries(&moved, 2, 60, kinds),
+            cadence: Default::default(),
+            alerts: Vec::new(),
             notifications: Vec::new(),
             audit: Vec::new(),
         };

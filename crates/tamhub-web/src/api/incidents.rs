@@ -13,6 +13,8 @@ use tamhub_domain::incidents::{
     CustomerUpdate, IncidentDraft, IncidentRole, IncidentStatus, Milestones, Severity, TimelineEntry, TimelineKind,
     Visibility,
 };
+use tamhub_domain::sla::display::{Badge, DEFAULT_AMBER_WINDOW_SECONDS, badge};
+use tamhub_domain::sla::engine::CycleState;
 use tamhub_domain::validation::{FieldErrors, parse_choice};
 use utoipa::{IntoParams, ToSchema};
 
@@ -56,6 +58,9 @@ pub struct IncidentOut {
     pub roles: Vec<RoleOut>,
     pub milestones: Milestones,
     pub reopen_count: i64,
+    /// When the next customer update is due (R-I1); null when none is required now.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_update_due_at: Option<Timestamp>,
     pub test: bool,
     pub created_by: Option<UserId>,
     #[schema(value_type = String, format = DateTime)]
@@ -83,6 +88,7 @@ impl From<IncidentView> for IncidentOut {
             roles: i.roles.into_iter().map(|(role, user_id)| RoleOut { role, user_id }).collect(),
             milestones: i.milestones,
             reopen_count: i.reopen_count,
+            next_update_due_at: view.cadence.update_due_at,
             test: i.test,
             created_by: i.created_by,
             created_at: i.created_at,
@@ -245,6 +251,89 @@ pub struct TimelineList {
 pub async fn timeline(State(state): State<AppState>, access: ApiIncidentAccess) -> ApiResult<axum::Json<TimelineList>> {
     let entries = state.app.incident_timeline(&access.actor, access.view.incident.id).await?;
     Ok(axum::Json(TimelineList { items: entries.into_iter().map(Into::into).collect() }))
+}
+
+/// One cycle of the customer-update cadence (R-I1): the section 1.9 record of metric
+/// `incident_update`, with the severity as its priority and calendar time.
+#[derive(Serialize, ToSchema)]
+pub struct UpdateCycleOut {
+    /// Always `incident_update`.
+    pub metric: &'static str,
+    pub cycle_no: u32,
+    /// The severity the cycle ran at.
+    pub severity: String,
+    pub target_seconds: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub stopped_at: Option<Timestamp>,
+    /// running, met (the update came in time), breached (it came late) or cancelled.
+    pub state: CycleState,
+    pub breached: bool,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub breached_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<Timestamp>,
+    pub elapsed_seconds: i64,
+    pub remaining_seconds: Option<i64>,
+    pub warnings: Vec<super::tickets::WarningOut>,
+    pub badge: Option<Badge>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CadenceOut {
+    pub incident_id: IncidentId,
+    #[schema(value_type = String, format = DateTime)]
+    pub evaluated_at: Timestamp,
+    pub cycles: Vec<UpdateCycleOut>,
+    /// Updates that were due, and how many came on time or late.
+    pub required_updates: u32,
+    pub on_time: u32,
+    pub late: u32,
+    /// On-time share in percent; null while no update was due yet.
+    pub compliance_percent: Option<f64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/cadence", tag = "incidents",
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 200, body = CadenceOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn cadence(State(state): State<AppState>, access: ApiIncidentAccess) -> ApiResult<axum::Json<CadenceOut>> {
+    let id = access.view.incident.id;
+    let (sla, compliance, now) = state.app.incident_cadence(&access.actor, id).await?;
+    let instant = |s: i64| Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH);
+    let cycles = sla
+        .cycles
+        .iter()
+        .map(|c| UpdateCycleOut {
+            metric: "incident_update",
+            cycle_no: c.cycle_no,
+            severity: c.priority.clone(),
+            target_seconds: c.target_seconds,
+            started_at: instant(c.started_at),
+            stopped_at: c.stopped_at.map(instant),
+            state: c.state,
+            breached: c.breached,
+            breached_at: c.breached_at.map(instant),
+            due_at: c.due_at.map(instant),
+            elapsed_seconds: c.elapsed_seconds,
+            remaining_seconds: c.remaining_calendar_seconds,
+            warnings: c
+                .warnings
+                .iter()
+                .map(|w| super::tickets::WarningOut { kind: w.kind, threshold: w.threshold, at: instant(w.at) })
+                .collect(),
+            badge: badge(c, DEFAULT_AMBER_WINDOW_SECONDS),
+        })
+        .collect();
+    Ok(axum::Json(CadenceOut {
+        incident_id: id,
+        evaluated_at: now,
+        cycles,
+        required_updates: compliance.required,
+        on_time: compliance.on_time,
+        late: compliance.late,
+        compliance_percent: compliance.percent(),
+    }))
 }
 
 async fn apply(

@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents", get(incidents::list).post(incidents::create))
         .route("/incidents/{id}", get(incidents::show))
         .route("/incidents/{id}/timeline", get(incidents::timeline))
+        .route("/incidents/{id}/cadence", get(incidents::cadence))
         .route("/incidents/{id}/status", post(incidents::change_status))
         .route("/incidents/{id}/severity", post(incidents::change_severity))
         .route("/incidents/{id}/roles/{role}", put(incidents::assign_role))
