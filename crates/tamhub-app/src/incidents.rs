@@ -13,6 +13,7 @@ use tamhub_domain::accounts::Account;
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::ids::{AccountId, IncidentId, NotificationId, TicketId, UserId};
 use tamhub_domain::incident_cadence::{Compliance, cadence_alerts, evaluate_cadence, next_update_due};
+use tamhub_domain::incident_metrics::{MetricSummary, counts, summarize};
 use tamhub_domain::incidents::{
     CustomerUpdate, Incident, IncidentDraft, IncidentRole, IncidentStatus, Milestone, Severity, TimelineEntry,
     TimelineKind,
@@ -59,6 +60,17 @@ impl IncidentCommand {
             IncidentCommand::LinkTicket { .. } => "link_ticket",
         }
     }
+}
+
+/// Metrics over a period: see `App::incident_metrics`.
+#[derive(Clone, Debug)]
+pub struct IncidentMetrics {
+    /// Incidents that count.
+    pub incidents: usize,
+    /// Declined, merged, canceled or test incidents in the period.
+    pub excluded: usize,
+    pub metrics: Vec<MetricSummary>,
+    pub compliance: Compliance,
 }
 
 /// An incident as one reader may see it, with the names of the accounts they may see.
@@ -179,6 +191,51 @@ impl App {
             views.push(self.view_of(actor, incident).await?);
         }
         Ok((views, total))
+    }
+
+    /// Incident metrics (section 2.5) and update-cadence compliance over the incidents declared
+    /// in `[from, before)` that impact an account of the actor's scope (one account with
+    /// `account_id`). Declined, merged, canceled and test incidents are left out.
+    pub async fn incident_metrics(
+        &self,
+        actor: &Actor,
+        from: Timestamp,
+        before: Timestamp,
+        account_id: Option<AccountId>,
+    ) -> AppResult<IncidentMetrics> {
+        if let Some(account) = account_id {
+            self.get_account(actor, account).await?;
+        }
+        let mut query = IncidentQuery {
+            account_id,
+            declared_from: Some(from),
+            declared_before: Some(before),
+            limit: 500,
+            ..IncidentQuery::in_scope(actor.scope)
+        };
+        let mut incidents = Vec::new();
+        loop {
+            let page = self.store.list_incidents(&query).await?;
+            let fetched = page.items.len();
+            incidents.extend(page.items);
+            if fetched < query.limit as usize {
+                break;
+            }
+            query.offset += fetched as u64;
+        }
+        let counted: Vec<&Incident> = incidents.iter().filter(|i| counts(i)).collect();
+        let now = self.clock.now().as_second();
+        let mut compliance = Compliance::default();
+        for incident in &counted {
+            let timeline = self.store.incident_timeline(incident.id).await?;
+            compliance.add(Compliance::of(&evaluate_cadence(&timeline, &self.config.incident_cadence, now).cycles));
+        }
+        Ok(IncidentMetrics {
+            incidents: counted.len(),
+            excluded: incidents.len() - counted.len(),
+            metrics: summarize(counted.iter().copied()),
+            compliance,
+        })
     }
 
     /// Applies one change, planned on the incident as it stands; retried when another writer

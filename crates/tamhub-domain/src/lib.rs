@@ -7,6 +7,7 @@ pub mod escalations;
 pub mod handoff;
 pub mod ids;
 pub mod incident_cadence;
+pub mod incident_metrics;
 pub mod incidents;
 pub mod load;
 pub mod notifications;

@@ -62,13 +62,26 @@ pub struct IncidentQuery {
     /// Only these statuses; empty for all.
     pub statuses: Vec<IncidentStatus>,
     pub severity: Option<Severity>,
+    /// Declared at or after this instant.
+    pub declared_from: Option<Timestamp>,
+    /// Declared before this instant.
+    pub declared_before: Option<Timestamp>,
     pub limit: u32,
     pub offset: u64,
 }
 
 impl IncidentQuery {
     pub fn in_scope(scope: AccountScope) -> IncidentQuery {
-        IncidentQuery { scope, account_id: None, statuses: Vec::new(), severity: None, limit: 50, offset: 0 }
+        IncidentQuery {
+            scope,
+            account_id: None,
+            statuses: Vec::new(),
+            severity: None,
+            declared_from: None,
+            declared_before: None,
+            limit: 50,
+            offset: 0,
+        }
     }
 }
 

@@ -72,6 +72,12 @@ fn push_filters(q: &mut QueryBuilder<Sqlite>, query: &IncidentQuery) {
     if let Some(severity) = query.severity {
         q.push(" AND i.severity = ").push_bind(severity.as_str());
     }
+    if let Some(from) = query.declared_from {
+        q.push(" AND i.declared_at >= ").push_bind(ms(from));
+    }
+    if let Some(before) = query.declared_before {
+        q.push(" AND i.declared_at < ").push_bind(ms(before));
+    }
 }
 
 #[async_trait]

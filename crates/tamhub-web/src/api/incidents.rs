@@ -7,8 +7,8 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use tamhub_app::incidents::{IncidentCommand, IncidentView};
 use tamhub_app::{AppError, IncidentQuery};
-use tamhub_domain::Timestamp;
 use tamhub_domain::ids::{AccountId, IncidentId, TicketId, UserId};
+use tamhub_domain::incident_metrics::MetricSummary;
 use tamhub_domain::incidents::{
     CustomerUpdate, IncidentDraft, IncidentRole, IncidentStatus, Milestones, Severity, TimelineEntry, TimelineKind,
     Visibility,
@@ -16,6 +16,7 @@ use tamhub_domain::incidents::{
 use tamhub_domain::sla::display::{Badge, DEFAULT_AMBER_WINDOW_SECONDS, badge};
 use tamhub_domain::sla::engine::CycleState;
 use tamhub_domain::validation::{FieldErrors, parse_choice};
+use tamhub_domain::{Date, Timestamp};
 use utoipa::{IntoParams, ToSchema};
 
 use super::json::{ApiJson, ApiQuery};
@@ -520,4 +521,96 @@ pub async fn link_ticket(
 ) -> ApiResult<impl IntoResponse> {
     let out = apply(&state, access, IncidentCommand::LinkTicket { ticket_id: input.ticket_id }).await?;
     Ok((StatusCode::CREATED, out))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct MetricsParams {
+    /// First day, `YYYY-MM-DD` (UTC); default 30 days before `to`.
+    pub from: Option<String>,
+    /// Last day, included, `YYYY-MM-DD` (UTC); default today.
+    pub to: Option<String>,
+    /// Only incidents impacting this account.
+    pub account_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ComplianceOut {
+    /// Customer updates that were due.
+    pub required_updates: u32,
+    pub on_time: u32,
+    pub late: u32,
+    /// On-time share in percent; null when no update was due.
+    pub percent: Option<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IncidentMetricsOut {
+    pub from: String,
+    pub to: String,
+    pub account_id: Option<AccountId>,
+    /// Incidents declared in the period that count.
+    pub incidents: usize,
+    /// Declined, merged, canceled and test incidents, left out.
+    pub excluded: usize,
+    /// Section 2.5: each labelled by both endpoints, with n_used and n_missing, mean, median, p90.
+    pub metrics: Vec<MetricSummary>,
+    pub update_compliance: ComplianceOut,
+}
+
+#[utoipa::path(get, path = "/api/v1/incident-metrics", tag = "incidents", params(MetricsParams),
+    responses((status = 200, body = IncidentMetricsOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn metrics(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(params): ApiQuery<MetricsParams>,
+) -> ApiResult<axum::Json<IncidentMetricsOut>> {
+    let mut errors = FieldErrors::new();
+    let mut day = |field: &str, value: &Option<String>| -> Option<Date> {
+        let text = given(value)?;
+        let parsed = text.parse::<Date>().ok();
+        if parsed.is_none() {
+            errors.add(field, "must be a date YYYY-MM-DD");
+        }
+        parsed
+    };
+    let to = day("to", &params.to);
+    let from = day("from", &params.from);
+    let account_id = match given(&params.account_id) {
+        Some(text) => match text.parse::<AccountId>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.add("account_id", "must be an account id");
+                None
+            }
+        },
+        None => None,
+    };
+    errors.into_result().map_err(AppError::from)?;
+    let today = state.app.clock.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| to.checked_sub(jiff::Span::new().days(29)).unwrap_or(to));
+    if from > to {
+        return Err(AppError::invalid_field("from", "must not be after to").into());
+    }
+    let start = |d: Date| d.to_zoned(jiff::tz::TimeZone::UTC).map(|z| z.timestamp()).ok();
+    let (Some(begin), Some(end)) = (start(from), to.tomorrow().ok().and_then(start)) else {
+        return Err(AppError::invalid_field("to", "is out of range").into());
+    };
+    let report = state.app.incident_metrics(&actor, begin, end, account_id).await?;
+    Ok(axum::Json(IncidentMetricsOut {
+        from: from.to_string(),
+        to: to.to_string(),
+        account_id,
+        incidents: report.incidents,
+        excluded: report.excluded,
+        metrics: report.metrics,
+        update_compliance: ComplianceOut {
+            required_updates: report.compliance.required,
+            on_time: report.compliance.on_time,
+            late: report.compliance.late,
+            percent: report.compliance.percent(),
+        },
+    }))
 }

@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/escalation/acknowledge", post(tickets::acknowledge))
         .route("/tickets/{id}/escalation/review", post(tickets::review))
         .route("/incidents", get(incidents::list).post(incidents::create))
+        .route("/incident-metrics", get(incidents::metrics))
         .route("/incidents/{id}", get(incidents::show))
         .route("/incidents/{id}/timeline", get(incidents::timeline))
         .route("/incidents/{id}/cadence", get(incidents::cadence))

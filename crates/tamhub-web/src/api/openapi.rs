@@ -35,7 +35,7 @@ impl Modify for BearerAuth {
         team::load, team::settings, team::update_settings, team::audit,
         tickets::list, tickets::create, tickets::show, tickets::update, tickets::events, tickets::add_event,
         tickets::sla, tickets::alerts, tickets::escalation, tickets::escalate, tickets::acknowledge, tickets::review,
-        incidents::list, incidents::create, incidents::show, incidents::timeline, incidents::cadence, incidents::change_status,
+        incidents::list, incidents::create, incidents::metrics, incidents::show, incidents::timeline, incidents::cadence, incidents::change_status,
         incidents::change_severity, incidents::assign_role, incidents::edit_milestone, incidents::acknowledge,
         incidents::post_update, incidents::add_note, incidents::link_ticket,
         sla::list_calendars, sla::create_calendar, sla::show_calendar, sla::update_calendar, sla::import_holidays,

@@ -474,3 +474,84 @@ async fn updates_late_and_on_time_give_exactly_the_expected_breaches_notificatio
         assert_eq!(incident_notes(&c, &w.tam2).await.len(), 4, "[{b}]");
     }
 }
+
+#[tokio::test]
+async fn metrics_over_a_period_name_both_endpoints_and_count_what_they_could_not_use() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        // Three incidents on Alpha on 2 March: impact 10, 20 and 0 minutes before declaring;
+        // acknowledged after 5, 15 and never; resolved after 60, 120 and never.
+        let mut ids = Vec::new();
+        for (n, (hour, impact)) in [(9, "08:50"), (12, "11:40"), (15, "15:00")].into_iter().enumerate() {
+            set(&t, &format!("2026-03-02T{hour:02}:00:00Z"));
+            let body = json!({"title": format!("Incident {n}"), "severity": "P2", "impacted_account_ids": [w.alpha],
+                              "impact_started_at": format!("2026-03-02T{impact}:00Z")});
+            ids.push(declare(&c, &w.tam, body).await["id"].as_str().expect("id").to_string());
+        }
+        for (id, ack, resolve) in [(&ids[0], "09:05", Some("10:00")), (&ids[1], "12:15", Some("14:00"))] {
+            set(&t, &format!("2026-03-02T{ack}:00Z"));
+            c.post(&format!("/api/v1/incidents/{id}/acknowledge"), &w.tam.token, &json!({})).await.expect(200);
+            if let Some(at) = resolve {
+                set(&t, &format!("2026-03-02T{at}:00Z"));
+                c.post(&format!("/api/v1/incidents/{id}/status"), &w.tam.token, &json!({"status": "resolved"}))
+                    .await
+                    .expect(200);
+            }
+        }
+        // A declined one and a test drill do not count; one on another day is outside the period.
+        set(&t, "2026-03-02T16:00:00Z");
+        let declined =
+            declare(&c, &w.tam, json!({"title": "Noise", "severity": "P3", "impacted_account_ids": [w.alpha]})).await;
+        let path = format!("/api/v1/incidents/{}/status", declined["id"].as_str().expect("id"));
+        c.post(&path, &w.tam.token, &json!({"status": "declined"})).await.expect(200);
+        declare(
+            &c,
+            &w.tam,
+            json!({"title": "Drill", "severity": "P2", "impacted_account_ids": [w.alpha], "test": true}),
+        )
+        .await;
+        set(&t, "2026-03-03T10:00:00Z");
+        declare(&c, &w.tam, json!({"title": "Next day", "severity": "P2", "impacted_account_ids": [w.alpha]})).await;
+
+        let report = c
+            .get(
+                &format!("/api/v1/incident-metrics?from=2026-03-02&to=2026-03-02&account_id={}", w.alpha),
+                &w.tam.token,
+            )
+            .await
+            .expect(200)
+            .json();
+        assert_eq!((report["incidents"].as_u64(), report["excluded"].as_u64()), (Some(3), Some(2)), "[{b}] {report}");
+        let metric = |name: &str| {
+            report["metrics"].as_array().expect("metrics").iter().find(|m| m["metric"] == name).cloned().expect(name)
+        };
+        let ack = metric("time_to_acknowledge");
+        assert_eq!(ack["label"], "Time to acknowledge (declared → acknowledged)", "[{b}]");
+        assert_eq!((ack["n_used"].as_u64(), ack["n_missing"].as_u64()), (Some(2), Some(1)), "[{b}]");
+        assert_eq!(ack["mean_seconds"], 600.0, "[{b}] (5 + 15) / 2 minutes");
+        let impact = metric("time_to_resolve_impact");
+        assert_eq!(impact["label"], "Time to resolve (impact started → resolved)", "[{b}]");
+        assert_eq!(impact["median_seconds"], 105.0 * 60.0, "[{b}] 70 and 140 minutes");
+        assert_eq!(impact["p90_seconds"], 140 * 60, "[{b}]");
+        let declared = metric("time_to_resolve_declared");
+        assert_eq!(declared["mean_seconds"], 90.0 * 60.0, "[{b}] 60 and 120 minutes");
+        // P2: the first update was due after 4 h; none was posted, so each due one was late.
+        assert_eq!(report["update_compliance"]["late"], 1, "[{b}] {}", report["update_compliance"]);
+
+        c.get(&format!("/api/v1/incident-metrics?account_id={}", w.charlie), &w.tam.token).await.expect(404);
+        c.get("/api/v1/incident-metrics?from=2026-02-30", &w.tam.token).await.expect_error(
+            422,
+            "validation_failed",
+            Some("from"),
+        );
+        c.get("/api/v1/incident-metrics?from=2026-03-05&to=2026-03-01", &w.tam.token).await.expect_error(
+            422,
+            "validation_failed",
+            Some("from"),
+        );
+        let customer = c.get("/api/v1/incident-metrics?from=2026-03-01&to=2026-03-31", &w.customer.token).await;
+        assert_eq!(customer.expect(200).json()["incidents"], 4, "[{b}] the customer's own account");
+    }
+}
