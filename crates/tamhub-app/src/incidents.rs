@@ -37,14 +37,34 @@ const WRITE_ATTEMPTS: usize = 5;
 /// One change to an incident, as a user asks for it through the API or a form.
 #[derive(Clone, Debug)]
 pub enum IncidentCommand {
-    Status { to: String },
-    Severity { to: String },
-    Role { role: String, user_id: Option<UserId> },
-    Milestone { milestone: String, at: Option<Timestamp>, reason: String },
+    Status {
+        to: String,
+    },
+    Severity {
+        to: String,
+    },
+    Role {
+        role: String,
+        user_id: Option<UserId>,
+    },
+    Milestone {
+        milestone: String,
+        at: Option<Timestamp>,
+        reason: String,
+    },
+    /// Several milestones corrected at once, checked together.
+    Milestones {
+        edits: Vec<(String, Option<Timestamp>)>,
+        reason: String,
+    },
     Acknowledge,
     Update(CustomerUpdate),
-    Note { text: String },
-    LinkTicket { ticket_id: TicketId },
+    Note {
+        text: String,
+    },
+    LinkTicket {
+        ticket_id: TicketId,
+    },
 }
 
 impl IncidentCommand {
@@ -53,7 +73,7 @@ impl IncidentCommand {
             IncidentCommand::Status { .. } => "change_status",
             IncidentCommand::Severity { .. } => "change_severity",
             IncidentCommand::Role { .. } => "assign_role",
-            IncidentCommand::Milestone { .. } => "edit_milestone",
+            IncidentCommand::Milestone { .. } | IncidentCommand::Milestones { .. } => "edit_milestone",
             IncidentCommand::Acknowledge => "acknowledge",
             IncidentCommand::Update(_) => "post_update",
             IncidentCommand::Note { .. } => "add_note",
@@ -246,9 +266,23 @@ impl App {
         id: IncidentId,
         command: IncidentCommand,
     ) -> AppResult<Incident> {
+        self.change_incident_many(actor, id, vec![command]).await
+    }
+
+    /// Applies several changes together (a form that sets several roles, say): each is planned
+    /// on the state the previous ones leave, and they are stored all or none.
+    pub async fn change_incident_many(
+        &self,
+        actor: &Actor,
+        id: IncidentId,
+        commands: Vec<IncidentCommand>,
+    ) -> AppResult<Incident> {
         require(can_work_incidents(actor.user.role), "change incidents")?;
         self.get_incident(actor, id).await?;
-        self.check_command(actor, &command).await?;
+        for command in &commands {
+            self.check_command(actor, command).await?;
+        }
+        let action = commands.first().map_or("change", IncidentCommand::action);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -256,10 +290,13 @@ impl App {
             let mut timeline = self.store.incident_timeline(id).await?;
             let expected_last_seq = timeline.last().map_or(0, |e| e.seq);
             let now = self.clock.now();
-            let kinds = plan(&before, &command, now)?;
             let mut after = before.clone();
-            for kind in &kinds {
-                after.apply(now, kind);
+            let mut kinds = Vec::new();
+            for command in &commands {
+                for kind in plan(&after, command, now)? {
+                    after.apply(now, &kind);
+                    kinds.push(kind);
+                }
             }
             let accounts = self.store.get_accounts(&after.impacted_account_ids).await?;
             let accounts: HashMap<AccountId, Account> = accounts.into_iter().map(|a| (a.id, a)).collect();
@@ -270,7 +307,7 @@ impl App {
             let change = IncidentChange {
                 notifications,
                 entries: added,
-                audit: vec![audit(actor, &after, Some(&before), command.action(), now)],
+                audit: vec![audit(actor, &after, Some(&before), action, now)],
                 incident: after,
                 is_new: false,
                 expected_last_seq,
@@ -493,6 +530,17 @@ fn plan(incident: &Incident, command: &IncidentCommand, now: Timestamp) -> AppRe
         IncidentCommand::Milestone { milestone, at, reason } => {
             let milestone = choice("milestone", milestone, &Milestone::ALL)?;
             incident.plan_milestone_edit(milestone, *at, reason, now)?
+        }
+        IncidentCommand::Milestones { edits, reason } => {
+            let mut errors = FieldErrors::new();
+            let parsed: Vec<(Milestone, Option<Timestamp>)> = edits
+                .iter()
+                .filter_map(|(name, at)| {
+                    parse_choice(&mut errors, "milestone", name, &Milestone::ALL).map(|m| (m, *at))
+                })
+                .collect();
+            errors.into_result()?;
+            incident.plan_milestone_edits(&parsed, reason, now)?
         }
         IncidentCommand::Acknowledge => incident.plan_acknowledge(now)?,
         IncidentCommand::Update(update) => incident.plan_update(update.clone(), now)?,

@@ -646,21 +646,39 @@ impl Incident {
         reason: &str,
         at: Timestamp,
     ) -> Result<Vec<TimelineKind>, FieldErrors> {
-        let field = format!("milestones.{}", milestone.as_str());
+        self.plan_milestone_edits(&[(milestone, to)], reason, at)
+    }
+
+    /// The entries correcting several milestones at once, one reason for all. I1-I4 are checked
+    /// on the result only, so corrections that are consistent together are accepted in any order.
+    pub fn plan_milestone_edits(
+        &self,
+        edits: &[(Milestone, Option<Timestamp>)],
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<Vec<TimelineKind>, FieldErrors> {
         let mut errors = FieldErrors::new();
         let reason = required_text(&mut errors, "reason", reason, 1_000);
-        if milestone == Milestone::DeclaredAt && to.is_none() {
-            errors.add(&field, "declared_at cannot be cleared");
+        let mut kinds = Vec::new();
+        for &(milestone, to) in edits {
+            let field = format!("milestones.{}", milestone.as_str());
+            if milestone == Milestone::DeclaredAt && to.is_none() {
+                errors.add(&field, "declared_at cannot be cleared");
+            }
+            if to.is_some_and(|t| t > at) {
+                errors.add(&field, "must not be in the future");
+            }
+            let from = self.milestones.get(milestone);
+            if from == to {
+                errors.add(&field, "unchanged");
+            }
+            kinds.push(TimelineKind::MilestoneEdited { milestone, from, to, reason: reason.clone() });
         }
-        if to.is_some_and(|t| t > at) {
-            errors.add(&field, "must not be in the future");
-        }
-        let from = self.milestones.get(milestone);
-        if errors.is_empty() && from == to {
-            errors.add(&field, "unchanged");
+        if edits.is_empty() {
+            errors.add("milestones", "name at least one milestone to correct");
         }
         errors.into_result()?;
-        self.checked(at, vec![TimelineKind::MilestoneEdited { milestone, from, to, reason }])
+        self.checked(at, kinds)
     }
 
     /// The entry recording the first acknowledgement.
@@ -933,6 +951,19 @@ mod tests {
             .plan_milestone_edit(Milestone::PostmortemStartedAt, Some(at(2_600)), "later", at(3_000))
             .expect_err("I4");
         assert!(errors.get("milestones.postmortem_completed_at").is_some_and(|m| m.starts_with("I4")), "{errors:?}");
+    }
+
+    #[test]
+    fn milestones_corrected_together_are_checked_on_the_result() {
+        let incident = declare("P2", None).expect("P2");
+        let incident = moved(incident, IncidentStatus::Monitoring, 600);
+        let incident = moved(incident, IncidentStatus::Resolved, 900);
+        // Moving mitigation past the old resolution is fine when resolution moves too.
+        let both = [(Milestone::MitigatedAt, Some(at(950))), (Milestone::ResolvedAt, Some(at(980)))];
+        assert_eq!(incident.plan_milestone_edits(&both, "from the logs", at(1_000)).expect("consistent").len(), 2);
+        let errors =
+            incident.plan_milestone_edit(Milestone::MitigatedAt, Some(at(950)), "logs", at(1_000)).expect_err("alone");
+        assert!(errors.get("milestones.resolved_at").is_some_and(|m| m.starts_with("I3")));
     }
 
     #[test]

@@ -105,6 +105,8 @@ pub struct TicketQuery {
     pub unassigned: bool,
     pub status: StatusFilter,
     pub priority: Option<Priority>,
+    /// The ticket with this number (#1042).
+    pub number: Option<i64>,
     /// Case-insensitive substring of the title.
     pub text: Option<String>,
     pub sort: TicketSort,
@@ -122,6 +124,7 @@ impl TicketQuery {
             unassigned: false,
             status: StatusFilter::Open,
             priority: None,
+            number: None,
             text: None,
             sort: TicketSort::Due,
             descending: false,

@@ -176,6 +176,9 @@ fn push_ticket_filters(q: &mut QueryBuilder<Postgres>, query: &TicketQuery) {
     if let Some(priority) = query.priority {
         q.push(" AND t.priority = ").push_bind(priority.as_str());
     }
+    if let Some(number) = query.number {
+        q.push(" AND t.number = ").push_bind(number);
+    }
     if let Some(text) = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         q.push(" AND t.title ILIKE ").push_bind(format!("%{}%", escape_like(text))).push(" ESCAPE '\\'");
     }

@@ -125,6 +125,9 @@ async fn tickets_filter_by_account_assignee_status_priority_and_text_within_the_
         }
         let q = TicketQuery { account_id: Some(AccountId::new()), ..everyone.clone() };
         assert!(listed(&store, &q).await.is_empty(), "{backend}");
+        let one = &all[all.len() / 2].ticket;
+        let q = TicketQuery { number: Some(one.number), ..everyone.clone() };
+        assert_eq!(listed(&store, &q).await, expect(&all, |l| l.ticket.id == one.id), "{backend}: by number");
         for person in [&team.sup1, &team.tam1, &team.tam2, &team.pam1] {
             let q = TicketQuery { assignee: Some(person.id), ..everyone.clone() };
             let expected = expect(&all, |l| l.ticket.assignee_id == Some(person.id));

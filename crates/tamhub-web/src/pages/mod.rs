@@ -11,6 +11,10 @@ pub mod escalations;
 pub mod format;
 pub mod forms;
 pub mod handoff;
+pub mod incident;
+pub mod incident_forms;
+pub mod incident_timeline;
+pub mod incidents;
 pub mod login;
 pub mod notifications;
 pub mod policies;
@@ -53,6 +57,17 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/escalation", post(escalations::escalate))
         .route("/tickets/{id}/escalation/acknowledge", post(escalations::acknowledge))
         .route("/tickets/{id}/escalation/review", post(escalations::review))
+        .route("/incidents", get(incidents::list).post(incidents::create))
+        .route("/incidents/new", get(incidents::new_form))
+        .route("/incidents/{id}", get(incident::show))
+        .route("/incidents/{id}/status", post(incident_forms::change_status))
+        .route("/incidents/{id}/severity", post(incident_forms::change_severity))
+        .route("/incidents/{id}/roles", post(incident_forms::assign_roles))
+        .route("/incidents/{id}/milestones", post(incident_forms::edit_milestones))
+        .route("/incidents/{id}/acknowledge", post(incident_forms::acknowledge))
+        .route("/incidents/{id}/updates", post(incident_forms::post_update))
+        .route("/incidents/{id}/notes", post(incident_forms::add_note))
+        .route("/incidents/{id}/tickets", post(incident_forms::link_ticket))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))
@@ -106,6 +121,8 @@ impl Layout {
         }
         // Every role sees tickets: agents work them, PAMs read them, customers open their own.
         items.push(("/tickets", "Tickets"));
+        // Every role sees the incidents of its accounts: customers as a status page.
+        items.push(("/incidents", "Incidents"));
         if policy::can_view_team_load(role) {
             items.push(("/team", "Team load"));
         }

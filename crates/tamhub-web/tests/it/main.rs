@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod handoff;
+mod incident_pages;
 mod incidents_api;
 mod ops;
 mod pages;
