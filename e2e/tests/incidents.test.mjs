@@ -115,6 +115,15 @@ test('the TAM posts a public update in four parts and an internal one, then reso
   assert.match(await row.textContent(), /Wayne Freight/);
   assert.match(await row.textContent(), /Maya Chen/);
   await shot(page, '29-incident-list');
+
+  // The update cadence on the page, and the period's metrics, each named by both milestones.
+  await page.goto(incidentUrl);
+  assert.match(await page.textContent('#cadence'), /1 of 1 updates on time/);
+  await page.goto(`${BASE}/incidents/metrics`);
+  const metrics = await page.textContent('#incident-metrics');
+  assert.match(metrics, /Time to acknowledge \(declared → acknowledged\)/);
+  assert.match(metrics, /Time to resolve \(impact started → resolved\)/);
+  await shot(page, '31-incident-metrics');
   await signOut();
 });
 

@@ -227,7 +227,9 @@ impl App {
             .iter()
             .filter(|a| a.fields.phase == Phase::PostLaunch && a.fields.primary_tam_id.is_some())
             .collect();
-        served.sort_by_key(|a| Some(a.id) != first_customer);
+        // Then the accounts of the TAM the README signs in as, so her portfolio has incidents too.
+        let maya = users.iter().find(|u| u.email == crate::demo::demo_email("maya.chen")).map(|u| u.id);
+        served.sort_by_key(|a| (Some(a.id) != first_customer, a.fields.primary_tam_id != maya));
         let mut next_account = 0;
         let mut take = |n: usize| -> Vec<AccountId> {
             let picked = (0..n).map(|k| served[(next_account + k) % served.len()].id).collect();

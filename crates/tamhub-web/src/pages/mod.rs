@@ -13,6 +13,7 @@ pub mod forms;
 pub mod handoff;
 pub mod incident;
 pub mod incident_forms;
+pub mod incident_metrics;
 pub mod incident_timeline;
 pub mod incidents;
 pub mod login;
@@ -59,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/escalation/review", post(escalations::review))
         .route("/incidents", get(incidents::list).post(incidents::create))
         .route("/incidents/new", get(incidents::new_form))
+        .route("/incidents/metrics", get(incident_metrics::show))
         .route("/incidents/{id}", get(incident::show))
         .route("/incidents/{id}/status", post(incident_forms::change_status))
         .route("/incidents/{id}/severity", post(incident_forms::change_severity))

@@ -489,3 +489,29 @@ async fn the_page_shows_when_the_next_customer_update_is_due_and_how_updates_kep
         assert!(page.contains(">Late<") && page.contains("in 1h"), "[{b}] then every hour");
     }
 }
+
+#[tokio::test]
+async fn the_metrics_page_names_both_endpoints_of_every_metric() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        set(&t, "2026-03-02T10:00:00Z");
+        let page_path = alpha_p1(&c, &w).await;
+        let id = page_path.trim_start_matches("/incidents/").to_string();
+        set(&t, "2026-03-02T10:20:00Z");
+        c.post(&format!("/api/v1/incidents/{id}/acknowledge"), &w.tam.token, &json!({})).await.expect(200);
+        let tam = c.login_as(&w.tam.user).await;
+        let html = c.page_get("/incidents/metrics?from=2026-03-01&to=2026-03-02", &tam).await.expect(200).text();
+        let page = plain(&html);
+        assert!(page.contains("Time to acknowledge (declared → acknowledged)"), "[{b}]");
+        assert!(page.contains("Time to resolve (impact started → resolved)"), "[{b}]");
+        assert!(!page.contains("MTTR"), "[{b}]");
+        assert!(page.contains("1 incident"), "[{b}]");
+        assert!(page.contains("20m"), "[{b}] acknowledged after 20 minutes");
+        let bad = plain(&c.page_get("/incidents/metrics?from=2026-02-30", &tam).await.expect(200).text());
+        assert!(bad.contains("from must be a date YYYY-MM-DD"), "[{b}]");
+        let customer = c.login_as(&w.customer.user).await;
+        c.page_get("/incidents/metrics", &customer).await.expect(404);
+    }
+}
