@@ -166,27 +166,10 @@ impl App {
         self.view_of(actor, incident).await
     }
 
-    async fn view_of(&self, actor: &Actor, mut incident: Incident) -> AppResult<IncidentView> {
+    async fn view_of(&self, actor: &Actor, incident: Incident) -> AppResult<IncidentView> {
         let accounts = self.visible_accounts(actor, &incident.impacted_account_ids).await?;
-        if actor.scope != AccountScope::All && accounts.is_empty() {
-            return Err(AppError::NotFound);
-        }
-        let total = incident.impacted_account_ids.len();
-        incident.impacted_account_ids.retain(|a| accounts.contains_key(a));
-        if !actor.user.role.is_staff() {
-            // A status page: no people, no internal links.
-            incident.roles.clear();
-            incident.linked_ticket_ids.clear();
-            incident.created_by = None;
-        }
-        let names = incident.impacted_account_ids.iter().map(|a| (*a, accounts[a].fields.name.clone())).collect();
         let cadence = self.store.incident_cadence(incident.id).await?;
-        Ok(IncidentView {
-            other_accounts: total - incident.impacted_account_ids.len(),
-            accounts: names,
-            incident,
-            cadence,
-        })
+        view_from(actor, incident, &accounts, cadence).ok_or(AppError::NotFound)
     }
 
     /// The timeline as the actor may see it: customers get the status moves and public updates.
@@ -206,10 +189,13 @@ impl App {
         query.scope = actor.scope;
         query.limit = query.limit.clamp(1, 500);
         let IncidentPage { items, total } = self.store.list_incidents(&query).await?;
-        let mut views = Vec::with_capacity(items.len());
-        for incident in items {
-            views.push(self.view_of(actor, incident).await?);
-        }
+        // One read of every account the page names.
+        let mut ids: Vec<AccountId> =
+            items.iter().flat_map(|i| i.incident.impacted_account_ids.iter().copied()).collect();
+        ids.sort();
+        ids.dedup();
+        let accounts = self.visible_accounts(actor, &ids).await?;
+        let views = items.into_iter().filter_map(|i| view_from(actor, i.incident, &accounts, i.cadence)).collect();
         Ok((views, total))
     }
 
@@ -237,7 +223,7 @@ impl App {
         loop {
             let page = self.store.list_incidents(&query).await?;
             let fetched = page.items.len();
-            incidents.extend(page.items);
+            incidents.extend(page.items.into_iter().map(|i| i.incident));
             if fetched < query.limit as usize {
                 break;
             }
@@ -510,6 +496,29 @@ impl App {
         }
         out
     }
+}
+
+/// The incident as this reader may see it, given the visible accounts among (at least) its
+/// impacted ones; `None` when it impacts none of them and the reader does not see everything.
+fn view_from(
+    actor: &Actor,
+    mut incident: Incident,
+    visible: &HashMap<AccountId, Account>,
+    cadence: CadenceSnapshot,
+) -> Option<IncidentView> {
+    let total = incident.impacted_account_ids.len();
+    incident.impacted_account_ids.retain(|a| visible.contains_key(a));
+    if actor.scope != AccountScope::All && incident.impacted_account_ids.is_empty() {
+        return None;
+    }
+    if !actor.user.role.is_staff() {
+        // A status page: no people, no internal links.
+        incident.roles.clear();
+        incident.linked_ticket_ids.clear();
+        incident.created_by = None;
+    }
+    let accounts = incident.impacted_account_ids.iter().map(|a| (*a, visible[a].fields.name.clone())).collect();
+    Some(IncidentView { other_accounts: total - incident.impacted_account_ids.len(), accounts, incident, cadence })
 }
 
 /// The timeline entries a command adds to `incident` at `now`, or why it is refused.

@@ -88,8 +88,14 @@ impl IncidentQuery {
 #[derive(Clone, Debug, PartialEq)]
 pub struct IncidentPage {
     /// Most recently declared first.
-    pub items: Vec<Incident>,
+    pub items: Vec<IncidentListItem>,
     pub total: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct IncidentListItem {
+    pub incident: Incident,
+    pub cadence: CadenceSnapshot,
 }
 
 #[async_trait]

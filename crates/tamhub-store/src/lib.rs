@@ -20,7 +20,8 @@ pub mod sqlite;
 pub mod tickets;
 
 pub use incidents::{
-    CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentPage, IncidentQuery, IncidentStore,
+    CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentListItem, IncidentPage,
+    IncidentQuery, IncidentStore,
 };
 pub use sla::{InputsChange, SlaConfigRecord, SlaConfigStore};
 pub use tickets::{

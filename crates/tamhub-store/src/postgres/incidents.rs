@@ -14,7 +14,8 @@ use super::rows::*;
 use super::tickets::insert_notifications;
 use super::{PgStore, insert_audit, is_unique_violation};
 use crate::incidents::{
-    CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentPage, IncidentQuery, IncidentStore,
+    CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentListItem, IncidentPage,
+    IncidentQuery, IncidentStore,
 };
 use crate::{StoreError, StoreResult};
 
@@ -200,13 +201,21 @@ impl IncidentStore for PgStore {
         let mut count = QueryBuilder::new("SELECT COUNT(*) FROM incidents i");
         push_filters(&mut count, query);
         let (total,): (i64,) = count.build_query_as().fetch_one(&mut *tx).await?;
-        let mut q = QueryBuilder::new("SELECT i.state FROM incidents i");
+        let mut q = QueryBuilder::new("SELECT i.state, i.update_due_at, i.cadence_next_check_at FROM incidents i");
         push_filters(&mut q, query);
         q.push(" ORDER BY i.declared_at DESC, i.number DESC LIMIT ").push_bind(i64::from(query.limit));
         q.push(" OFFSET ").push_bind(query.offset.min(i64::MAX as u64) as i64);
-        let rows: Vec<(Json<Incident>,)> = q.build_query_as().fetch_all(&mut *tx).await?;
+        type Row = (Json<Incident>, Option<jiff_sqlx::Timestamp>, Option<jiff_sqlx::Timestamp>);
+        let rows: Vec<Row> = q.build_query_as().fetch_all(&mut *tx).await?;
         tx.commit().await?;
-        Ok(IncidentPage { items: rows.into_iter().map(|(state,)| state.0).collect(), total: total as u64 })
+        let items = rows
+            .into_iter()
+            .map(|(state, due, next)| IncidentListItem {
+                incident: state.0,
+                cadence: CadenceSnapshot { update_due_at: opt_jiff(due), next_check_at: opt_jiff(next) },
+            })
+            .collect();
+        Ok(IncidentPage { items, total: total as u64 })
     }
 
     async fn incident_cadence(&self, id: IncidentId) -> StoreResult<CadenceSnapshot> {

@@ -12,7 +12,8 @@ use super::rows::*;
 use super::tickets::insert_notifications;
 use super::{SqliteStore, insert_audit, is_unique_violation};
 use crate::incidents::{
-    CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentPage, IncidentQuery, IncidentStore,
+    CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentListItem, IncidentPage,
+    IncidentQuery, IncidentStore,
 };
 use crate::{StoreError, StoreResult};
 
@@ -180,13 +181,21 @@ impl IncidentStore for SqliteStore {
         let mut count = QueryBuilder::new("SELECT COUNT(*) FROM incidents i");
         push_filters(&mut count, query);
         let (total,): (i64,) = count.build_query_as().fetch_one(&mut *tx).await?;
-        let mut q = QueryBuilder::new("SELECT i.state FROM incidents i");
+        let mut q = QueryBuilder::new("SELECT i.state, i.update_due_at, i.cadence_next_check_at FROM incidents i");
         push_filters(&mut q, query);
         q.push(" ORDER BY i.declared_at DESC, i.number DESC LIMIT ").push_bind(i64::from(query.limit));
         q.push(" OFFSET ").push_bind(query.offset.min(i64::MAX as u64) as i64);
-        let rows: Vec<(String,)> = q.build_query_as().fetch_all(&mut *tx).await?;
+        let rows: Vec<(String, Option<i64>, Option<i64>)> = q.build_query_as().fetch_all(&mut *tx).await?;
         tx.commit().await?;
-        let items = rows.iter().map(|(state,)| json(state)).collect::<StoreResult<_>>()?;
+        let items = rows
+            .iter()
+            .map(|(state, due, next)| {
+                Ok(IncidentListItem {
+                    incident: json(state)?,
+                    cadence: CadenceSnapshot { update_due_at: opt_ts(*due)?, next_check_at: opt_ts(*next)? },
+                })
+            })
+            .collect::<StoreResult<_>>()?;
         Ok(IncidentPage { items, total: total as u64 })
     }
 

@@ -96,7 +96,8 @@ async fn a_user_lists_only_incidents_that_impact_an_account_of_their_scope() {
         let _elsewhere = declare(&store, "Elsewhere", vec![other.id]).await;
         let _internal = declare(&store, "Internal", Vec::new()).await;
 
-        let titles = |page: tamhub_store::IncidentPage| page.items.into_iter().map(|i| i.title).collect::<Vec<_>>();
+        let titles =
+            |page: tamhub_store::IncidentPage| page.items.into_iter().map(|i| i.incident.title).collect::<Vec<_>>();
         let tam_view = store.list_incidents(&IncidentQuery::in_scope(AccountScope::Tam(tam.id))).await.expect("list");
         assert_eq!((tam_view.total, titles(tam_view)), (1, vec!["Shared outage".to_string()]), "{backend}");
         let all = store.list_incidents(&IncidentQuery::in_scope(AccountScope::All)).await.expect("list");
