@@ -348,6 +348,18 @@ pub struct HistoryItem {
     pub summary: String,
 }
 
+/// One incident in the account page's incident card.
+pub struct AccountIncident {
+    pub id: String,
+    pub number: String,
+    pub title: String,
+    pub severity: &'static str,
+    pub severity_class: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub declared_ago: String,
+}
+
 #[derive(Template)]
 #[template(path = "accounts/show.html")]
 struct AccountPage {
@@ -374,6 +386,9 @@ struct AccountPage {
     updated: String,
     open_tickets: u64,
     can_open_ticket: bool,
+    /// The latest incidents impacting the account, and how many there are.
+    incidents: Vec<AccountIncident>,
+    incident_total: u64,
     /// The business calendar the account's SLA clocks count in (staff only).
     calendar: Option<String>,
 }
@@ -486,6 +501,25 @@ pub async fn show(
     open.account_id = Some(account.id);
     open.limit = 1;
     let open_tickets = state.app.list_tickets(actor, open).await?.total;
+    let incident_query = tamhub_app::IncidentQuery {
+        account_id: Some(account.id),
+        limit: 5,
+        ..tamhub_app::IncidentQuery::in_scope(AccountScope::Nothing)
+    };
+    let (latest, incident_total) = state.app.list_incidents(actor, incident_query).await?;
+    let incidents = latest
+        .into_iter()
+        .map(|v| AccountIncident {
+            id: v.incident.id.to_string(),
+            number: v.incident.display_number(),
+            title: v.incident.title.clone(),
+            severity: v.incident.severity.as_str(),
+            severity_class: super::incidents::severity_class(v.incident.severity),
+            status: v.incident.status.as_str(),
+            status_label: v.incident.status.label(),
+            declared_ago: super::clocks::relative(v.incident.milestones.declared_at, now),
+        })
+        .collect();
     let calendar = if policy::can_view_sla_config(actor.user.role) {
         let (calendars, default) = state.app.list_calendars(actor).await?;
         let name_of = |id| calendars.iter().find(|c| c.id == id).map(|c| c.name.clone());
@@ -498,6 +532,8 @@ pub async fn show(
         None
     };
     let page = AccountPage {
+        incidents,
+        incident_total,
         open_tickets,
         can_open_ticket: policy::can_open_tickets(actor.user.role),
         calendar,

@@ -515,3 +515,25 @@ async fn the_metrics_page_names_both_endpoints_of_every_metric() {
         c.page_get("/incidents/metrics", &customer).await.expect(404);
     }
 }
+
+#[tokio::test]
+async fn the_account_page_lists_the_incidents_that_impacted_it() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        set(&t, "2026-03-02T10:00:00Z");
+        let page_path = alpha_p1(&c, &w).await;
+        declare(&c, &w.admin, json!({"title": "Bravo only", "severity": "P3", "impacted_account_ids": [w.bravo]}))
+            .await;
+        let tam = c.login_as(&w.tam.user).await;
+        let html = plain(&c.page_get(&format!("/accounts/{}", w.alpha), &tam).await.expect(200).text());
+        let card = &html[html.find("id=\"account-incidents\"").expect("the incidents card")..];
+        let card = &card[..card.find("</section>").expect("the card ends")];
+        assert!(card.contains("Search is slow") && card.contains(&page_path), "[{b}] {card}");
+        assert!(!card.contains("Bravo only"), "[{b}] another account's incident");
+        let customer = c.login_as(&w.customer.user).await;
+        let html = plain(&c.page_get(&format!("/accounts/{}", w.alpha), &customer).await.expect(200).text());
+        assert!(html.contains("Search is slow"), "[{b}] the customer sees their account's incident");
+    }
+}
