@@ -14,7 +14,9 @@ use tamhub_domain::{SignedDuration, Timestamp};
 
 use crate::demo_tickets::DemoClock;
 use crate::incidents::IncidentCommand;
+use crate::postmortems::ReviewCommand;
 use crate::{Actor, App, AppError, AppResult};
+use tamhub_domain::postmortems::{ContributingFactor, FactorKind, ReviewContent, ReviewStatus};
 
 /// One step of a demo incident's life, `minutes` after it was declared.
 enum Step {
@@ -22,9 +24,17 @@ enum Step {
     Status(&'static str),
     Severity(&'static str),
     Role(&'static str, usize),
-    Update { public: bool, know: &'static str, unknown: &'static str, doing: &'static str, next_in: Option<i64> },
+    Update {
+        public: bool,
+        know: &'static str,
+        unknown: &'static str,
+        doing: &'static str,
+        next_in: Option<i64>,
+    },
     Note(&'static str),
     Milestone(&'static str, i64, &'static str),
+    /// The post-incident review, written by the lead and taken to this state.
+    Review(ReviewStatus),
 }
 
 struct Story {
@@ -99,6 +109,7 @@ const STORIES: &[Story] = &[
             ),
             (130, Step::Milestone("detected_at", -6, "The synthetic checkout probe alerted 6 minutes before paging")),
             (3 * 24 * 60, Step::Status("postmortem")),
+            (4 * 24 * 60, Step::Review(ReviewStatus::InReview)),
         ],
     },
     Story {
@@ -172,6 +183,7 @@ const STORIES: &[Story] = &[
             (25, update("Some receivers got the same webhook twice", "Deduplicating on the delivery id", Some(60))),
             (80, Step::Status("monitoring")),
             (200, Step::Status("resolved")),
+            (2 * 24 * 60, Step::Review(ReviewStatus::Published)),
             (5 * 24 * 60, Step::Status("closed")),
         ],
     },
@@ -282,6 +294,9 @@ impl App {
         n: usize,
     ) -> AppResult<()> {
         let minutes = |m: i64| at.checked_add(SignedDuration::from_mins(m)).ok();
+        if let Step::Review(stage) = step {
+            return self.demo_review(by, id, *stage, leads[(n + 1) % leads.len()]).await;
+        }
         let command = match step {
             Step::Ack => IncidentCommand::Acknowledge,
             Step::Status(to) => IncidentCommand::Status { to: (*to).into() },
@@ -297,6 +312,7 @@ impl App {
                 next_update_at: next_in.and_then(minutes),
             }),
             Step::Note(text) => IncidentCommand::Note { text: (*text).into() },
+            Step::Review(_) => return Ok(()),
             Step::Milestone(milestone, shift, reason) => {
                 let incident = self.store.get_incident(id).await?;
                 let declared = incident.milestones.declared_at;
@@ -310,4 +326,50 @@ impl App {
         self.change_incident(by, id, command).await?;
         Ok(())
     }
+
+    /// A review written by the incident lead and approved by `approver`, up to `stage`.
+    async fn demo_review(&self, lead: &Actor, id: IncidentId, stage: ReviewStatus, approver: &User) -> AppResult<()> {
+        let incident = self.store.get_incident(id).await?;
+        let content = ReviewContent {
+            owner_id: Some(lead.user.id),
+            approver_ids: vec![approver.id],
+            summary: format!("{}: what happened, who was affected and for how long.", incident.title),
+            leadup: "A routine change earlier that day.".into(),
+            fault: "The change removed a dependency the service still needed.".into(),
+            detection: "Synthetic probes alerted before customers reported it.".into(),
+            response: "The incident lead rolled the change back and posted updates on the cadence.".into(),
+            recovery: "Traffic recovered within minutes of the rollback.".into(),
+            contributing_factors: vec![
+                ContributingFactor { kind: FactorKind::Proximate, text: "The change went out without a canary".into() },
+                ContributingFactor { kind: FactorKind::Root, text: "No automated check of the dependency".into() },
+            ],
+            root_cause_category: Some("Configuration change".into()),
+            went_well: vec!["Fast detection".into(), "Updates on time".into()],
+            went_poorly: vec!["The rollback needed manual steps".into()],
+            lessons_learned: vec!["Canary every configuration change".into()],
+            customer_facing_rca: format!(
+                "On {}, a configuration change caused errors. We rolled it back and are adding automated checks.",
+                incident.milestones.declared_at.strftime("%-d %B %Y")
+            ),
+            ..ReviewContent::default()
+        };
+        self.change_review(lead, id, ReviewCommand::Edit(Box::new(content))).await?;
+        let approver = Actor::new(approver.clone());
+        let steps = [
+            (ReviewStatus::InReview, lead, ReviewCommand::Submit),
+            (ReviewStatus::Approved, &approver, ReviewCommand::Approve),
+            (ReviewStatus::Published, lead, ReviewCommand::Publish),
+        ];
+        for (reached, actor, command) in steps {
+            if stage_rank(stage) < stage_rank(reached) {
+                break;
+            }
+            self.change_review(actor, id, command).await?;
+        }
+        Ok(())
+    }
+}
+
+fn stage_rank(status: ReviewStatus) -> usize {
+    ReviewStatus::ALL.iter().position(|(s, _)| *s == status).unwrap_or(0)
 }

@@ -20,6 +20,7 @@ use tamhub_domain::incidents::{
 };
 use tamhub_domain::notifications::AlertKind;
 use tamhub_domain::notifications::Notification;
+use tamhub_domain::postmortems::review_required;
 use tamhub_domain::scope::AccountScope;
 use tamhub_domain::tickets::TicketSla;
 use tamhub_domain::users::User;
@@ -154,6 +155,7 @@ impl App {
             is_new: true,
             expected_last_seq: 0,
             cadence,
+            review: None,
             alerts,
             notifications,
         };
@@ -268,6 +270,21 @@ impl App {
         for command in &commands {
             self.check_command(actor, command).await?;
         }
+        let closing = commands.iter().any(|c| matches!(c, IncidentCommand::Status { to } if to == "closed"));
+        if closing {
+            // R-I5: a major incident closes once its post-incident review is approved.
+            let incident = self.store.get_incident(id).await?;
+            let done = self.store.incident_review(id).await?.is_some_and(|r| r.status.is_done());
+            if review_required(incident.max_severity, self.config.review_required_through) && !done {
+                return Err(AppError::invalid_field(
+                    "status",
+                    format!(
+                        "a {} incident closes once its post-incident review is approved",
+                        incident.max_severity.as_str()
+                    ),
+                ));
+            }
+        }
         let action = commands.first().map_or("change", IncidentCommand::action);
         let mut attempt = 0;
         loop {
@@ -298,6 +315,7 @@ impl App {
                 is_new: false,
                 expected_last_seq,
                 cadence,
+                review: None,
                 alerts,
             };
             match self.store.save_incident_change(&change).await {
@@ -425,7 +443,7 @@ impl App {
     }
 
     /// Why a user cannot hold an incident role, if they cannot.
-    async fn role_holder_problem(&self, user: UserId) -> AppResult<Result<(), String>> {
+    pub(crate) async fn role_holder_problem(&self, user: UserId) -> AppResult<Result<(), String>> {
         Ok(match self.store.get_user(user).await {
             Ok(u) if u.active && can_work_incidents(u.role) => Ok(()),
             Ok(_) | Err(StoreError::NotFound) => Err("must be an active staff user who works incidents".into()),
@@ -577,7 +595,7 @@ fn choice<T: Copy>(field: &str, value: &str, choices: &[(T, &str)]) -> AppResult
     found.ok_or_else(|| AppError::invalid_field(field, "is not a known value"))
 }
 
-fn entries(
+pub(crate) fn entries(
     incident: &Incident,
     last_seq: i64,
     now: Timestamp,

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod notifications;
 pub mod policy;
 pub mod portfolio;
+pub mod postmortems;
 pub mod sla_config;
 pub mod tickets;
 pub mod tokens;
@@ -40,6 +41,8 @@ pub struct AppConfig {
     pub login_window_minutes: i64,
     /// Customer-update cadence of incidents (SLA-SPEC R-I2).
     pub incident_cadence: tamhub_domain::incident_cadence::CadenceSettings,
+    /// A post-incident review is required for incidents ever at this severity or worse (R-I5).
+    pub review_required_through: tamhub_domain::incidents::Severity,
 }
 
 impl Default for AppConfig {
@@ -50,6 +53,7 @@ impl Default for AppConfig {
             login_failures_per_ip: 30,
             login_window_minutes: 15,
             incident_cadence: Default::default(),
+            review_required_through: tamhub_domain::incidents::Severity::P1,
         }
     }
 }

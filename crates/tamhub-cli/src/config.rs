@@ -19,6 +19,8 @@ pub struct Config {
     pub incident_first_update_minutes: [i64; 4],
     /// Minutes between customer updates after the first, per severity; 0: no requirement.
     pub incident_update_minutes: [i64; 4],
+    /// Incidents ever at this severity or worse need a post-incident review (R-I5): P0-P3.
+    pub incident_review_required_through: String,
 }
 
 impl Default for Config {
@@ -32,6 +34,7 @@ impl Default for Config {
             sla_scan_seconds: 10,
             incident_first_update_minutes: [15, 30, 240, 0],
             incident_update_minutes: [30, 60, 240, 0],
+            incident_review_required_through: "P1".into(),
         }
     }
 }
@@ -62,6 +65,9 @@ impl Config {
         }
         if config.session_hours < 1 {
             anyhow::bail!("session_hours must be at least 1");
+        }
+        if tamhub_domain::incidents::Severity::parse(&config.incident_review_required_through).is_none() {
+            anyhow::bail!("incident_review_required_through must be P0, P1, P2 or P3");
         }
         if let Err(errors) = config.incident_cadence().validate() {
             let problems: Vec<String> = errors.iter().map(|(f, m)| format!("{f} {m}")).collect();

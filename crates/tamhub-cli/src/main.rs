@@ -145,6 +145,8 @@ async fn open_app(config: &Config) -> Result<App> {
     let app_config = AppConfig {
         session_hours: config.session_hours,
         incident_cadence: config.incident_cadence(),
+        review_required_through: tamhub_domain::incidents::Severity::parse(&config.incident_review_required_through)
+            .unwrap_or(tamhub_domain::incidents::Severity::P1),
         ..AppConfig::default()
     };
     let app = App::new(store, Arc::new(SystemClock), app_config);

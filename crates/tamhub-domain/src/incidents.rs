@@ -474,6 +474,10 @@ pub enum TimelineKind {
     TicketLinked {
         ticket_id: TicketId,
     },
+    /// The post-incident review moved to another state.
+    PostmortemStateChanged {
+        status: crate::postmortems::ReviewStatus,
+    },
     AccountsChanged {
         added: Vec<AccountId>,
         removed: Vec<AccountId>,
@@ -492,6 +496,7 @@ impl TimelineKind {
             TimelineKind::Acknowledged => "acknowledged",
             TimelineKind::Note { .. } => "note",
             TimelineKind::TicketLinked { .. } => "ticket_linked",
+            TimelineKind::PostmortemStateChanged { .. } => "postmortem_state_changed",
             TimelineKind::AccountsChanged { .. } => "accounts_changed",
         }
     }
@@ -590,6 +595,12 @@ impl Incident {
                     if !self.impacted_account_ids.contains(a) {
                         self.impacted_account_ids.push(*a);
                     }
+                }
+            }
+            TimelineKind::PostmortemStateChanged { status } => {
+                // The review is complete once approved (I4 keeps it after its start).
+                if status.is_done() && self.milestones.postmortem_completed_at.is_none() {
+                    self.milestones.postmortem_completed_at = Some(at);
                 }
             }
             TimelineKind::UpdatePosted(_) | TimelineKind::Note { .. } => {}

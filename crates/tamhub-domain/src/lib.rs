@@ -11,6 +11,7 @@ pub mod incident_metrics;
 pub mod incidents;
 pub mod load;
 pub mod notifications;
+pub mod postmortems;
 pub mod scope;
 pub mod sla;
 pub mod tickets;

@@ -8,6 +8,7 @@ use tamhub_domain::ids::{AccountId, IncidentId};
 use tamhub_domain::incident_cadence::CadenceAlert;
 use tamhub_domain::incidents::{Incident, IncidentStatus, Severity, TimelineEntry};
 use tamhub_domain::notifications::Notification;
+use tamhub_domain::postmortems::PostIncidentReview;
 use tamhub_domain::scope::AccountScope;
 
 use crate::StoreResult;
@@ -23,6 +24,8 @@ pub struct IncidentChange {
     pub expected_last_seq: i64,
     pub entries: Vec<TimelineEntry>,
     pub cadence: CadenceSnapshot,
+    /// The post-incident review as it now stands, when the change touches it.
+    pub review: Option<PostIncidentReview>,
     /// Cadence warnings and breaches the timeline implies; only new ones are stored, and only
     /// those write their notifications.
     pub alerts: Vec<CadenceAlertNotices>,
@@ -115,4 +118,5 @@ pub trait IncidentStore: Send + Sync {
     /// stored a fresher one): whether it was stored.
     async fn save_cadence_evaluation(&self, evaluation: &CadenceEvaluation) -> StoreResult<bool>;
     async fn incident_alerts(&self, id: IncidentId) -> StoreResult<Vec<CadenceAlert>>;
+    async fn incident_review(&self, id: IncidentId) -> StoreResult<Option<PostIncidentReview>>;
 }

@@ -84,6 +84,13 @@ async fn the_demo_incidents_cover_every_severity_and_the_first_customer_sees_a_l
     for i in &incidents {
         i.check_rules().unwrap_or_else(|e| panic!("{} breaks a rule: {e:?}", i.title));
     }
+    let mut reviews = HashSet::new();
+    for i in &incidents {
+        if let Some(review) = t.app.store.incident_review(i.id).await.unwrap() {
+            reviews.insert(review.status.as_str());
+        }
+    }
+    assert!(reviews.contains("in_review") && reviews.contains("published"), "{reviews:?}");
 
     let customer = Actor::new(summary.users.iter().find(|u| u.role == Role::Customer).unwrap().clone());
     let (seen, _) = t.app.list_incidents(&customer, IncidentQuery::in_scope(AccountScope::Nothing)).await.unwrap();

@@ -59,5 +59,14 @@ CREATE TABLE incident_alerts (
     PRIMARY KEY (incident_id, cycle_no, kind, threshold)
 );
 
+-- Post-incident reviews (SLA-SPEC 2.6): one per incident, stored whole like the incident.
+CREATE TABLE incident_reviews (
+    incident_id UUID PRIMARY KEY REFERENCES incidents(id),
+    status TEXT NOT NULL,
+    due_at TIMESTAMPTZ,
+    updated_at TIMESTAMPTZ NOT NULL,
+    state JSONB NOT NULL
+);
+
 -- A notification may be about an incident, and links to it.
 ALTER TABLE notifications ADD COLUMN incident_id UUID REFERENCES incidents(id);

@@ -7,6 +7,7 @@ use tamhub_domain::ids::{IncidentId, UserId};
 use tamhub_domain::incident_cadence::CadenceAlert;
 use tamhub_domain::incidents::{Incident, TimelineEntry, TimelineKind};
 use tamhub_domain::notifications::AlertKind;
+use tamhub_domain::postmortems::PostIncidentReview;
 use uuid::Uuid;
 
 use super::accounts::push_scope;
@@ -171,6 +172,20 @@ impl IncidentStore for PgStore {
                 other => other?,
             };
         }
+        if let Some(review) = &change.review {
+            sqlx::query(
+                "INSERT INTO incident_reviews (incident_id, status, due_at, updated_at, state) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (incident_id) DO UPDATE SET status = excluded.status, \
+                   due_at = excluded.due_at, updated_at = excluded.updated_at, state = excluded.state",
+            )
+            .bind(review.incident_id.0)
+            .bind(review.status.as_str())
+            .bind(opt_ts(review.due_at))
+            .bind(ts(review.updated_at))
+            .bind(Json(review))
+            .execute(&mut *tx)
+            .await?;
+        }
         insert_cadence_alerts(&mut tx, &change.alerts, i.updated_at).await?;
         insert_notifications(&mut tx, &change.notifications.iter().collect::<Vec<_>>()).await?;
         for entry in &change.audit {
@@ -216,6 +231,15 @@ impl IncidentStore for PgStore {
             })
             .collect();
         Ok(IncidentPage { items, total: total as u64 })
+    }
+
+    async fn incident_review(&self, id: IncidentId) -> StoreResult<Option<PostIncidentReview>> {
+        let row: Option<(Json<PostIncidentReview>,)> =
+            sqlx::query_as("SELECT state FROM incident_reviews WHERE incident_id = $1")
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(state,)| state.0))
     }
 
     async fn incident_cadence(&self, id: IncidentId) -> StoreResult<CadenceSnapshot> {

@@ -6,6 +6,7 @@ use tamhub_domain::ids::IncidentId;
 use tamhub_domain::incident_cadence::CadenceAlert;
 use tamhub_domain::incidents::{Incident, TimelineEntry};
 use tamhub_domain::notifications::AlertKind;
+use tamhub_domain::postmortems::PostIncidentReview;
 
 use super::accounts::push_scope;
 use super::rows::*;
@@ -149,6 +150,20 @@ impl IncidentStore for SqliteStore {
                 other => other?,
             };
         }
+        if let Some(review) = &change.review {
+            sqlx::query(
+                "INSERT INTO incident_reviews (incident_id, status, due_at, updated_at, state) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (incident_id) DO UPDATE SET status = excluded.status, due_at = excluded.due_at, \
+                   updated_at = excluded.updated_at, state = excluded.state",
+            )
+            .bind(review.incident_id.to_string())
+            .bind(review.status.as_str())
+            .bind(review.due_at.map(ms))
+            .bind(ms(review.updated_at))
+            .bind(to_json(review))
+            .execute(&mut *tx)
+            .await?;
+        }
         insert_cadence_alerts(&mut tx, &change.alerts, i.updated_at).await?;
         insert_notifications(&mut tx, &change.notifications.iter().collect::<Vec<_>>()).await?;
         for entry in &change.audit {
@@ -197,6 +212,14 @@ impl IncidentStore for SqliteStore {
             })
             .collect::<StoreResult<_>>()?;
         Ok(IncidentPage { items, total: total as u64 })
+    }
+
+    async fn incident_review(&self, id: IncidentId) -> StoreResult<Option<PostIncidentReview>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM incident_reviews WHERE incident_id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|(state,)| json(&state)).transpose()
     }
 
     async fn incident_cadence(&self, id: IncidentId) -> StoreResult<CadenceSnapshot> {

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use tamhub_app::incidents::{IncidentCommand, IncidentView};
+use tamhub_app::postmortems::{ReviewCommand, ReviewView};
 use tamhub_app::{AppError, IncidentQuery};
 use tamhub_domain::ids::{AccountId, IncidentId, TicketId, UserId};
 use tamhub_domain::incident_metrics::MetricSummary;
@@ -13,6 +14,7 @@ use tamhub_domain::incidents::{
     CustomerUpdate, IncidentDraft, IncidentRole, IncidentStatus, Milestones, Severity, TimelineEntry, TimelineKind,
     Visibility,
 };
+use tamhub_domain::postmortems::{Approval, ReviewContent};
 use tamhub_domain::sla::display::{Badge, DEFAULT_AMBER_WINDOW_SECONDS, badge};
 use tamhub_domain::sla::engine::CycleState;
 use tamhub_domain::validation::{FieldErrors, parse_choice};
@@ -613,4 +615,122 @@ pub async fn metrics(
             percent: report.compliance.percent(),
         },
     }))
+}
+
+/// An incident's post-incident review (SLA-SPEC 2.6). Customer contacts get it only once
+/// published, and then only its customer-facing RCA.
+#[derive(Serialize, ToSchema)]
+pub struct ReviewOut {
+    pub incident_id: IncidentId,
+    /// Whether the incident needs a review (its most severe level; P0 and P1 by default).
+    pub required: bool,
+    /// Five business days after resolution on the organisation's calendar.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<Timestamp>,
+    /// `not_started`, `draft`, `in_review`, `approved` or `published`.
+    pub status: String,
+    pub content: Option<ReviewContent>,
+    pub approvals: Vec<Approval>,
+    pub customer_facing_rca: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub submitted_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub approved_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub published_at: Option<Timestamp>,
+}
+
+fn review_out(id: IncidentId, view: ReviewView, staff: bool) -> ReviewOut {
+    let review = view.review;
+    ReviewOut {
+        incident_id: id,
+        required: view.required,
+        due_at: view.due_at,
+        status: review.as_ref().map_or("not_started", |r| r.status.as_str()).to_string(),
+        customer_facing_rca: review.as_ref().map(|r| r.content.customer_facing_rca.clone()),
+        content: review.as_ref().filter(|_| staff).map(|r| r.content.clone()),
+        approvals: review.as_ref().filter(|_| staff).map(|r| r.approvals.clone()).unwrap_or_default(),
+        submitted_at: review.as_ref().and_then(|r| r.submitted_at),
+        approved_at: review.as_ref().and_then(|r| r.approved_at),
+        published_at: review.as_ref().and_then(|r| r.published_at),
+    }
+}
+
+async fn review_answer(state: &AppState, access: &ApiIncidentAccess) -> ApiResult<axum::Json<ReviewOut>> {
+    let id = access.view.incident.id;
+    let view = state.app.incident_review(&access.actor, id).await?;
+    Ok(axum::Json(review_out(id, view, access.actor.user.role.is_staff())))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/review", tag = "incidents",
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 200, body = ReviewOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn review(State(state): State<AppState>, access: ApiIncidentAccess) -> ApiResult<axum::Json<ReviewOut>> {
+    review_answer(&state, &access).await
+}
+
+#[utoipa::path(put, path = "/api/v1/incidents/{id}/review", tag = "incidents", request_body = ReviewContent,
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 200, body = ReviewOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn edit_review(
+    State(state): State<AppState>,
+    access: ApiIncidentAccess,
+    ApiJson(content): ApiJson<ReviewContent>,
+) -> ApiResult<axum::Json<ReviewOut>> {
+    state.app.change_review(&access.actor, access.view.incident.id, ReviewCommand::Edit(Box::new(content))).await?;
+    review_answer(&state, &access).await
+}
+
+async fn review_step(
+    state: &AppState,
+    access: ApiIncidentAccess,
+    command: ReviewCommand,
+) -> ApiResult<axum::Json<ReviewOut>> {
+    state.app.change_review(&access.actor, access.view.incident.id, command).await?;
+    review_answer(state, &access).await
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/review/submit", tag = "incidents",
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 200, body = ReviewOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn submit_review(
+    State(state): State<AppState>,
+    access: ApiIncidentAccess,
+) -> ApiResult<axum::Json<ReviewOut>> {
+    review_step(&state, access, ReviewCommand::Submit).await
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/review/approve", tag = "incidents",
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 200, body = ReviewOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn approve_review(
+    State(state): State<AppState>,
+    access: ApiIncidentAccess,
+) -> ApiResult<axum::Json<ReviewOut>> {
+    review_step(&state, access, ReviewCommand::Approve).await
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/review/request-changes", tag = "incidents",
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 200, body = ReviewOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn request_review_changes(
+    State(state): State<AppState>,
+    access: ApiIncidentAccess,
+) -> ApiResult<axum::Json<ReviewOut>> {
+    review_step(&state, access, ReviewCommand::RequestChanges).await
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/review/publish", tag = "incidents",
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 200, body = ReviewOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn publish_review(
+    State(state): State<AppState>,
+    access: ApiIncidentAccess,
+) -> ApiResult<axum::Json<ReviewOut>> {
+    review_step(&state, access, ReviewCommand::Publish).await
 }

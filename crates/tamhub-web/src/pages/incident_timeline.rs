@@ -151,6 +151,9 @@ pub(super) fn entry(e: &TimelineEntry, names: &Names<'_>, now: Timestamp) -> Ent
             };
             ("change", what)
         }
+        TimelineKind::PostmortemStateChanged { status } => {
+            ("change", format!("moved the post-incident review to {}", status.label().to_lowercase()))
+        }
         TimelineKind::AccountsChanged { added, removed } => {
             let mut parts = Vec::new();
             if !added.is_empty() {

@@ -92,6 +92,13 @@ async fn a_tam_runs_a_major_incident_from_declaration_to_closure() {
         let edit = json!({"at": "2026-03-02T09:35:00Z", "reason": "Error logs show the first failures at 09:35"});
         c.put(&path("/milestones/impact_started_at"), &w.tam.token, &edit).await.expect(200);
         c.post(&path("/status"), &w.tam.token, &json!({"status": "postmortem"})).await.expect(200);
+        // A P0 closes once its post-incident review is approved (R-I5).
+        c.post(&path("/status"), &w.tam.token, &json!({"status": "closed"})).await.expect_error(
+            422,
+            "validation_failed",
+            Some("status"),
+        );
+        approved_review(&c, &w, &path("")).await;
         let closed = c.post(&path("/status"), &w.tam.token, &json!({"status": "closed"})).await.expect(200).json();
         assert_eq!(closed["max_severity"], "P0", "[{b}]");
         assert_eq!(closed["severity"], "P0", "[{b}]");
@@ -117,6 +124,8 @@ async fn a_tam_runs_a_major_incident_from_declaration_to_closure() {
                 "status_changed",
                 "milestone_edited",
                 "status_changed",
+                "postmortem_state_changed",
+                "postmortem_state_changed",
                 "status_changed"
             ],
             "[{b}]"
@@ -144,6 +153,18 @@ async fn a_tam_runs_a_major_incident_from_declaration_to_closure() {
         let of_bravo = c.get(&format!("/api/v1/incidents?account_id={}&severity=P0", w.bravo), &w.tam.token).await;
         assert_eq!(of_bravo.expect(200).json()["total"], 1, "[{b}]");
     }
+}
+
+/// Writes, submits and approves (by leadership) a complete review of the incident at `path`.
+async fn approved_review(c: &Client, w: &World, path: &str) {
+    let content = json!({
+        "owner_id": w.tam.id(), "approver_ids": [w.leadership.id()], "summary": "What happened",
+        "fault": "The fault", "contributing_factors": [{"kind": "root", "text": "The root cause"}],
+        "root_cause_category": "Capacity", "customer_facing_rca": "What we tell customers"
+    });
+    c.put(&format!("{path}/review"), &w.tam.token, &content).await.expect(200);
+    c.post(&format!("{path}/review/submit"), &w.tam.token, &json!({})).await.expect(200);
+    c.post(&format!("{path}/review/approve"), &w.leadership.token, &json!({})).await.expect(200);
 }
 
 #[tokio::test]
@@ -263,6 +284,12 @@ const INCIDENT_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("POST", "/api/v1/incidents/{id}/updates", Some(r#"{"what_we_know": "h", "what_we_are_doing": "h"}"#)),
     ("POST", "/api/v1/incidents/{id}/notes", Some(r#"{"text": "hijacked"}"#)),
     ("POST", "/api/v1/incidents/{id}/tickets", Some(r#"{"ticket_id": "00000000-0000-7000-8000-000000000000"}"#)),
+    ("GET", "/api/v1/incidents/{id}/review", None),
+    ("PUT", "/api/v1/incidents/{id}/review", Some(r#"{"summary": "hijacked"}"#)),
+    ("POST", "/api/v1/incidents/{id}/review/submit", None),
+    ("POST", "/api/v1/incidents/{id}/review/approve", None),
+    ("POST", "/api/v1/incidents/{id}/review/request-changes", None),
+    ("POST", "/api/v1/incidents/{id}/review/publish", None),
 ];
 
 #[test]
@@ -553,5 +580,110 @@ async fn metrics_over_a_period_name_both_endpoints_and_count_what_they_could_not
         );
         let customer = c.get("/api/v1/incident-metrics?from=2026-03-01&to=2026-03-31", &w.customer.token).await;
         assert_eq!(customer.expect(200).json()["incidents"], 4, "[{b}] the customer's own account");
+    }
+}
+
+#[tokio::test]
+async fn a_major_incident_closes_once_its_review_is_written_approved_and_published() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        set(&t, "2026-03-02T10:00:00Z");
+        let incident = declare(
+            &c,
+            &w.tam,
+            json!({"title": "Checkout down", "severity": "P1", "impacted_account_ids": [w.alpha],
+                   "incident_commander_id": w.tam.id()}),
+        )
+        .await;
+        let id = incident["id"].as_str().expect("id").to_string();
+        let path = |suffix: &str| format!("/api/v1/incidents/{id}{suffix}");
+        let review = c.get(&path("/review"), &w.tam.token).await.expect(200).json();
+        assert_eq!(
+            (review["required"].as_bool(), review["status"].as_str()),
+            (Some(true), Some("not_started")),
+            "[{b}]"
+        );
+        assert_eq!(review["due_at"], Value::Null, "[{b}] due only once resolved");
+
+        set(&t, "2026-03-02T11:00:00Z");
+        c.post(&path("/status"), &w.tam.token, &json!({"status": "resolved"})).await.expect(200);
+        c.post(&path("/status"), &w.tam.token, &json!({"status": "closed"})).await.expect_error(
+            422,
+            "validation_failed",
+            Some("status"),
+        );
+        let due = c.get(&path("/review"), &w.tam.token).await.expect(200).json()["due_at"].clone();
+        let due: tamhub_domain::Timestamp = due.as_str().expect("a due date").parse().expect("instant");
+        assert!(due >= "2026-03-07T00:00:00Z".parse().expect("instant"), "[{b}] five business days later: {due}");
+
+        // A draft missing its essentials is not submitted; bad content is refused by name.
+        c.put(&path("/review"), &w.tam.token, &json!({"summary": "Checkout failed", "owner_id": w.tam.id()}))
+            .await
+            .expect(200);
+        c.post(&path("/review/submit"), &w.tam.token, &json!({})).await.expect_error(
+            422,
+            "validation_failed",
+            Some("contributing_factors"),
+        );
+        c.put(&path("/review"), &w.tam.token, &json!({"users_affected": -3})).await.expect_error(
+            422,
+            "validation_failed",
+            Some("users_affected"),
+        );
+        c.put(&path("/review"), &w.tam.token, &json!({"approver_ids": [w.customer.id()]})).await.expect_error(
+            422,
+            "validation_failed",
+            Some("approver_ids[0]"),
+        );
+        let content = json!({
+            "owner_id": w.tam.id(), "approver_ids": [w.leadership.id()], "summary": "Checkout failed for 60 minutes",
+            "fault": "A removed health check path", "users_affected": 1200,
+            "contributing_factors": [{"kind": "proximate", "text": "LB change"}, {"kind": "root", "text": "No config checks"}],
+            "root_cause_category": "Configuration change",
+            "went_well": ["Fast rollback"], "customer_facing_rca": "A configuration change made checkout fail; we added checks."
+        });
+        c.put(&path("/review"), &w.tam.token, &content).await.expect(200);
+        let submitted = c.post(&path("/review/submit"), &w.tam.token, &json!({})).await.expect(200).json();
+        assert_eq!(submitted["status"], "in_review", "[{b}]");
+        c.post(&path("/review/approve"), &w.tam.token, &json!({})).await.expect_error(
+            422,
+            "validation_failed",
+            Some("approver_ids"),
+        );
+        // The customer sees nothing of it until it is published.
+        let hidden = c.get(&path("/review"), &w.customer.token).await.expect(200).json();
+        assert_eq!((hidden["status"].as_str(), &hidden["content"]), (Some("not_started"), &Value::Null), "[{b}]");
+
+        set(&t, "2026-03-04T09:00:00Z");
+        let approved = c.post(&path("/review/approve"), &w.leadership.token, &json!({})).await.expect(200).json();
+        assert_eq!(approved["status"], "approved", "[{b}]");
+        let incident = c.get(&path(""), &w.tam.token).await.expect(200).json();
+        assert_eq!(incident["milestones"]["postmortem_completed_at"], "2026-03-04T09:00:00Z", "[{b}]");
+        let notes = c.get("/api/v1/notifications", &w.tam.token).await.expect(200).json();
+        let titles: Vec<&str> =
+            notes["items"].as_array().expect("items").iter().filter_map(|n| n["title"].as_str()).collect();
+        assert!(titles.contains(&"INC-1: post-incident review approved"), "[{b}] {titles:?}");
+        c.put(&path("/review"), &w.tam.token, &content).await.expect_error(422, "validation_failed", Some("status"));
+
+        c.post(&path("/review/publish"), &w.tam.token, &json!({})).await.expect(200);
+        let public = c.get(&path("/review"), &w.customer.token).await.expect(200).json();
+        assert_eq!(public["status"], "published", "[{b}]");
+        assert_eq!(
+            public["customer_facing_rca"], "A configuration change made checkout fail; we added checks.",
+            "[{b}]"
+        );
+        assert_eq!(public["content"], Value::Null, "[{b}] the internal review stays internal");
+        let timeline = c.get(&path("/timeline"), &w.tam.token).await.expect(200).json();
+        let states: Vec<&str> = timeline["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|e| e["kind"] == "postmortem_state_changed")
+            .filter_map(|e| e["status"].as_str())
+            .collect();
+        assert_eq!(states, ["in_review", "approved", "published"], "[{b}]");
+        c.post(&path("/status"), &w.tam.token, &json!({"status": "closed"})).await.expect(200);
     }
 }

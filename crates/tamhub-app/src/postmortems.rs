@@ -1,0 +1,218 @@
+//! Post-incident reviews: read, write, submit, approve, send back, publish (SLA-SPEC 2.6, R-I5).
+//! A review lives beside its incident; every change of its state is also an entry on the
+//! incident's timeline, stored in the same transaction.
+
+use tamhub_domain::Timestamp;
+use tamhub_domain::ids::{IncidentId, NotificationId, UserId};
+use tamhub_domain::incidents::{Incident, TimelineKind};
+use tamhub_domain::notifications::Notification;
+use tamhub_domain::postmortems::{PostIncidentReview, ReviewContent, ReviewStatus, review_due, review_required};
+use tamhub_domain::sla::calendar::{Calendar, CalendarSpec};
+use tamhub_domain::validation::FieldErrors;
+use tamhub_store::{IncidentChange, StoreError};
+
+use crate::policy::{can_work_incidents, require};
+use crate::{Actor, App, AppError, AppResult};
+
+/// Business days from resolution to the review's deadline (PagerDuty's practice; R-I5).
+pub const REVIEW_BUSINESS_DAYS: u32 = 5;
+
+#[derive(Clone, Debug)]
+pub enum ReviewCommand {
+    Edit(Box<ReviewContent>),
+    Submit,
+    Approve,
+    RequestChanges,
+    Publish,
+}
+
+impl ReviewCommand {
+    fn action(&self) -> &'static str {
+        match self {
+            ReviewCommand::Edit(_) => "edit_review",
+            ReviewCommand::Submit => "submit_review",
+            ReviewCommand::Approve => "approve_review",
+            ReviewCommand::RequestChanges => "request_review_changes",
+            ReviewCommand::Publish => "publish_review",
+        }
+    }
+}
+
+/// An incident's review as one reader may see it.
+#[derive(Clone, Debug)]
+pub struct ReviewView {
+    /// Whether the incident needs one (its most severe level, R-I5).
+    pub required: bool,
+    /// Five business days after resolution on the organisation's calendar; none before.
+    pub due_at: Option<Timestamp>,
+    /// None until someone starts it; customers see it only once published.
+    pub review: Option<PostIncidentReview>,
+}
+
+impl App {
+    pub async fn incident_review(&self, actor: &Actor, id: IncidentId) -> AppResult<ReviewView> {
+        let view = self.get_incident(actor, id).await?;
+        let mut review = self.store.incident_review(id).await?;
+        if !actor.user.role.is_staff() {
+            review = review.filter(|r| r.status == ReviewStatus::Published);
+        }
+        let due_at = match review.as_ref().and_then(|r| r.due_at) {
+            Some(due) => Some(due),
+            None => self.review_due(&view.incident).await?,
+        };
+        Ok(ReviewView {
+            required: review_required(view.incident.max_severity, self.config.review_required_through),
+            due_at,
+            review,
+        })
+    }
+
+    /// R-I5: five business days after `resolved_at` on the organisation's default calendar
+    /// (weekdays in UTC when there is none).
+    pub(crate) async fn review_due(&self, incident: &Incident) -> AppResult<Option<Timestamp>> {
+        let Some(resolved) = incident.milestones.resolved_at else { return Ok(None) };
+        let config = self.sla_runtime().await?;
+        let default = config.record.default_calendar_id.and_then(|id| {
+            let record = config.record.calendars.iter().find(|c| c.id == id)?;
+            let tz = jiff::tz::TimeZone::get(&record.version_at(resolved)?.hours.tz).ok()?;
+            Some((config.calendars.get(&id.to_string())?.clone(), tz))
+        });
+        let (calendar, tz) = match default {
+            Some(found) => found,
+            None => (weekdays_utc(), jiff::tz::TimeZone::UTC),
+        };
+        Ok(review_due(resolved, &calendar, &tz, REVIEW_BUSINESS_DAYS))
+    }
+
+    /// Applies one change to the incident's review (creating the draft on the first edit).
+    pub async fn change_review(
+        &self,
+        actor: &Actor,
+        id: IncidentId,
+        command: ReviewCommand,
+    ) -> AppResult<PostIncidentReview> {
+        require(can_work_incidents(actor.user.role), "work on post-incident reviews")?;
+        self.get_incident(actor, id).await?;
+        if let ReviewCommand::Edit(content) = &command {
+            let mut errors = FieldErrors::new();
+            if let Some(owner) = content.owner_id
+                && let Err(message) = self.role_holder_problem(owner).await?
+            {
+                errors.add("owner_id", message);
+            }
+            for (i, approver) in content.approver_ids.iter().enumerate() {
+                if let Err(message) = self.role_holder_problem(*approver).await? {
+                    errors.add(&format!("approver_ids[{i}]"), message);
+                }
+            }
+            errors.into_result()?;
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let before = self.store.get_incident(id).await?;
+            let mut timeline = self.store.incident_timeline(id).await?;
+            let expected_last_seq = timeline.last().map_or(0, |e| e.seq);
+            let now = self.clock.now();
+            let existing = match self.store.incident_review(id).await? {
+                Some(review) => review,
+                None => PostIncidentReview::new(id, self.review_due(&before).await?, now),
+            };
+            if !matches!(command, ReviewCommand::Edit(_)) && before.milestones.resolved_at.is_none() {
+                return Err(AppError::invalid_field("status", "a review is submitted once the incident is resolved"));
+            }
+            let next = match &command {
+                ReviewCommand::Edit(content) => existing.edit(content, now),
+                ReviewCommand::Submit => existing.submit(now),
+                ReviewCommand::Approve => existing.approve(actor.user.id, now),
+                ReviewCommand::RequestChanges => existing.request_changes(now),
+                ReviewCommand::Publish => existing.publish(now),
+            }?;
+            let kinds = if next.status != existing.status {
+                before.checked(now, vec![TimelineKind::PostmortemStateChanged { status: next.status }])?
+            } else {
+                Vec::new()
+            };
+            let mut after = before.clone();
+            for kind in &kinds {
+                after.apply(now, kind);
+            }
+            let added = crate::incidents::entries(&after, expected_last_seq, now, Some(actor.user.id), kinds);
+            timeline.extend(added.iter().cloned());
+            let (cadence, alerts) = self.cadence_of(&after, &timeline, now);
+            let notifications = review_notifications(actor, &after, &existing, &next);
+            let audit =
+                tamhub_domain::audit::AuditEntry::new(now, Some(actor.user.id), "incident", id, command.action())
+                    .with_before(&existing)
+                    .with_after(&next);
+            let change = IncidentChange {
+                incident: after,
+                is_new: false,
+                expected_last_seq,
+                entries: added,
+                cadence,
+                review: Some(next.clone()),
+                alerts,
+                notifications,
+                audit: vec![audit],
+            };
+            match self.store.save_incident_change(&change).await {
+                Err(StoreError::Conflict(_)) if attempt < 5 => continue,
+                Err(other) => return Err(other.into()),
+                Ok(_) => return Ok(next),
+            }
+        }
+    }
+}
+
+/// Who hears of a review's progress: the approvers when it is submitted, its owner when it is
+/// approved or sent back. Never the actor.
+fn review_notifications(
+    actor: &Actor,
+    incident: &Incident,
+    before: &PostIncidentReview,
+    after: &PostIncidentReview,
+) -> Vec<Notification> {
+    if before.status == after.status {
+        return Vec::new();
+    }
+    let number = incident.display_number();
+    let (users, title): (Vec<UserId>, String) = match after.status {
+        ReviewStatus::InReview => {
+            (after.content.approver_ids.clone(), format!("{number}: post-incident review to approve"))
+        }
+        ReviewStatus::Approved => {
+            (after.content.owner_id.into_iter().collect(), format!("{number}: post-incident review approved"))
+        }
+        ReviewStatus::Draft => {
+            (after.content.owner_id.into_iter().collect(), format!("{number}: changes requested on the review"))
+        }
+        ReviewStatus::Published => (Vec::new(), String::new()),
+    };
+    users
+        .into_iter()
+        .filter(|u| *u != actor.user.id)
+        .map(|user_id| Notification {
+            id: NotificationId::new(),
+            user_id,
+            at: after.updated_at,
+            kind: "incident_review".into(),
+            account_id: None,
+            ticket_id: None,
+            incident_id: Some(incident.id),
+            title: title.clone(),
+            body: incident.title.clone(),
+            read_at: None,
+        })
+        .collect()
+}
+
+/// Monday to Friday, all day, in UTC: business days when the organisation has no calendar.
+fn weekdays_utc() -> Calendar {
+    let spec: CalendarSpec = serde_json::from_value(serde_json::json!({
+        "id": "weekdays", "tz": "UTC",
+        "weekly": {"mon": [[0, 1440]], "tue": [[0, 1440]], "wed": [[0, 1440]], "thu": [[0, 1440]], "fri": [[0, 1440]]}
+    }))
+    .unwrap_or_default();
+    Calendar::from_spec(&spec, "calendar").unwrap_or_else(|_| Calendar::always_open())
+}

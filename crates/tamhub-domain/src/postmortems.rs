@@ -1,0 +1,398 @@
+//! Post-incident reviews (SLA-SPEC 2.6, R-I5): required for major incidents, due five business
+//! days after resolution on the organisation's calendar, written as a draft, reviewed by named
+//! approvers, approved, then published (its customer-facing RCA reaches the impacted accounts).
+
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+
+use crate::Timestamp;
+use crate::ids::{IncidentId, UserId};
+use crate::incidents::Severity;
+use crate::sla::calendar::Calendar;
+use crate::validation::{FieldErrors, optional_text, required_text};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    Draft,
+    InReview,
+    Approved,
+    Published,
+}
+
+impl ReviewStatus {
+    pub const ALL: [(ReviewStatus, &'static str); 4] = [
+        (ReviewStatus::Draft, "draft"),
+        (ReviewStatus::InReview, "in_review"),
+        (ReviewStatus::Approved, "approved"),
+        (ReviewStatus::Published, "published"),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL[self as usize].1
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReviewStatus::Draft => "Draft",
+            ReviewStatus::InReview => "In review",
+            ReviewStatus::Approved => "Approved",
+            ReviewStatus::Published => "Published",
+        }
+    }
+
+    /// Approved or published: the review is done and its content locked.
+    pub fn is_done(self) -> bool {
+        matches!(self, ReviewStatus::Approved | ReviewStatus::Published)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FactorKind {
+    Proximate,
+    Root,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ContributingFactor {
+    pub kind: FactorKind,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Approval {
+    pub user_id: UserId,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub approved_at: Option<Timestamp>,
+}
+
+/// What a review says, as its owner writes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewContent {
+    pub owner_id: Option<UserId>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub meeting_at: Option<Timestamp>,
+    pub approver_ids: Vec<UserId>,
+    pub summary: String,
+    pub users_affected: Option<i64>,
+    pub leadup: String,
+    pub fault: String,
+    pub detection: String,
+    pub response: String,
+    pub recovery: String,
+    pub contributing_factors: Vec<ContributingFactor>,
+    /// A category of the shared root-cause taxonomy.
+    pub root_cause_category: Option<String>,
+    pub five_whys: Vec<String>,
+    pub went_well: Vec<String>,
+    pub went_poorly: Vec<String>,
+    pub lessons_learned: Vec<String>,
+    /// Written for the customer; published to the impacted accounts.
+    pub customer_facing_rca: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostIncidentReview {
+    pub incident_id: IncidentId,
+    pub status: ReviewStatus,
+    pub content: ReviewContent,
+    pub approvals: Vec<Approval>,
+    pub due_at: Option<Timestamp>,
+    pub submitted_at: Option<Timestamp>,
+    pub approved_at: Option<Timestamp>,
+    pub published_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+fn lines(errors: &mut FieldErrors, field: &str, items: &[String]) -> Vec<String> {
+    let out: Vec<String> = items
+        .iter()
+        .enumerate()
+        .map(|(i, text)| optional_text(errors, &format!("{field}[{i}]"), text, 2_000))
+        .filter(|t| !t.is_empty())
+        .collect();
+    if out.len() > 50 {
+        errors.add(field, "at most 50 items");
+    }
+    out
+}
+
+impl ReviewContent {
+    /// Trimmed and checked; empty list items are dropped.
+    pub fn validated(&self) -> Result<ReviewContent, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let text = |errors: &mut FieldErrors, field: &str, value: &str| optional_text(errors, field, value, 20_000);
+        let mut approvers = self.approver_ids.clone();
+        approvers.sort();
+        if approvers.windows(2).any(|w| w[0] == w[1]) {
+            errors.add("approver_ids", "each approver once");
+        }
+        if self.users_affected.is_some_and(|n| n < 0) {
+            errors.add("users_affected", "must not be negative");
+        }
+        let factors = self
+            .contributing_factors
+            .iter()
+            .enumerate()
+            .map(|(i, f)| ContributingFactor {
+                kind: f.kind,
+                text: required_text(&mut errors, &format!("contributing_factors[{i}].text"), &f.text, 2_000),
+            })
+            .collect();
+        let category = self.root_cause_category.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        let category = category.map(|c| required_text(&mut errors, "root_cause_category", c, 80));
+        let content = ReviewContent {
+            owner_id: self.owner_id,
+            meeting_at: self.meeting_at,
+            approver_ids: self.approver_ids.clone(),
+            summary: text(&mut errors, "summary", &self.summary),
+            users_affected: self.users_affected,
+            leadup: text(&mut errors, "leadup", &self.leadup),
+            fault: text(&mut errors, "fault", &self.fault),
+            detection: text(&mut errors, "detection", &self.detection),
+            response: text(&mut errors, "response", &self.response),
+            recovery: text(&mut errors, "recovery", &self.recovery),
+            contributing_factors: factors,
+            root_cause_category: category,
+            five_whys: lines(&mut errors, "five_whys", &self.five_whys),
+            went_well: lines(&mut errors, "went_well", &self.went_well),
+            went_poorly: lines(&mut errors, "went_poorly", &self.went_poorly),
+            lessons_learned: lines(&mut errors, "lessons_learned", &self.lessons_learned),
+            customer_facing_rca: text(&mut errors, "customer_facing_rca", &self.customer_facing_rca),
+        };
+        errors.into_result().map(|()| content)
+    }
+}
+
+impl PostIncidentReview {
+    pub fn new(incident_id: IncidentId, due_at: Option<Timestamp>, now: Timestamp) -> PostIncidentReview {
+        PostIncidentReview {
+            incident_id,
+            status: ReviewStatus::Draft,
+            content: ReviewContent::default(),
+            approvals: Vec::new(),
+            due_at,
+            submitted_at: None,
+            approved_at: None,
+            published_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// The review with new content. Editing a review in review sends it back to draft (the
+    /// approvers approved what they read); an approved or published review is locked.
+    pub fn edit(&self, content: &ReviewContent, now: Timestamp) -> Result<PostIncidentReview, FieldErrors> {
+        if self.status.is_done() {
+            return Err(FieldErrors::single("status", format!("an {} review is locked", self.status.as_str())));
+        }
+        let content = content.validated()?;
+        let mut next = self.clone();
+        next.approvals = content.approver_ids.iter().map(|u| Approval { user_id: *u, approved_at: None }).collect();
+        next.content = content;
+        next.status = ReviewStatus::Draft;
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    /// Draft → in review: only a complete review goes to its approvers.
+    pub fn submit(&self, now: Timestamp) -> Result<PostIncidentReview, FieldErrors> {
+        if self.status != ReviewStatus::Draft {
+            return Err(FieldErrors::single(
+                "status",
+                format!("only a draft is submitted; this one is {}", self.status.as_str()),
+            ));
+        }
+        let c = &self.content;
+        let mut errors = FieldErrors::new();
+        if c.owner_id.is_none() {
+            errors.add("owner_id", "name the review's owner");
+        }
+        for (field, value) in
+            [("summary", &c.summary), ("fault", &c.fault), ("customer_facing_rca", &c.customer_facing_rca)]
+        {
+            if value.trim().is_empty() {
+                errors.add(field, "must not be empty before review");
+            }
+        }
+        if !c.contributing_factors.iter().any(|f| f.kind == FactorKind::Root) {
+            errors.add("contributing_factors", "name at least one root cause");
+        }
+        if c.root_cause_category.is_none() {
+            errors.add("root_cause_category", "choose a root-cause category");
+        }
+        if c.approver_ids.is_empty() {
+            errors.add("approver_ids", "name at least one approver");
+        }
+        errors.into_result()?;
+        let mut next = self.clone();
+        next.status = ReviewStatus::InReview;
+        next.submitted_at = Some(now);
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    /// An approver approves; the last approval approves the review.
+    pub fn approve(&self, user: UserId, now: Timestamp) -> Result<PostIncidentReview, FieldErrors> {
+        if self.status != ReviewStatus::InReview {
+            return Err(FieldErrors::single("status", "only a review in review is approved"));
+        }
+        let mut next = self.clone();
+        let Some(approval) = next.approvals.iter_mut().find(|a| a.user_id == user) else {
+            return Err(FieldErrors::single("approver_ids", "you are not an approver of this review"));
+        };
+        if approval.approved_at.is_some() {
+            return Err(FieldErrors::single("approver_ids", "you approved it already"));
+        }
+        approval.approved_at = Some(now);
+        if next.approvals.iter().all(|a| a.approved_at.is_some()) {
+            next.status = ReviewStatus::Approved;
+            next.approved_at = Some(now);
+        }
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    /// In review → draft, approvals cleared.
+    pub fn request_changes(&self, now: Timestamp) -> Result<PostIncidentReview, FieldErrors> {
+        if self.status != ReviewStatus::InReview {
+            return Err(FieldErrors::single("status", "only a review in review goes back to draft"));
+        }
+        let mut next = self.clone();
+        next.status = ReviewStatus::Draft;
+        next.approvals.iter_mut().for_each(|a| a.approved_at = None);
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    /// Approved → published: the customer-facing RCA reaches the impacted accounts.
+    pub fn publish(&self, now: Timestamp) -> Result<PostIncidentReview, FieldErrors> {
+        if self.status != ReviewStatus::Approved {
+            return Err(FieldErrors::single("status", "only an approved review is published"));
+        }
+        let mut next = self.clone();
+        next.status = ReviewStatus::Published;
+        next.published_at = Some(now);
+        next.updated_at = now;
+        Ok(next)
+    }
+}
+
+/// R-I5: a review is required when the incident was ever at `through` or more severe.
+pub fn review_required(max_severity: Severity, through: Severity) -> bool {
+    max_severity <= through
+}
+
+/// R-I5: the end of the fifth business day after `resolved_at` in `tz`, a business day being a
+/// local date with business time in `calendar`; `None` if the calendar has none for a year.
+pub fn review_due(resolved_at: Timestamp, calendar: &Calendar, tz: &TimeZone, days: u32) -> Option<Timestamp> {
+    let start_of = |d: jiff::civil::Date| d.to_zoned(tz.clone()).ok().map(|z| z.timestamp().as_second());
+    let mut date = resolved_at.to_zoned(tz.clone()).date();
+    let mut counted = 0;
+    for _ in 0..400 {
+        date = date.tomorrow().ok()?;
+        let (from, to) = (start_of(date)?, start_of(date.tomorrow().ok()?)?);
+        if calendar.between(from, to) > 0 {
+            counted += 1;
+            if counted == days {
+                return Timestamp::from_second(to).ok();
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sla::calendar::CalendarSpec;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().expect("instant")
+    }
+
+    fn complete() -> ReviewContent {
+        ReviewContent {
+            owner_id: Some(UserId::new()),
+            approver_ids: vec![UserId::new(), UserId::new()],
+            summary: "Checkout failed in eu-west-1 for 70 minutes".into(),
+            fault: "A load balancer health check pointed at a removed path".into(),
+            contributing_factors: vec![
+                ContributingFactor { kind: FactorKind::Proximate, text: "LB change 7731".into() },
+                ContributingFactor { kind: FactorKind::Root, text: "No pre-deploy check of health paths".into() },
+            ],
+            root_cause_category: Some("configuration change".into()),
+            customer_facing_rca: "A configuration change made checkout unavailable.".into(),
+            went_well: vec!["Fast rollback".into(), "  ".into()],
+            ..ReviewContent::default()
+        }
+    }
+
+    #[test]
+    fn a_review_goes_from_draft_through_every_approver_to_published() {
+        let now = at("2026-03-10T10:00:00Z");
+        let review = PostIncidentReview::new(IncidentId::new(), None, now);
+        let errors = review.submit(now).expect_err("empty");
+        for field in ["owner_id", "summary", "fault", "customer_facing_rca", "contributing_factors", "approver_ids"] {
+            assert!(errors.get(field).is_some(), "{field}: {errors:?}");
+        }
+        let content = complete();
+        let review = review.edit(&content, now).expect("edit");
+        assert_eq!(review.content.went_well, ["Fast rollback"], "blank items dropped");
+        let review = review.submit(now).expect("complete");
+        assert_eq!(review.status, ReviewStatus::InReview);
+        let [a, b] = [content.approver_ids[0], content.approver_ids[1]];
+        let errors = review.approve(UserId::new(), now).expect_err("a stranger");
+        assert!(errors.get("approver_ids").is_some());
+        let review = review.approve(a, now).expect("first");
+        assert_eq!(review.status, ReviewStatus::InReview, "one of two approvals");
+        assert!(review.approve(a, now).is_err(), "twice");
+        let review = review.approve(b, now).expect("second");
+        assert_eq!((review.status, review.approved_at), (ReviewStatus::Approved, Some(now)));
+        assert!(review.edit(&content, now).is_err(), "approved is locked");
+        let review = review.publish(now).expect("publish");
+        assert_eq!(review.status, ReviewStatus::Published);
+    }
+
+    #[test]
+    fn editing_a_review_in_review_or_requesting_changes_clears_the_approvals() {
+        let now = at("2026-03-10T10:00:00Z");
+        let content = complete();
+        let review = PostIncidentReview::new(IncidentId::new(), None, now).edit(&content, now).expect("edit");
+        let review = review.submit(now).expect("submit").approve(content.approver_ids[0], now).expect("approve");
+        let back = review.request_changes(now).expect("changes");
+        assert!(back.status == ReviewStatus::Draft && back.approvals.iter().all(|a| a.approved_at.is_none()));
+        let edited = review.edit(&content, now).expect("edit in review");
+        assert_eq!(edited.status, ReviewStatus::Draft);
+        let mut bad = content.clone();
+        bad.users_affected = Some(-1);
+        bad.contributing_factors[0].text = " ".into();
+        bad.approver_ids.push(bad.approver_ids[0]);
+        let errors = edited.edit(&bad, now).expect_err("bad");
+        assert!(errors.get("users_affected").is_some());
+        assert!(errors.get("contributing_factors[0].text").is_some());
+        assert!(errors.get("approver_ids").is_some());
+    }
+
+    #[test]
+    fn the_review_is_due_at_the_end_of_the_fifth_business_day_after_resolution() {
+        let spec: CalendarSpec = serde_json::from_value(serde_json::json!({
+            "id": "org", "tz": "Europe/Berlin",
+            "weekly": {"mon": [[540, 1020]], "tue": [[540, 1020]], "wed": [[540, 1020]],
+                       "thu": [[540, 1020]], "fri": [[540, 1020]]},
+            "holidays": ["2026-03-11"]
+        }))
+        .expect("spec");
+        let calendar = Calendar::from_spec(&spec, "calendar").expect("calendar");
+        let tz = TimeZone::get("Europe/Berlin").expect("zone");
+        // Resolved Friday 6 March 2026 at 16:00 Berlin: business days Mon 9, Tue 10, (Wed 11 is a
+        // holiday), Thu 12, Fri 13, Mon 16 → due at the end of Monday 16 March, Berlin time.
+        let due = review_due(at("2026-03-06T15:00:00Z"), &calendar, &tz, 5).expect("due");
+        assert_eq!(due, at("2026-03-16T23:00:00Z"));
+        assert!(review_required(Severity::P0, Severity::P1) && review_required(Severity::P1, Severity::P1));
+        assert!(!review_required(Severity::P2, Severity::P1));
+    }
+}
