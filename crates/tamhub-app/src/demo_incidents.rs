@@ -187,6 +187,24 @@ const STORIES: &[Story] = &[
             (5 * 24 * 60, Step::Status("closed")),
         ],
     },
+    // The same root cause on the same service as the P0, weeks later elsewhere: a repeat.
+    Story {
+        title: "Checkout API errors after a gateway config push",
+        summary: "A gateway configuration push dropped the health check path again, for one region.",
+        severity: "P2",
+        services: &["checkout-api"],
+        accounts: 1,
+        declared_ago: 3 * 24 * 60,
+        impact_lead: 5,
+        test: false,
+        steps: &[
+            (4, Step::Ack),
+            (5, Step::Status("identified")),
+            (12, update("Checkout fails for some requests in one region", "Restoring the health check path", Some(60))),
+            (40, Step::Status("resolved")),
+            (24 * 60, Step::Review(ReviewStatus::Draft)),
+        ],
+    },
     Story {
         title: "Stale numbers on the usage page",
         summary: "The usage page shows yesterday's figures for some tenants.",

@@ -43,6 +43,9 @@ pub struct AppConfig {
     pub incident_cadence: tamhub_domain::incident_cadence::CadenceSettings,
     /// A post-incident review is required for incidents ever at this severity or worse (R-I5).
     pub review_required_through: tamhub_domain::incidents::Severity,
+    /// Incidents with the same root-cause category and a shared service within this many days
+    /// are repeats.
+    pub repeat_window_days: i64,
 }
 
 impl Default for AppConfig {
@@ -54,6 +57,7 @@ impl Default for AppConfig {
             login_window_minutes: 15,
             incident_cadence: Default::default(),
             review_required_through: tamhub_domain::incidents::Severity::P1,
+            repeat_window_days: 90,
         }
     }
 }

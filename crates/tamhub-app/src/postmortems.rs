@@ -2,11 +2,19 @@
 //! A review lives beside its incident; every change of its state is also an entry on the
 //! incident's timeline, stored in the same transaction.
 
+use std::collections::HashMap;
 use tamhub_domain::Timestamp;
 use tamhub_domain::ids::{IncidentId, NotificationId, UserId};
 use tamhub_domain::incidents::{Incident, TimelineKind};
 use tamhub_domain::notifications::Notification;
-use tamhub_domain::postmortems::{PostIncidentReview, ReviewContent, ReviewStatus, review_due, review_required};
+
+use tamhub_domain::SignedDuration;
+use tamhub_domain::postmortems::{
+    PostIncidentReview, ReviewContent, ReviewStatus, is_repeat, review_due, review_required,
+};
+use tamhub_store::IncidentQuery;
+
+use crate::incidents::IncidentView;
 use tamhub_domain::sla::calendar::{Calendar, CalendarSpec};
 use tamhub_domain::validation::FieldErrors;
 use tamhub_store::{IncidentChange, StoreError};
@@ -162,6 +170,56 @@ impl App {
                 Ok(_) => return Ok(next),
             }
         }
+    }
+}
+
+impl App {
+    /// Incidents that repeat this one (same root-cause category in their reviews, a shared
+    /// service, declared within the configured window), across accounts, as the actor may see
+    /// them; newest first. With the category, none when the review names none yet.
+    pub async fn repeat_incidents(
+        &self,
+        actor: &Actor,
+        id: IncidentId,
+    ) -> AppResult<(Option<String>, Vec<IncidentView>)> {
+        let view = self.get_incident(actor, id).await?;
+        let Some(review) = self.store.incident_review(id).await? else { return Ok((None, Vec::new())) };
+        let Some(category) = review.content.root_cause_category.clone() else { return Ok((None, Vec::new())) };
+        let window = SignedDuration::from_hours(24 * self.config.repeat_window_days);
+        let declared = view.incident.milestones.declared_at;
+        let mut query = IncidentQuery {
+            declared_from: declared.checked_sub(window).ok(),
+            declared_before: declared
+                .checked_add(window)
+                .ok()
+                .and_then(|t| t.checked_add(SignedDuration::from_secs(1)).ok()),
+            limit: 500,
+            ..IncidentQuery::in_scope(actor.scope)
+        };
+        let mut candidates = Vec::new();
+        loop {
+            let (views, _) = self.list_incidents(actor, query.clone()).await?;
+            let fetched = views.len();
+            candidates.extend(views.into_iter().filter(|v| v.incident.id != id));
+            if fetched < query.limit as usize {
+                break;
+            }
+            query.offset += fetched as u64;
+        }
+        let ids: Vec<IncidentId> = candidates.iter().map(|v| v.incident.id).collect();
+        let reviews: HashMap<IncidentId, PostIncidentReview> =
+            self.store.incident_reviews(&ids).await?.into_iter().map(|r| (r.incident_id, r)).collect();
+        // The full incident decides (its services), not the reader's view of it.
+        let this = self.store.get_incident(id).await?;
+        let repeats = candidates
+            .into_iter()
+            .filter(|v| {
+                reviews
+                    .get(&v.incident.id)
+                    .is_some_and(|r| is_repeat((&this, &review), (&v.incident, r), self.config.repeat_window_days))
+            })
+            .collect();
+        Ok((Some(category), repeats))
     }
 }
 

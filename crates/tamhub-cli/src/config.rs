@@ -21,6 +21,8 @@ pub struct Config {
     pub incident_update_minutes: [i64; 4],
     /// Incidents ever at this severity or worse need a post-incident review (R-I5): P0-P3.
     pub incident_review_required_through: String,
+    /// Days within which incidents sharing a root-cause category and a service are repeats.
+    pub incident_repeat_window_days: i64,
 }
 
 impl Default for Config {
@@ -35,6 +37,7 @@ impl Default for Config {
             incident_first_update_minutes: [15, 30, 240, 0],
             incident_update_minutes: [30, 60, 240, 0],
             incident_review_required_through: "P1".into(),
+            incident_repeat_window_days: 90,
         }
     }
 }
@@ -68,6 +71,9 @@ impl Config {
         }
         if tamhub_domain::incidents::Severity::parse(&config.incident_review_required_through).is_none() {
             anyhow::bail!("incident_review_required_through must be P0, P1, P2 or P3");
+        }
+        if !(1..=3660).contains(&config.incident_repeat_window_days) {
+            anyhow::bail!("incident_repeat_window_days must be between 1 and 3660");
         }
         if let Err(errors) = config.incident_cadence().validate() {
             let problems: Vec<String> = errors.iter().map(|(f, m)| format!("{f} {m}")).collect();

@@ -147,6 +147,7 @@ async fn open_app(config: &Config) -> Result<App> {
         incident_cadence: config.incident_cadence(),
         review_required_through: tamhub_domain::incidents::Severity::parse(&config.incident_review_required_through)
             .unwrap_or(tamhub_domain::incidents::Severity::P1),
+        repeat_window_days: config.incident_repeat_window_days,
         ..AppConfig::default()
     };
     let app = App::new(store, Arc::new(SystemClock), app_config);

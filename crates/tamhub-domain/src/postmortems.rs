@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
 use crate::ids::{IncidentId, UserId};
-use crate::incidents::Severity;
+use crate::incidents::{Incident, Severity};
 use crate::sla::calendar::Calendar;
 use crate::validation::{FieldErrors, optional_text, required_text};
 
@@ -281,6 +281,22 @@ impl PostIncidentReview {
     }
 }
 
+/// The root-cause category of a review, compared without case or surrounding blanks.
+fn category_key(review: &PostIncidentReview) -> Option<String> {
+    review.content.root_cause_category.as_deref().map(|c| c.trim().to_lowercase()).filter(|c| !c.is_empty())
+}
+
+/// Repeat incidents (capability 4): the same root-cause category and at least one shared
+/// service, declared within `window_days` of each other, whatever accounts they impacted.
+pub fn is_repeat(a: (&Incident, &PostIncidentReview), b: (&Incident, &PostIncidentReview), window_days: i64) -> bool {
+    let ((ia, ra), (ib, rb)) = (a, b);
+    let same_category = category_key(ra).is_some_and(|c| Some(c) == category_key(rb));
+    let shared_service =
+        ia.impacted_services.iter().any(|s| ib.impacted_services.iter().any(|t| t.eq_ignore_ascii_case(s)));
+    let apart = ia.milestones.declared_at.duration_since(ib.milestones.declared_at).as_secs().abs();
+    ia.id != ib.id && same_category && shared_service && apart <= window_days * 86_400
+}
+
 /// R-I5: a review is required when the incident was ever at `through` or more severe.
 pub fn review_required(max_severity: Severity, through: Severity) -> bool {
     max_severity <= through
@@ -375,6 +391,41 @@ mod tests {
         assert!(errors.get("users_affected").is_some());
         assert!(errors.get("contributing_factors[0].text").is_some());
         assert!(errors.get("approver_ids").is_some());
+    }
+
+    #[test]
+    fn repeats_share_a_category_and_a_service_within_the_window() {
+        use crate::incidents::IncidentDraft;
+        let incident = |days: i64, services: &[&str]| {
+            let draft = IncidentDraft {
+                title: "x".into(),
+                severity: "P2".into(),
+                impacted_services: services.iter().map(|s| s.to_string()).collect(),
+                ..IncidentDraft::default()
+            };
+            let at = Timestamp::from_second(1_767_225_600 + days * 86_400).expect("instant");
+            draft.declare(IncidentId::new(), 1, None, at).expect("valid").0
+        };
+        let review = |i: &Incident, category: &str| {
+            let mut r = PostIncidentReview::new(i.id, None, i.created_at);
+            r.content.root_cause_category = Some(category.into());
+            r
+        };
+        let first = incident(0, &["checkout-api", "db"]);
+        let later = incident(60, &["Checkout-API"]);
+        let too_late = incident(120, &["checkout-api"]);
+        let elsewhere = incident(10, &["search"]);
+        let (rf, rl, rt, re) = (
+            review(&first, "Capacity"),
+            review(&later, " capacity "),
+            review(&too_late, "Capacity"),
+            review(&elsewhere, "Capacity"),
+        );
+        assert!(is_repeat((&first, &rf), (&later, &rl), 90));
+        assert!(!is_repeat((&first, &rf), (&too_late, &rt), 90), "outside 90 days");
+        assert!(!is_repeat((&first, &rf), (&elsewhere, &re), 90), "no shared service");
+        assert!(!is_repeat((&first, &rf), (&later, &review(&later, "Configuration change")), 90));
+        assert!(!is_repeat((&first, &rf), (&first, &rf), 90), "not its own repeat");
     }
 
     #[test]

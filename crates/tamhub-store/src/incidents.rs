@@ -119,4 +119,6 @@ pub trait IncidentStore: Send + Sync {
     async fn save_cadence_evaluation(&self, evaluation: &CadenceEvaluation) -> StoreResult<bool>;
     async fn incident_alerts(&self, id: IncidentId) -> StoreResult<Vec<CadenceAlert>>;
     async fn incident_review(&self, id: IncidentId) -> StoreResult<Option<PostIncidentReview>>;
+    /// The reviews of several incidents (those that have one), in no particular order.
+    async fn incident_reviews(&self, ids: &[IncidentId]) -> StoreResult<Vec<PostIncidentReview>>;
 }

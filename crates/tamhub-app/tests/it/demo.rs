@@ -91,6 +91,10 @@ async fn the_demo_incidents_cover_every_severity_and_the_first_customer_sees_a_l
         }
     }
     assert!(reviews.contains("in_review") && reviews.contains("published"), "{reviews:?}");
+    let outage = incidents.iter().find(|i| i.max_severity == Severity::P0).expect("the P0");
+    let (category, repeats) = t.app.repeat_incidents(&admin, outage.id).await.unwrap();
+    assert_eq!(category.as_deref(), Some("Configuration change"));
+    assert_eq!(repeats.len(), 1, "the later checkout incident repeats the outage's root cause");
 
     let customer = Actor::new(summary.users.iter().find(|u| u.role == Role::Customer).unwrap().clone());
     let (seen, _) = t.app.list_incidents(&customer, IncidentQuery::in_scope(AccountScope::Nothing)).await.unwrap();

@@ -242,6 +242,16 @@ impl IncidentStore for PgStore {
         Ok(row.map(|(state,)| state.0))
     }
 
+    async fn incident_reviews(&self, ids: &[IncidentId]) -> StoreResult<Vec<PostIncidentReview>> {
+        let ids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        let rows: Vec<(Json<PostIncidentReview>,)> =
+            sqlx::query_as("SELECT state FROM incident_reviews WHERE incident_id = ANY($1)")
+                .bind(&ids)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(state,)| state.0).collect())
+    }
+
     async fn incident_cadence(&self, id: IncidentId) -> StoreResult<CadenceSnapshot> {
         let row: Option<(Option<jiff_sqlx::Timestamp>, Option<jiff_sqlx::Timestamp>)> =
             sqlx::query_as("SELECT update_due_at, cadence_next_check_at FROM incidents WHERE id = $1")

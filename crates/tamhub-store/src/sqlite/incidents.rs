@@ -222,6 +222,19 @@ impl IncidentStore for SqliteStore {
         row.map(|(state,)| json(&state)).transpose()
     }
 
+    async fn incident_reviews(&self, ids: &[IncidentId]) -> StoreResult<Vec<PostIncidentReview>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let mut q = QueryBuilder::<Sqlite>::new("SELECT state FROM incident_reviews WHERE incident_id IN ");
+            super::push_ids(&mut q, chunk);
+            let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
+            for (state,) in rows {
+                out.push(json(&state)?);
+            }
+        }
+        Ok(out)
+    }
+
     async fn incident_cadence(&self, id: IncidentId) -> StoreResult<CadenceSnapshot> {
         let row: Option<(Option<i64>, Option<i64>)> =
             sqlx::query_as("SELECT update_due_at, cadence_next_check_at FROM incidents WHERE id = ?")

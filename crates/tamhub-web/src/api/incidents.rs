@@ -734,3 +734,25 @@ pub async fn publish_review(
 ) -> ApiResult<axum::Json<ReviewOut>> {
     review_step(&state, access, ReviewCommand::Publish).await
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct RepeatsOut {
+    /// The root-cause category of this incident's review; null while it names none.
+    pub root_cause_category: Option<String>,
+    pub window_days: i64,
+    /// Incidents with the same category and a shared service within the window, across
+    /// accounts (those the caller may see), newest first.
+    pub items: Vec<IncidentOut>,
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/repeats", tag = "incidents",
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 200, body = RepeatsOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn repeats(State(state): State<AppState>, access: ApiIncidentAccess) -> ApiResult<axum::Json<RepeatsOut>> {
+    let (category, views) = state.app.repeat_incidents(&access.actor, access.view.incident.id).await?;
+    Ok(axum::Json(RepeatsOut {
+        root_cause_category: category,
+        window_days: state.app.config.repeat_window_days,
+        items: views.into_iter().map(Into::into).collect(),
+    }))
+}

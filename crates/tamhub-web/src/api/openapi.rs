@@ -39,7 +39,7 @@ impl Modify for BearerAuth {
         incidents::change_severity, incidents::assign_role, incidents::edit_milestone, incidents::acknowledge,
         incidents::post_update, incidents::add_note, incidents::link_ticket, incidents::review,
         incidents::edit_review, incidents::submit_review, incidents::approve_review, incidents::request_review_changes,
-        incidents::publish_review,
+        incidents::publish_review, incidents::repeats,
         sla::list_calendars, sla::create_calendar, sla::show_calendar, sla::update_calendar, sla::import_holidays,
         sla::default_calendar, sla::set_default_calendar,
         sla::list_policies, sla::create_policy, sla::show_policy, sla::update_policy, sla::delete_policy,

@@ -285,6 +285,7 @@ const INCIDENT_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("POST", "/api/v1/incidents/{id}/notes", Some(r#"{"text": "hijacked"}"#)),
     ("POST", "/api/v1/incidents/{id}/tickets", Some(r#"{"ticket_id": "00000000-0000-7000-8000-000000000000"}"#)),
     ("GET", "/api/v1/incidents/{id}/review", None),
+    ("GET", "/api/v1/incidents/{id}/repeats", None),
     ("PUT", "/api/v1/incidents/{id}/review", Some(r#"{"summary": "hijacked"}"#)),
     ("POST", "/api/v1/incidents/{id}/review/submit", None),
     ("POST", "/api/v1/incidents/{id}/review/approve", None),
@@ -685,5 +686,56 @@ async fn a_major_incident_closes_once_its_review_is_written_approved_and_publish
             .collect();
         assert_eq!(states, ["in_review", "approved", "published"], "[{b}]");
         c.post(&path("/status"), &w.tam.token, &json!({"status": "closed"})).await.expect(200);
+    }
+}
+
+#[tokio::test]
+async fn incidents_with_the_same_root_cause_and_service_across_accounts_are_repeats() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let review = |category: &str| json!({"owner_id": w.tam.id(), "root_cause_category": category, "summary": "s"});
+        // Three incidents on three accounts with the same cause and service, one of them 100
+        // days later; one with another cause; one with another service.
+        let mut ids = Vec::new();
+        for (day, account, service, category) in [
+            ("2026-01-05", w.alpha, "checkout-api", "Capacity"),
+            ("2026-02-10", w.bravo, "checkout-api", "capacity"),
+            ("2026-03-01", w.charlie, "Checkout-API", "Capacity"),
+            ("2026-06-15", w.alpha, "checkout-api", "Capacity"),
+            ("2026-02-11", w.alpha, "checkout-api", "Software defect"),
+            ("2026-02-12", w.bravo, "search", "Capacity"),
+        ] {
+            set(&t, &format!("{day}T10:00:00Z"));
+            let body = json!({"title": format!("{service} on {day}"), "severity": "P2", "impacted_account_ids": [account],
+                              "impacted_services": [service]});
+            let id = declare(&c, &w.admin, body).await["id"].as_str().expect("id").to_string();
+            c.put(&format!("/api/v1/incidents/{id}/review"), &w.admin.token, &review(category)).await.expect(200);
+            ids.push(id);
+        }
+        let titles = |body: &Value| -> Vec<String> {
+            body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| i["title"].as_str().unwrap_or("?").to_string())
+                .collect()
+        };
+        let repeats = c.get(&format!("/api/v1/incidents/{}/repeats", ids[1]), &w.admin.token).await.expect(200).json();
+        assert_eq!(repeats["root_cause_category"], "capacity", "[{b}]");
+        assert_eq!(repeats["window_days"], 90, "[{b}]");
+        assert_eq!(titles(&repeats), ["Checkout-API on 2026-03-01", "checkout-api on 2026-01-05"], "[{b}]");
+        let first = c.get(&format!("/api/v1/incidents/{}/repeats", ids[0]), &w.admin.token).await.expect(200).json();
+        assert_eq!(
+            titles(&first),
+            ["Checkout-API on 2026-03-01", "checkout-api on 2026-02-10"],
+            "[{b}] June is 161 days on"
+        );
+        // A TAM sees only the repeats on accounts of their scope (alpha and bravo, not charlie).
+        let tam = c.get(&format!("/api/v1/incidents/{}/repeats", ids[1]), &w.tam.token).await.expect(200).json();
+        assert_eq!(titles(&tam), ["checkout-api on 2026-01-05"], "[{b}]");
+        let none = c.get(&format!("/api/v1/incidents/{}/repeats", ids[5]), &w.admin.token).await.expect(200).json();
+        assert!(titles(&none).is_empty(), "[{b}] no other incident on search");
     }
 }
