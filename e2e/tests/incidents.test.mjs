@@ -1,7 +1,10 @@
 // Incidents in the browser: a TAM declares a P1 through the form (a missing incident lead is
 // refused by name first), posts a public update in its four parts and an internal one, and moves
 // the incident to monitoring, then resolved. A customer contact of the impacted account sees the
-// public update on the incident's status page, and not the internal one.
+// public update on the incident's status page, and not the internal one. Then the TAM writes the
+// post-incident review on its page (a missing root cause is refused by name first) and submits it
+// to a leadership approver, who approves it; the TAM publishes it and closes the incident, and the
+// customer reads the customer-facing RCA on the status page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { browser, login, api, shot, BASE } from './helpers.mjs';
@@ -10,6 +13,7 @@ let context;
 let page;
 let account;
 let tam;
+let morgan;
 let incidentUrl;
 
 /** A `datetime-local` value in UTC, `minutes` from now. */
@@ -22,6 +26,8 @@ before(async () => {
   page = await context.newPage();
   const users = (await api('/api/v1/users')).body.items;
   tam = users.find((u) => u.email === 'maya.chen@tamhub.example');
+  morgan = users.find((u) => u.email === 'morgan.lee@tamhub.example');
+  assert.equal(morgan?.role, 'leadership', 'the demo has a leadership approver');
   const created = await api('/api/v1/accounts', {
     method: 'POST',
     body: JSON.stringify({
@@ -141,5 +147,86 @@ test('the customer contact sees the public update and not the internal one', asy
   assert.equal(await page.locator('#roles').count(), 0, 'no roles');
   assert.doesNotMatch(await page.textContent('main'), /Maya Chen/);
   await shot(page, '30-incident-customer');
+  await signOut();
+});
+
+const RCA = 'On this day, a deploy of the shipment tracking API at 14:05 UTC reduced its database connection pool. '
+  + 'About a third of tracking lookups failed for 40 minutes. We rolled the deploy back and now check pool '
+  + 'settings before every deploy.';
+
+test('the TAM writes the review: a missing root cause is named, then it goes to a leadership approver', async () => {
+  await login(page, 'maya.chen@tamhub.example');
+  await page.goto(incidentUrl);
+  const card = await page.textContent('#review');
+  assert.match(card, /Post-incident review/);
+  assert.match(card, /Not started/);
+  assert.match(card, /Required\s*Yes/);
+  await Promise.all([page.waitForNavigation(), page.click('#review a:has-text("Write the review")')]);
+  assert.match(await page.textContent('h1'), /Post-incident review/);
+
+  await page.selectOption(id('owner_id'), tam.id);
+  await page.fill(id('meeting_at'), utc(24 * 60));
+  await page.check(`input[name=approver_ids][value="${morgan.id}"]`);
+  await page.fill(id('summary'), 'Shipment tracking lookups failed for about a third of requests for 40 minutes after a deploy.');
+  await page.fill(id('users_affected'), '850');
+  await page.fill(id('leadup'), 'The 14:05 deploy of the tracking API changed its database settings.');
+  await page.fill(id('fault'), 'The deploy cut the connection pool of tracking-db-2 from 50 to 5 connections.');
+  await page.fill(id('detection'), 'Error-rate alerts fired ten minutes later; Wayne Freight reported it at the same time.');
+  await page.fill(id('response'), 'Maya led the response; the on-call engineer raised the pool while the rollback ran.');
+  await page.fill(id('recovery'), 'The rollback finished at 14:45 UTC and errors stopped.');
+  await page.selectOption(id('contributing_factors[0].kind'), 'proximate');
+  await page.fill(id('contributing_factors[0].text'), 'The deploy shrank the connection pool');
+  await page.fill(id('root_cause_category'), 'Configuration change');
+  await page.fill(id('five_whys'), 'Why did lookups fail? The pool was exhausted.\nWhy was it exhausted? The deploy set it to 5.');
+  await page.fill(id('went_well'), 'Alerts fired quickly\nThe rollback was clean');
+  await page.fill(id('went_poorly'), 'The pool change was not reviewed');
+  await page.fill(id('lessons_learned'), 'Check database settings in the deploy pipeline');
+  await page.fill(id('customer_facing_rca'), RCA);
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Submit for review")')]);
+  const factors = page.locator('.field.invalid', { has: page.locator(id('contributing_factors[0].text')) });
+  assert.match(await factors.textContent(), /name at least one root cause/);
+  assert.match(await page.textContent('.alert.error'), /Saved as a draft, not submitted: Contributing factors/);
+  assert.equal(await page.inputValue(id('contributing_factors[0].text')), 'The deploy shrank the connection pool');
+  assert.equal(await page.inputValue(id('customer_facing_rca')), RCA);
+  assert.ok(await page.isChecked(`input[name=approver_ids][value="${morgan.id}"]`), 'the approver stays ticked');
+  await shot(page, '32-incident-review-errors');
+
+  await page.selectOption(id('contributing_factors[1].kind'), 'root');
+  await page.fill(id('contributing_factors[1].text'), 'Database settings are not checked before a deploy');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Submit for review")')]);
+  assert.match(await page.textContent('.alert.ok'), /Review submitted/);
+  assert.match(await page.textContent('#review-status'), /In review/);
+  assert.match(await page.textContent('#approvals'), /Morgan Lee\s*not yet/);
+  await shot(page, '33-incident-review');
+  await signOut();
+});
+
+test('leadership approves, the TAM publishes and closes the incident, and the customer reads the RCA', async () => {
+  await login(page, 'morgan.lee@tamhub.example');
+  await page.goto(`${incidentUrl}/review`);
+  await Promise.all([page.waitForNavigation(), page.click('#approve button')]);
+  assert.match(await page.textContent('.alert.ok'), /Your approval is recorded/);
+  assert.match(await page.textContent('#review-status'), /Approved/);
+  assert.equal(await page.locator(id('summary')).count(), 0, 'an approved review is read-only');
+  await signOut();
+
+  await login(page, 'maya.chen@tamhub.example');
+  await page.goto(`${incidentUrl}/review`);
+  await Promise.all([page.waitForNavigation(), page.click('#publish button')]);
+  assert.match(await page.textContent('.alert.ok'), /Review published/);
+  await shot(page, '34-incident-review-published');
+  await page.goto(incidentUrl);
+  assert.match(await page.textContent('#review'), /Published/);
+  assert.match(await page.textContent('#review'), /Morgan Lee/);
+  await Promise.all([page.waitForNavigation(), page.click('button[name=status][value=closed]')]);
+  assert.match(await page.textContent('.page-head'), /Closed/);
+  await signOut();
+
+  await login(page, 'ops@waynefreight.example');
+  await page.goto(incidentUrl);
+  assert.match(await page.textContent('#rca'), /Root cause analysis/);
+  assert.match(await page.textContent('#rca'), /now check pool settings before every deploy/);
+  assert.doesNotMatch(await page.textContent('main'), /connection pool of tracking-db-2/);
+  await shot(page, '35-incident-rca-customer');
   await signOut();
 });

@@ -23,6 +23,7 @@ use tamhub_domain::users::Role;
 use super::accounts::NoticeQuery;
 use super::clocks;
 use super::forms::{FormState, Opt, opt, unprocessable};
+use super::incident_review::{ReviewCard, published_rca, review_card};
 use super::incident_timeline::{EntryView, Names, Step, entry, progress};
 use super::incidents::{role_holders, severity_class, short_description, utc_input};
 use super::tickets::people;
@@ -256,6 +257,7 @@ struct IncidentPage {
     /// Updates carry a public/internal marker.
     marks: bool,
     cadence: CadenceView,
+    review: ReviewCard,
 }
 
 /// One cycle of the customer-update cadence.
@@ -356,6 +358,8 @@ struct StatusPage {
     entries: Vec<EntryView>,
     progress: Vec<Step>,
     marks: bool,
+    /// The customer-facing RCA once its review is published: (text, when).
+    rca: Option<(String, String)>,
 }
 
 fn notice_text(code: Option<&str>) -> Option<String> {
@@ -420,7 +424,13 @@ async fn ticket_choices(state: &AppState, user: &PageUser, view: &IncidentView) 
     Ok(out)
 }
 
-fn customer_page(user: &PageUser, view: &IncidentView, timeline: &[TimelineEntry], now: Timestamp) -> PageResult {
+fn customer_page(
+    user: &PageUser,
+    view: &IncidentView,
+    timeline: &[TimelineEntry],
+    rca: Option<(String, String)>,
+    now: Timestamp,
+) -> PageResult {
     let i = &view.incident;
     let names = Names { people: &HashMap::new(), accounts: HashMap::new(), tickets: &HashMap::new() };
     let mut entries: Vec<EntryView> = timeline
@@ -468,6 +478,7 @@ fn customer_page(user: &PageUser, view: &IncidentView, timeline: &[TimelineEntry
         entries,
         progress: progress(i.status),
         marks: false,
+        rca,
     };
     Ok(render(&page))
 }
@@ -498,8 +509,9 @@ pub(super) async fn incident_page(
     let now = state.app.clock.now();
     let i = &view.incident;
     let timeline = state.app.incident_timeline(actor, i.id).await?;
+    let review = state.app.incident_review(actor, i.id).await?;
     if actor.user.role == Role::Customer {
-        return customer_page(user, view, &timeline, now);
+        return customer_page(user, view, &timeline, published_rca(&review), now);
     }
     let can_work = policy::can_work_incidents(actor.user.role);
     let (sla, compliance, _) = state.app.incident_cadence(actor, i.id).await?;
@@ -611,6 +623,7 @@ pub(super) async fn incident_page(
         ticket_choices: ticket_options,
         marks: true,
         cadence: cadence_view(&sla, compliance, now),
+        review: review_card(&review, &people, now),
     };
     Ok(if page.alert.is_some() { unprocessable(&page) } else { render(&page) })
 }

@@ -14,6 +14,7 @@ pub mod handoff;
 pub mod incident;
 pub mod incident_forms;
 pub mod incident_metrics;
+pub mod incident_review;
 pub mod incident_timeline;
 pub mod incidents;
 pub mod login;
@@ -70,6 +71,11 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/updates", post(incident_forms::post_update))
         .route("/incidents/{id}/notes", post(incident_forms::add_note))
         .route("/incidents/{id}/tickets", post(incident_forms::link_ticket))
+        .route("/incidents/{id}/review", get(incident_review::show).post(incident_review::edit))
+        .route("/incidents/{id}/review/submit", post(incident_review::submit))
+        .route("/incidents/{id}/review/approve", post(incident_review::approve))
+        .route("/incidents/{id}/review/request-changes", post(incident_review::request_changes))
+        .route("/incidents/{id}/review/publish", post(incident_review::publish))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))

@@ -3,6 +3,7 @@
 //! incident page route answering 404 outside the scope and 403 to roles that only read.
 
 use serde_json::{Value, json};
+use tamhub_domain::users::Role;
 use tamhub_testkit::TestApp;
 
 use crate::access::routes_in;
@@ -340,6 +341,12 @@ const INCIDENT_PAGES: &[PageRoute] = &[
     ("POST", "/incidents/{id}/updates", &[("what_we_know", "hijacked"), ("what_we_are_doing", "hijacked")]),
     ("POST", "/incidents/{id}/notes", &[("text", "hijacked")]),
     ("POST", "/incidents/{id}/tickets", &[("ticket_id", "#1")]),
+    ("GET", "/incidents/{id}/review", &[]),
+    ("POST", "/incidents/{id}/review", &[("summary", "hijacked")]),
+    ("POST", "/incidents/{id}/review/submit", &[("summary", "hijacked")]),
+    ("POST", "/incidents/{id}/review/approve", &[]),
+    ("POST", "/incidents/{id}/review/request-changes", &[]),
+    ("POST", "/incidents/{id}/review/publish", &[]),
 ];
 
 #[test]
@@ -404,11 +411,16 @@ async fn another_tams_incident_answers_404_and_readers_may_not_post() {
         }
         let after = c.get(&format!("/api/v1/incidents/{on_charlie}/timeline"), &w.admin.token).await.json();
         assert_eq!(before, after, "[{b}] nothing written");
-        // PAMs and customers read Alpha's incident and may post nothing.
+        // PAMs and customers read Alpha's incident and may post nothing. A customer sees a
+        // review only once it is published: before, its page is not there for them.
         for who in [&w.pam, &w.customer] {
             let browser = c.login_as(&who.user).await;
             for route in INCIDENT_PAGES {
-                let expected = if route.0 == "GET" { 200 } else { 403 };
+                let expected = match route {
+                    ("GET", "/incidents/{id}/review", _) if who.user.role == Role::Customer => 404,
+                    ("GET", _, _) => 200,
+                    _ => 403,
+                };
                 let r = call(&c, route, &on_alpha, &browser).await;
                 assert_eq!(
                     r.status.as_u16(),
@@ -535,5 +547,261 @@ async fn the_account_page_lists_the_incidents_that_impacted_it() {
         let customer = c.login_as(&w.customer.user).await;
         let html = plain(&c.page_get(&format!("/accounts/{}", w.alpha), &customer).await.expect(200).text());
         assert!(html.contains("Search is slow"), "[{b}] the customer sees their account's incident");
+    }
+}
+
+/// Declares a P1 on Alpha only, led by Alpha's TAM, and returns its page path.
+async fn alpha_only_p1(c: &Client, w: &World) -> String {
+    let id = declare(
+        c,
+        &w.admin,
+        json!({"title": "Checkout is down", "severity": "P1", "impacted_account_ids": [w.alpha],
+               "incident_commander_id": w.tam.id()}),
+    )
+    .await;
+    format!("/incidents/{id}")
+}
+
+/// The review section of the incident page.
+#[track_caller]
+fn review_card(html: &str) -> &str {
+    let card = &html[html.find("id=\"review\"").expect("the review card")..];
+    &card[..card.find("</section>").expect("the card ends")]
+}
+
+const RCA: &str = "A configuration change made checkout fail for 60 minutes; we added checks & alerts.";
+
+#[tokio::test]
+async fn a_review_is_written_submitted_approved_and_published_through_its_page() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        set(&t, "2026-03-02T10:00:00Z");
+        let path = alpha_only_p1(&c, &w).await;
+        let review = format!("{path}/review");
+        let api = format!("/api/v1{path}");
+        let tam = c.login_as(&w.tam.user).await;
+        let html = c.page_get(&path, &tam).await.expect(200).text();
+        let card = review_card(&html);
+        assert!(card.contains("Post-incident review") && card.contains("Not started"), "[{b}] {card}");
+        assert!(card.contains("Yes") && card.contains("Write the review"), "[{b}] required: {card}");
+        assert!(card.contains(&format!("href=\"{review}\"")), "[{b}]");
+        let html = c.page_get(&review, &tam).await.expect(200).text();
+        assert!(html.contains("once the incident is resolved") && !html.contains("Submit for review"), "[{b}]");
+        assert!(html.contains("Lee Lead · Leadership"), "[{b}] leadership may approve");
+
+        // Resolved, the incident does not close before its review is approved.
+        set(&t, "2026-03-02T11:00:00Z");
+        c.post(&format!("{api}/status"), &w.tam.token, &json!({"status": "resolved"})).await.expect(200);
+        let html = c.page_post(&format!("{path}/status"), &tam, &[("status", "closed")]).await.expect(422).text();
+        let status = &html[html.find("id=\"status\"").expect("the status card")..];
+        let status = &status[..status.find("</section>").expect("the card ends")];
+        assert!(
+            status.contains("class=\"error\">a P1 incident closes once its post-incident review is approved"),
+            "[{b}] {status}"
+        );
+        assert!(status.contains(&format!("href=\"{review}\"")), "[{b}] a way to the review");
+        let html = c.page_get(&path, &tam).await.expect(200).text();
+        assert!(
+            review_card(&html).contains("2026-03-10 00:00 UTC"),
+            "[{b}] due at the end of the fifth business day: {}",
+            review_card(&html)
+        );
+
+        // Submitted without a root cause: refused by name, the input kept (and saved as a draft).
+        let me = w.tam.id().to_string();
+        let lead = w.leadership.id().to_string();
+        let mut fields = vec![
+            ("owner_id", me.as_str()),
+            ("meeting_at", "2026-03-04T14:00"),
+            ("approver_ids", lead.as_str()),
+            ("summary", "Checkout failed for 60 minutes <eu-west-1>"),
+            ("users_affected", "1200"),
+            ("fault", "A removed health check path"),
+            ("contributing_factors[0].kind", "proximate"),
+            ("contributing_factors[0].text", "LB change 7731"),
+            ("contributing_factors[1].kind", "proximate"),
+            ("contributing_factors[1].text", ""),
+            ("root_cause_category", "Configuration change"),
+            ("went_well", "Fast rollback\n\nUpdates on time"),
+            ("customer_facing_rca", RCA),
+        ];
+        let refused = c.page_post(&format!("{review}/submit"), &tam, &fields).await;
+        refused.expect(422);
+        let html = refused.text();
+        let factors = field(&html, "contributing_factors[0].text");
+        assert!(
+            factors.contains("field invalid") && factors.contains("name at least one root cause"),
+            "[{b}] {factors}"
+        );
+        assert!(factors.contains("value=\"LB change 7731\""), "[{b}] the factor kept");
+        assert!(
+            html.contains("Saved as a draft, not submitted: Contributing factors: name at least one root cause"),
+            "[{b}]"
+        );
+        assert!(
+            plain(field(&html, "summary")).contains(">Checkout failed for 60 minutes <eu-west-1></textarea>"),
+            "[{b}]"
+        );
+        assert!(html.contains(&format!("value=\"{lead}\" checked")), "[{b}] the approver kept");
+        assert!(html.contains("Fast rollback\n\nUpdates on time"), "[{b}] the list kept as typed");
+        let stored = c.get(&format!("{api}/review"), &w.tam.token).await.expect(200).json();
+        assert_eq!(stored["status"], "draft", "[{b}]");
+        assert_eq!(stored["content"]["went_well"], json!(["Fast rollback", "Updates on time"]), "[{b}] one per line");
+
+        // Bad content is refused beside its input and changes nothing.
+        let bad = [("users_affected", "many"), ("meeting_at", "tomorrow")];
+        let html = c.page_post(&review, &tam, &bad).await.expect(422).text();
+        assert!(field(&html, "users_affected").contains("must be a whole number"), "[{b}]");
+        assert!(field(&html, "meeting_at").contains("must be a date and time in UTC"), "[{b}]");
+        let customer = w.customer.id().to_string();
+        let html = c.page_post(&review, &tam, &[("approver_ids", customer.as_str())]).await.expect(422).text();
+        assert!(field(&html, "approver_ids").contains("Cora Customer must be an active staff user"), "[{b}]");
+        let html = c
+            .page_post(&review, &tam, &[("contributing_factors[3].text", &"x".repeat(2_001))])
+            .await
+            .expect(422)
+            .text();
+        let row3 = row(&html, "contributing_factors[3].text");
+        assert!(row3.contains("class=\"invalid\"") && row3.contains("at most 2000"), "[{b}] the row sent: {row3}");
+        assert_eq!(c.get(&format!("{api}/review"), &w.tam.token).await.json(), stored, "[{b}] unchanged");
+
+        // A root cause in the third row (the second blank): submitted.
+        fields.push(("contributing_factors[2].kind", "root"));
+        fields.push(("contributing_factors[2].text", "No pre-deploy check of health paths"));
+        let submitted = c.page_post(&format!("{review}/submit"), &tam, &fields).await;
+        assert_eq!(submitted.expect(303).location(), Some(format!("{review}?notice=submitted").as_str()), "[{b}]");
+        let html = c.page_get(&format!("{review}?notice=submitted"), &tam).await.expect(200).text();
+        assert!(html.contains("Review submitted") && html.contains("badge rev-in_review"), "[{b}]");
+        assert!(
+            html.contains("Request changes") && !html.contains("/review/approve"),
+            "[{b}] the TAM does not approve"
+        );
+        assert!(html.contains("Lee Lead <span class=\"small muted\">not yet</span>"), "[{b}] who has not approved");
+        assert!(row(&html, "contributing_factors[1].text").contains("No pre-deploy check"), "[{b}] compacted rows");
+        let stored = c.get(&format!("{api}/review"), &w.tam.token).await.json();
+        assert_eq!(stored["content"]["meeting_at"], "2026-03-04T14:00:00Z", "[{b}] UTC");
+        assert_eq!(stored["content"]["users_affected"], 1200, "[{b}]");
+
+        // The approver approves on the page; approved, the review reads and is locked.
+        set(&t, "2026-03-04T09:00:00Z");
+        let lee = c.login_as(&w.leadership.user).await;
+        let html = c.page_get(&review, &lee).await.expect(200).text();
+        assert!(html.contains(&format!("action=\"{review}/approve\"")), "[{b}] the approver's button");
+        let approved = c.page_post(&format!("{review}/approve"), &lee, &[]).await;
+        assert_eq!(approved.expect(303).location(), Some(format!("{review}?notice=approved").as_str()), "[{b}]");
+        let again = c.page_post(&format!("{review}/approve"), &lee, &[]).await.expect(422).text();
+        assert!(again.contains("only a review in review is approved"), "[{b}] {again}");
+        let tam = c.login_as(&w.tam.user).await; // a new session, days later
+        let html = c.page_get(&review, &tam).await.expect(200).text();
+        assert!(html.contains("badge rev-approved") && !html.contains("name=\"summary\""), "[{b}] read-only");
+        assert!(plain(&html).contains("Checkout failed for 60 minutes <eu-west-1>"), "[{b}]");
+        assert!(html.contains("Lee Lead <span class=\"small muted\">approved 2026-03-04 09:00 UTC"), "[{b}]");
+        assert!(html.contains(&format!("action=\"{review}/publish\"")), "[{b}]");
+        let locked = c.page_post(&review, &tam, &[("summary", "Rewritten")]).await.expect(422).text();
+        assert!(locked.contains("an approved review is locked"), "[{b}]");
+        let html = c.page_get(&path, &tam).await.expect(200).text();
+        let card = review_card(&html);
+        assert!(card.contains("badge rev-approved") && card.contains("✓</span> Lee Lead"), "[{b}] {card}");
+        assert!(card.contains("Tina Tam") && !card.contains("Overdue"), "[{b}] the owner");
+
+        // Published: the customer sees the RCA (and only it); the incident closes.
+        c.page_post(&format!("{review}/publish"), &tam, &[]).await.expect(303);
+        let cora = c.login_as(&w.customer.user).await;
+        let html = plain(&c.page_get(&path, &cora).await.expect(200).text());
+        let rca = &html[html.find("id=\"rca\"").expect("the RCA on the status page")..];
+        assert!(rca.contains("Root cause analysis") && rca.contains(RCA), "[{b}] {rca}");
+        let html = plain(&c.page_get(&review, &cora).await.expect(200).text());
+        assert!(html.contains(RCA), "[{b}]");
+        for internal in ["removed health check", "LB change 7731", "Lee Lead", "Tina Tam", "Fast rollback"] {
+            assert!(!html.contains(internal), "[{b}] {internal} leaked");
+        }
+        let closed = c.page_post(&format!("{path}/status"), &tam, &[("status", "closed")]).await;
+        assert_eq!(closed.expect(303).location(), Some(format!("{path}?notice=status").as_str()), "[{b}]");
+    }
+}
+
+#[tokio::test]
+async fn readers_read_the_review_and_changes_go_back_to_draft() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        set(&t, "2026-03-02T10:00:00Z");
+        let path = alpha_only_p1(&c, &w).await;
+        let review = format!("{path}/review");
+        let api = format!("/api/v1{path}");
+        c.post(&format!("{api}/status"), &w.tam.token, &json!({"status": "resolved"})).await.expect(200);
+        let content = json!({
+            "owner_id": w.tam.id(), "approver_ids": [w.leadership.id(), w.tam2.id()], "summary": "Checkout failed",
+            "fault": "The fault", "contributing_factors": [{"kind": "root", "text": "The root cause"}],
+            "root_cause_category": "Capacity", "customer_facing_rca": "What we tell customers",
+            "five_whys": ["Why one", "Why two"]
+        });
+        c.put(&format!("{api}/review"), &w.tam.token, &content).await.expect(200);
+        c.post(&format!("{api}/review/submit"), &w.tam.token, &json!({})).await.expect(200);
+
+        // A PAM reads it all, with no form; posts are refused.
+        let pam = c.login_as(&w.pam.user).await;
+        let html = c.page_get(&review, &pam).await.expect(200).text();
+        assert!(
+            html.contains("Checkout failed") && html.contains("The root cause") && html.contains("Why two"),
+            "[{b}]"
+        );
+        assert_eq!(html.matches("<form").count(), 1, "[{b}] only the sign-out form");
+        c.page_post(&format!("{review}/approve"), &pam, &[]).await.expect(403);
+        c.page_post(&review, &pam, &[("summary", "x")]).await.expect(403);
+        // The customer: nothing before publication.
+        let cora = c.login_as(&w.customer.user).await;
+        c.page_get(&review, &cora).await.expect(404);
+        let html = c.page_get(&path, &cora).await.expect(200).text();
+        assert!(!html.contains("id=\"rca\"") && !html.contains("What we tell customers"), "[{b}]");
+        // Another TAM's incident (Charlie's) is not there for Tina.
+        let theirs = declare(
+            &c,
+            &w.tam2,
+            json!({"title": "Charlie only", "severity": "P2", "impacted_account_ids": [w.charlie]}),
+        )
+        .await;
+        let tam = c.login_as(&w.tam.user).await;
+        c.page_get(&format!("/incidents/{theirs}/review"), &tam).await.expect(404);
+        c.page_post(&format!("/incidents/{theirs}/review"), &tam, &[("summary", "x")]).await.expect(404);
+        let theo = c.login_as(&w.tam2.user).await;
+        let html = c.page_get(&format!("/incidents/{theirs}"), &theo).await.expect(200).text();
+        assert!(review_card(&html).contains("No <span"), "[{b}] a P2 needs no review");
+
+        // One of two approvals; the card names who approved and who has not.
+        c.post(&format!("{api}/review/approve"), &w.leadership.token, &json!({})).await.expect(200);
+        let html = c.page_get(&path, &tam).await.expect(200).text();
+        let card = review_card(&html);
+        assert!(card.contains("badge rev-in_review"), "[{b}] {card}");
+        assert!(card.contains("✓</span> Lee Lead") && card.contains("○</span> Theo Tam"), "[{b}] {card}");
+        // Past its due date and not approved: overdue.
+        set(&t, "2026-03-12T10:00:00Z");
+        let tam = c.login_as(&w.tam.user).await; // a new session, days later
+        let html = c.page_get(&path, &tam).await.expect(200).text();
+        assert!(review_card(&html).contains("Overdue"), "[{b}]");
+
+        // Changes requested: a draft again, the approvals cleared; an edit in review does the same.
+        let sent = c.page_post(&format!("{review}/request-changes"), &tam, &[]).await;
+        assert_eq!(sent.expect(303).location(), Some(format!("{review}?notice=changes").as_str()), "[{b}]");
+        let html = c.page_get(&review, &tam).await.expect(200).text();
+        assert!(html.contains("badge rev-draft") && !html.contains("approved 2026"), "[{b}]");
+        assert!(html.contains("Why one\nWhy two"), "[{b}] a list, one per line");
+        c.post(&format!("{api}/review/submit"), &w.tam.token, &json!({})).await.expect(200);
+        let mut form: Vec<(String, String)> = vec![];
+        for (name, value) in [("owner_id", w.tam.id().to_string()), ("summary", "Checkout failed for an hour".into())] {
+            form.push((name.into(), value));
+        }
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let saved = c.page_post(&review, &tam, &fields).await;
+        assert_eq!(saved.expect(303).location(), Some(format!("{review}?notice=back_to_draft").as_str()), "[{b}]");
+        let stored = c.get(&format!("{api}/review"), &w.tam.token).await.json();
+        assert_eq!(
+            (stored["status"].as_str(), stored["content"]["summary"].as_str()),
+            (Some("draft"), Some("Checkout failed for an hour")),
+            "[{b}]"
+        );
     }
 }
