@@ -258,6 +258,10 @@ struct IncidentPage {
     marks: bool,
     cadence: CadenceView,
     review: ReviewCard,
+    /// The root-cause category, and incidents repeating it (same category and a shared service
+    /// within the window): `(id, "INC-7 Title", "declared …")`.
+    repeat_category: Option<String>,
+    repeats: Vec<(String, String, String)>,
 }
 
 /// One cycle of the customer-update cadence.
@@ -510,6 +514,17 @@ pub(super) async fn incident_page(
     let i = &view.incident;
     let timeline = state.app.incident_timeline(actor, i.id).await?;
     let review = state.app.incident_review(actor, i.id).await?;
+    let (repeat_category, repeat_views) = state.app.repeat_incidents(actor, i.id).await?;
+    let repeats = repeat_views
+        .iter()
+        .map(|v| {
+            let r = &v.incident;
+            let accounts: Vec<&str> = v.accounts.iter().map(|(_, n)| n.as_str()).collect();
+            let when =
+                format!("declared {} · {}", clocks::relative(r.milestones.declared_at, now), accounts.join(", "));
+            (r.id.to_string(), format!("{} {}", r.display_number(), r.title), when)
+        })
+        .collect();
     if actor.user.role == Role::Customer {
         return customer_page(user, view, &timeline, published_rca(&review), now);
     }
@@ -624,6 +639,8 @@ pub(super) async fn incident_page(
         marks: true,
         cadence: cadence_view(&sla, compliance, now),
         review: review_card(&review, &people, now),
+        repeat_category,
+        repeats,
     };
     Ok(if page.alert.is_some() { unprocessable(&page) } else { render(&page) })
 }

@@ -805,3 +805,33 @@ async fn readers_read_the_review_and_changes_go_back_to_draft() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_incident_page_names_incidents_that_repeat_its_root_cause() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let mut ids = Vec::new();
+        for (day, account, title) in
+            [("2026-02-01", w.alpha, "Checkout slow in February"), ("2026-03-01", w.bravo, "Checkout slow in March")]
+        {
+            set(&t, &format!("{day}T10:00:00Z"));
+            let body = json!({"title": title, "severity": "P2", "impacted_account_ids": [account],
+                              "impacted_services": ["checkout-api"]});
+            let id = declare(&c, &w.admin, body).await;
+            let review = json!({"root_cause_category": "Capacity", "summary": "s"});
+            c.put(&format!("/api/v1/incidents/{id}/review"), &w.admin.token, &review).await.expect(200);
+            ids.push(id);
+        }
+        let tam = c.login_as(&w.tam.user).await;
+        let html = plain(&c.page_get(&format!("/incidents/{}", ids[1]), &tam).await.expect(200).text());
+        let section = &html[html.find("id=\"repeats\"").expect("the repeats part")..];
+        let section = &section[..section.find("</div>").expect("it ends")];
+        assert!(section.contains("Capacity") && section.contains("Repeat"), "[{b}] {section}");
+        assert!(
+            section.contains("Checkout slow in February") && section.contains("Alpha Analytics"),
+            "[{b}] {section}"
+        );
+    }
+}
