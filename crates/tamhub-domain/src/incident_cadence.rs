@@ -111,11 +111,13 @@ pub fn cadence_events(timeline: &[TimelineEntry], settings: &CadenceSettings) ->
     let mut current: [Option<i64>; 4] =
         std::array::from_fn(|i| CadenceSettings::seconds(&settings.first_update_minutes, Severity::ALL[i].0));
     let mut severity = Severity::P3;
+    let mut declared_at = None;
     for entry in timeline {
         let at = entry.at.as_second();
         let kind = match &entry.kind {
             TimelineKind::Declared { severity: s, status, .. } => {
                 severity = *s;
+                declared_at = Some(at);
                 events.push(Event {
                     at,
                     kind: EventKind::Created { priority: s.as_str().into(), by: Author::Agent, public: false },
@@ -130,6 +132,10 @@ pub fn cadence_events(timeline: &[TimelineEntry], settings: &CadenceSettings) ->
                 EventKind::Priority { to: to.as_str().into() }
             }
             TimelineKind::UpdatePosted(update) if update.visibility == Visibility::Public => {
+                // An update in the very second of the declaration would reach the engine before
+                // cycle 1 opens (stops come before starts within an instant); a second later it
+                // meets cycle 1, as it should.
+                let at = if Some(at) == declared_at { at + 1 } else { at };
                 events.push(Event { at, kind: EventKind::Comment { author: Author::Agent, public: true } });
                 let promised = update.next_update_at.map(|next| next.as_second() - at);
                 for (i, (s, name)) in Severity::ALL.iter().enumerate() {
@@ -353,6 +359,15 @@ mod tests {
         assert_eq!(Compliance::of(&sla.cycles), Compliance { required: 3, on_time: 2, late: 1 });
         // The next change: the 80 % warning of the running cycle (48 min into 60).
         assert_eq!(sla.next_change_at, Some(T0 + (90 + 48) * 60));
+    }
+
+    #[test]
+    fn an_update_in_the_second_of_the_declaration_is_the_first_update() {
+        let mut log = Log::declare("P1");
+        log.update(0, true, None);
+        let cycles = log.cycles(10);
+        assert_eq!((cycles[0].0, cycles[0].3, cycles[0].4), (30, Met, false), "{cycles:?}");
+        assert_eq!((cycles[1].0, cycles[1].3), (60, Running));
     }
 
     #[test]
