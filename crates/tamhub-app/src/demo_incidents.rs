@@ -334,9 +334,8 @@ impl App {
             Step::Milestone(milestone, shift, reason) => {
                 let incident = self.store.get_incident(id).await?;
                 let declared = incident.milestones.declared_at;
-                IncidentCommand::Milestone {
-                    milestone: (*milestone).into(),
-                    at: declared.checked_add(SignedDuration::from_mins(*shift)).ok(),
+                IncidentCommand::Milestones {
+                    edits: vec![((*milestone).into(), declared.checked_add(SignedDuration::from_mins(*shift)).ok())],
                     reason: (*reason).into(),
                 }
             }

@@ -20,7 +20,7 @@ use tamhub_domain::incidents::{
 };
 use tamhub_domain::notifications::AlertKind;
 use tamhub_domain::notifications::Notification;
-use tamhub_domain::postmortems::review_required;
+use tamhub_domain::postmortems::{PostIncidentReview, review_required};
 use tamhub_domain::scope::AccountScope;
 use tamhub_domain::tickets::TicketSla;
 use tamhub_domain::users::User;
@@ -48,12 +48,7 @@ pub enum IncidentCommand {
         role: String,
         user_id: Option<UserId>,
     },
-    Milestone {
-        milestone: String,
-        at: Option<Timestamp>,
-        reason: String,
-    },
-    /// Several milestones corrected at once, checked together.
+    /// Milestones corrected with one reason, checked together.
     Milestones {
         edits: Vec<(String, Option<Timestamp>)>,
         reason: String,
@@ -74,13 +69,29 @@ impl IncidentCommand {
             IncidentCommand::Status { .. } => "change_status",
             IncidentCommand::Severity { .. } => "change_severity",
             IncidentCommand::Role { .. } => "assign_role",
-            IncidentCommand::Milestone { .. } | IncidentCommand::Milestones { .. } => "edit_milestone",
+            IncidentCommand::Milestones { .. } => "edit_milestone",
             IncidentCommand::Acknowledge => "acknowledge",
             IncidentCommand::Update(_) => "post_update",
             IncidentCommand::Note { .. } => "add_note",
             IncidentCommand::LinkTicket { .. } => "link_ticket",
         }
     }
+}
+
+/// An incident loaded for a change: see `App::load_for_change`.
+pub(crate) struct Loaded {
+    pub before: Incident,
+    pub timeline: Vec<TimelineEntry>,
+    pub now: Timestamp,
+}
+
+/// What a change to an incident adds, planned on the incident as it stands: the timeline
+/// entries, the review as it becomes (if the change touches it), who is told, the audit entry.
+pub(crate) struct Planned {
+    pub kinds: Vec<TimelineKind>,
+    pub review: Option<PostIncidentReview>,
+    pub notifications: Vec<Notification>,
+    pub audit: AuditEntry,
 }
 
 /// Metrics over a period: see `App::incident_metrics`.
@@ -286,13 +297,9 @@ impl App {
             }
         }
         let action = commands.first().map_or("change", IncidentCommand::action);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let before = self.store.get_incident(id).await?;
-            let mut timeline = self.store.incident_timeline(id).await?;
-            let expected_last_seq = timeline.last().map_or(0, |e| e.seq);
-            let now = self.clock.now();
+        for attempt in 1.. {
+            let loaded = self.load_for_change(id).await?;
+            let (before, now) = (&loaded.before, loaded.now);
             let mut after = before.clone();
             let mut kinds = Vec::new();
             for command in &commands {
@@ -303,25 +310,58 @@ impl App {
             }
             let accounts = self.store.get_accounts(&after.impacted_account_ids).await?;
             let accounts: HashMap<AccountId, Account> = accounts.into_iter().map(|a| (a.id, a)).collect();
-            let notifications = self.incident_notifications(actor, &after, &kinds, &accounts);
-            let added = entries(&after, expected_last_seq, now, Some(actor.user.id), kinds);
-            timeline.extend(added.iter().cloned());
-            let (cadence, alerts) = self.cadence_of(&after, &timeline, now);
-            let change = IncidentChange {
-                notifications,
-                entries: added,
-                audit: vec![audit(actor, &after, Some(&before), action, now)],
-                incident: after,
-                is_new: false,
-                expected_last_seq,
-                cadence,
+            let planned = Planned {
+                notifications: self.incident_notifications(actor, &after, &kinds, &accounts),
+                audit: audit(actor, &after, Some(before), action, now),
+                kinds,
                 review: None,
-                alerts,
             };
-            match self.store.save_incident_change(&change).await {
-                Err(StoreError::Conflict(_)) if attempt < WRITE_ATTEMPTS => continue,
-                other => return Ok(other?),
+            if let Some(incident) = self.save_planned(actor, loaded, planned, attempt).await? {
+                return Ok(incident);
             }
+        }
+        unreachable!("save_planned refuses to retry after the last attempt")
+    }
+
+    /// The incident and its timeline as read for a change, and the change's instant.
+    pub(crate) async fn load_for_change(&self, id: IncidentId) -> AppResult<Loaded> {
+        let before = self.store.get_incident(id).await?;
+        let timeline = self.store.incident_timeline(id).await?;
+        Ok(Loaded { before, timeline, now: self.clock.now() })
+    }
+
+    /// Appends the planned entries to the timeline as loaded, re-evaluates the update cadence
+    /// from the whole timeline and stores it all in one transaction. `Ok(None)` when another
+    /// writer appended first (attempts left): the caller plans again on a fresh load.
+    pub(crate) async fn save_planned(
+        &self,
+        actor: &Actor,
+        loaded: Loaded,
+        planned: Planned,
+        attempt: usize,
+    ) -> AppResult<Option<Incident>> {
+        let Loaded { before: mut after, mut timeline, now } = loaded;
+        let expected_last_seq = timeline.last().map_or(0, |e| e.seq);
+        for kind in &planned.kinds {
+            after.apply(now, kind);
+        }
+        let added = entries(&after, expected_last_seq, now, Some(actor.user.id), planned.kinds);
+        timeline.extend(added.iter().cloned());
+        let (cadence, alerts) = self.cadence_of(&after, &timeline, now);
+        let change = IncidentChange {
+            notifications: planned.notifications,
+            entries: added,
+            audit: vec![planned.audit],
+            incident: after,
+            is_new: false,
+            expected_last_seq,
+            cadence,
+            review: planned.review,
+            alerts,
+        };
+        match self.store.save_incident_change(&change).await {
+            Err(StoreError::Conflict(_)) if attempt < WRITE_ATTEMPTS => Ok(None),
+            other => Ok(Some(other?)),
         }
     }
 
@@ -553,10 +593,6 @@ fn plan(incident: &Incident, command: &IncidentCommand, now: Timestamp) -> AppRe
         IncidentCommand::Role { role, user_id } => {
             let role = choice("role", role, &IncidentRole::ALL)?;
             incident.plan_role(role, *user_id, now)?
-        }
-        IncidentCommand::Milestone { milestone, at, reason } => {
-            let milestone = choice("milestone", milestone, &Milestone::ALL)?;
-            incident.plan_milestone_edit(milestone, *at, reason, now)?
         }
         IncidentCommand::Milestones { edits, reason } => {
             let mut errors = FieldErrors::new();

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use tamhub_domain::Timestamp;
+use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::ids::{IncidentId, NotificationId, UserId};
 use tamhub_domain::incidents::{Incident, TimelineKind};
 use tamhub_domain::notifications::Notification;
@@ -14,10 +15,9 @@ use tamhub_domain::postmortems::{
 };
 use tamhub_store::IncidentQuery;
 
-use crate::incidents::IncidentView;
+use crate::incidents::{IncidentView, Planned};
 use tamhub_domain::sla::calendar::{Calendar, CalendarSpec};
 use tamhub_domain::validation::FieldErrors;
-use tamhub_store::{IncidentChange, StoreError};
 
 use crate::policy::{can_work_incidents, require};
 use crate::{Actor, App, AppError, AppResult};
@@ -115,16 +115,12 @@ impl App {
             }
             errors.into_result()?;
         }
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let before = self.store.get_incident(id).await?;
-            let mut timeline = self.store.incident_timeline(id).await?;
-            let expected_last_seq = timeline.last().map_or(0, |e| e.seq);
-            let now = self.clock.now();
+        for attempt in 1.. {
+            let loaded = self.load_for_change(id).await?;
+            let (before, now) = (&loaded.before, loaded.now);
             let existing = match self.store.incident_review(id).await? {
                 Some(review) => review,
-                None => PostIncidentReview::new(id, self.review_due(&before).await?, now),
+                None => PostIncidentReview::new(id, self.review_due(before).await?, now),
             };
             if !matches!(command, ReviewCommand::Edit(_)) && before.milestones.resolved_at.is_none() {
                 return Err(AppError::invalid_field("status", "a review is submitted once the incident is resolved"));
@@ -141,35 +137,19 @@ impl App {
             } else {
                 Vec::new()
             };
-            let mut after = before.clone();
-            for kind in &kinds {
-                after.apply(now, kind);
-            }
-            let added = crate::incidents::entries(&after, expected_last_seq, now, Some(actor.user.id), kinds);
-            timeline.extend(added.iter().cloned());
-            let (cadence, alerts) = self.cadence_of(&after, &timeline, now);
-            let notifications = review_notifications(actor, &after, &existing, &next);
-            let audit =
-                tamhub_domain::audit::AuditEntry::new(now, Some(actor.user.id), "incident", id, command.action())
+            let planned = Planned {
+                notifications: review_notifications(actor, before, &existing, &next),
+                audit: AuditEntry::new(now, Some(actor.user.id), "incident", id, command.action())
                     .with_before(&existing)
-                    .with_after(&next);
-            let change = IncidentChange {
-                incident: after,
-                is_new: false,
-                expected_last_seq,
-                entries: added,
-                cadence,
+                    .with_after(&next),
+                kinds,
                 review: Some(next.clone()),
-                alerts,
-                notifications,
-                audit: vec![audit],
             };
-            match self.store.save_incident_change(&change).await {
-                Err(StoreError::Conflict(_)) if attempt < 5 => continue,
-                Err(other) => return Err(other.into()),
-                Ok(_) => return Ok(next),
+            if self.save_planned(actor, loaded, planned, attempt).await?.is_some() {
+                return Ok(next);
             }
         }
+        unreachable!("save_planned refuses to retry after the last attempt")
     }
 }
 

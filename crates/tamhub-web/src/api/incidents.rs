@@ -429,7 +429,7 @@ pub async fn edit_milestone(
     Path(path): Path<(String, String)>,
     ApiJson(input): ApiJson<MilestoneIn>,
 ) -> ApiResult<axum::Json<IncidentOut>> {
-    apply(&state, access, IncidentCommand::Milestone { milestone: path.1, at: input.at, reason: input.reason }).await
+    apply(&state, access, IncidentCommand::Milestones { edits: vec![(path.1, input.at)], reason: input.reason }).await
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/acknowledge", tag = "incidents",
