@@ -11,7 +11,20 @@ use crate::{Actor, App, AppResult};
 const MAX_PAGE: u32 = 1000;
 
 /// The record types the audit log holds.
-pub const AUDITED_ENTITIES: [&str; 5] = ["account", "user", "handoff", "api_token", "setting"];
+pub const AUDITED_ENTITIES: [&str; 12] = [
+    "account",
+    "user",
+    "handoff",
+    "api_token",
+    "setting",
+    "calendar",
+    "sla_policy",
+    "sla_policies",
+    "ticket",
+    "incident",
+    "action",
+    "default_calendar",
+];
 
 impl App {
     pub async fn list_audit(

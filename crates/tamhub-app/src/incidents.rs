@@ -90,6 +90,8 @@ pub(crate) struct Loaded {
 pub(crate) struct Planned {
     pub kinds: Vec<TimelineKind>,
     pub review: Option<PostIncidentReview>,
+    /// Actions created or changed with the incident.
+    pub actions: Vec<tamhub_domain::actions::Action>,
     pub notifications: Vec<Notification>,
     pub audit: AuditEntry,
 }
@@ -167,6 +169,7 @@ impl App {
             expected_last_seq: 0,
             cadence,
             review: None,
+            actions: Vec::new(),
             alerts,
             notifications,
         };
@@ -315,6 +318,7 @@ impl App {
                 audit: audit(actor, &after, Some(before), action, now),
                 kinds,
                 review: None,
+                actions: Vec::new(),
             };
             if let Some(incident) = self.save_planned(actor, loaded, planned, attempt).await? {
                 return Ok(incident);
@@ -357,6 +361,7 @@ impl App {
             expected_last_seq,
             cadence,
             review: planned.review,
+            actions: planned.actions,
             alerts,
         };
         match self.store.save_incident_change(&change).await {
@@ -402,6 +407,7 @@ impl App {
                         account_id: None,
                         ticket_id: None,
                         incident_id: Some(incident.id),
+                        action_id: None,
                         title: alert.describe(&number),
                         body: format!(
                             "{} · {} · {}",
@@ -520,6 +526,7 @@ impl App {
                     account_id,
                     ticket_id: None,
                     incident_id: Some(incident.id),
+                    action_id: None,
                     title,
                     body: format!("{} · {}", incident.title, incident.status.label()),
                     read_at: None,

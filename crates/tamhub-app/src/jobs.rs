@@ -28,11 +28,13 @@ pub struct ScanReport {
     pub superseded: u64,
     /// Incidents whose customer-update cadence was re-evaluated.
     pub incidents: u64,
+    /// Reminders sent to owners of actions due soon or overdue.
+    pub action_reminders: u64,
 }
 
 impl App {
     /// One pass over every ticket due for an SLA check at the clock's `now`, a batch at a time,
-    /// then over the incidents whose update cadence is due:
+    /// then over the incidents whose update cadence is due and the actions to remind owners of:
     /// the batch's tickets, accounts and logs are read in three queries and its evaluations
     /// written in one transaction.
     pub async fn sla_scan_once(&self) -> AppResult<ScanReport> {
@@ -45,6 +47,7 @@ impl App {
                 self.store.due_sla_checks(now, SCAN_BATCH).await?.into_iter().filter(|id| seen.insert(*id)).collect();
             if due.is_empty() {
                 report.incidents = self.cadence_scan_once().await?;
+                report.action_reminders = self.action_reminder_scan_once().await?;
                 return Ok(report);
             }
             let tickets = self.store.get_tickets(&due).await?;

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod actions;
 pub mod audit;
 pub mod auth;
 pub mod clock;
@@ -94,6 +95,6 @@ impl Actor {
 
 /// Query and record types of the store that callers of `App` need to name.
 pub use tamhub_store::{
-    AccountPage, AccountQuery, AccountSort, ApiToken, Archived, IncidentQuery, StatusFilter, TicketListItem,
-    TicketPage, TicketQuery, TicketSort,
+    AccountPage, AccountQuery, AccountSort, ActionPage, ActionQuery, ApiToken, Archived, IncidentQuery, StatusFilter,
+    TicketListItem, TicketPage, TicketQuery, TicketSort,
 };

@@ -101,7 +101,9 @@ impl App {
     ) -> AppResult<PostIncidentReview> {
         require(can_work_incidents(actor.user.role), "work on post-incident reviews")?;
         self.get_incident(actor, id).await?;
-        if let ReviewCommand::Edit(content) = &command {
+        let mut command = command;
+        if let ReviewCommand::Edit(content) = &mut command {
+            self.canonical_category(id, content).await?;
             let mut errors = FieldErrors::new();
             if let Some(owner) = content.owner_id
                 && let Err(message) = self.role_holder_problem(owner).await?
@@ -137,7 +139,12 @@ impl App {
             } else {
                 Vec::new()
             };
+            let actions = match next.approved_at {
+                Some(approved) if existing.approved_at.is_none() => self.default_due_dates(before, approved).await?,
+                _ => Vec::new(),
+            };
             let planned = Planned {
+                actions,
                 notifications: review_notifications(actor, before, &existing, &next),
                 audit: AuditEntry::new(now, Some(actor.user.id), "incident", id, command.action())
                     .with_before(&existing)
@@ -154,6 +161,24 @@ impl App {
 }
 
 impl App {
+    /// The taxonomy's spelling of the review's root-cause category; a category the taxonomy no
+    /// longer lists is kept only if the review already had it.
+    async fn canonical_category(&self, id: IncidentId, content: &mut ReviewContent) -> AppResult<()> {
+        let Some(typed) = content.root_cause_category.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+            return Ok(());
+        };
+        let taxonomy = self.incident_taxonomy().await?;
+        if let Some(name) = taxonomy.category(typed) {
+            content.root_cause_category = Some(name.to_string());
+            return Ok(());
+        }
+        let kept = self.store.incident_review(id).await?.and_then(|r| r.content.root_cause_category);
+        if kept.as_deref() == Some(typed) {
+            return Ok(());
+        }
+        Err(crate::actions::unknown_category(&taxonomy).into())
+    }
+
     /// Incidents that repeat this one (same root-cause category in their reviews, a shared
     /// service, declared within the configured window), across accounts, as the actor may see
     /// them; newest first. With the category, none when the review names none yet.
@@ -238,6 +263,7 @@ fn review_notifications(
             account_id: None,
             ticket_id: None,
             incident_id: Some(incident.id),
+            action_id: None,
             title: title.clone(),
             body: incident.title.clone(),
             read_at: None,

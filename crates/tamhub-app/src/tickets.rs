@@ -124,6 +124,7 @@ impl App {
                         account_id: Some(account.id),
                         ticket_id: Some(ticket.id),
                         incident_id: None,
+                        action_id: None,
                         title: title.clone(),
                         body: body.clone(),
                         read_at: None,

@@ -57,3 +57,4 @@ id_type!(PolicyId);
 id_type!(NotificationId);
 id_type!(EscalationId);
 id_type!(IncidentId);
+id_type!(ActionId);

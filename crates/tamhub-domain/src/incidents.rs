@@ -482,6 +482,11 @@ pub enum TimelineKind {
         added: Vec<AccountId>,
         removed: Vec<AccountId>,
     },
+    /// A corrective action was recorded on the post-incident review.
+    ActionItemCreated {
+        action_id: crate::ids::ActionId,
+        title: String,
+    },
 }
 
 impl TimelineKind {
@@ -498,6 +503,7 @@ impl TimelineKind {
             TimelineKind::TicketLinked { .. } => "ticket_linked",
             TimelineKind::PostmortemStateChanged { .. } => "postmortem_state_changed",
             TimelineKind::AccountsChanged { .. } => "accounts_changed",
+            TimelineKind::ActionItemCreated { .. } => "action_item_created",
         }
     }
 
@@ -603,7 +609,7 @@ impl Incident {
                     self.milestones.postmortem_completed_at = Some(at);
                 }
             }
-            TimelineKind::UpdatePosted(_) | TimelineKind::Note { .. } => {}
+            TimelineKind::UpdatePosted(_) | TimelineKind::Note { .. } | TimelineKind::ActionItemCreated { .. } => {}
         }
     }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
-use crate::ids::{AccountId, IncidentId, NotificationId, TicketId, UserId};
+use crate::ids::{AccountId, ActionId, IncidentId, NotificationId, TicketId, UserId};
 use crate::sla::engine::{CycleRecord, WarningKind};
 use crate::sla::model::Metric;
 
@@ -104,6 +104,7 @@ pub struct Notification {
     pub account_id: Option<AccountId>,
     pub ticket_id: Option<TicketId>,
     pub incident_id: Option<IncidentId>,
+    pub action_id: Option<ActionId>,
     pub title: String,
     pub body: String,
     pub read_at: Option<Timestamp>,

@@ -447,3 +447,85 @@ mod tests {
         assert!(!review_required(Severity::P2, Severity::P1));
     }
 }
+
+/// The organisation's incident taxonomy (admin-managed): the root-cause categories a review
+/// chooses from, and the services marked tier 2 (their priority actions get eight weeks).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentTaxonomy {
+    pub root_cause_categories: Vec<RootCauseCategory>,
+    #[serde(default)]
+    pub tier2_services: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RootCauseCategory {
+    pub name: String,
+    /// When to choose it, shown beside the choice.
+    #[serde(default)]
+    pub description: String,
+}
+
+impl Default for IncidentTaxonomy {
+    fn default() -> Self {
+        let categories = [
+            ("Capacity", "Load beyond what the system was sized or limited for."),
+            ("Code change", "A deploy of new or changed code."),
+            ("Configuration change", "A change of settings, flags or infrastructure configuration."),
+            ("Dependency failure", "An internal service or library the system relies on failed."),
+            ("Infrastructure", "Hardware, network or cloud-provider failure."),
+            ("Human error", "A manual operation went wrong (the process, not the person, is the cause)."),
+            ("Security", "An attack, exposure or security control."),
+            ("Third party", "A vendor or external provider outside our control."),
+            ("Unknown", "Not found yet; revisit when the review is done."),
+        ];
+        IncidentTaxonomy {
+            root_cause_categories: categories
+                .iter()
+                .map(|(name, description)| RootCauseCategory {
+                    name: (*name).into(),
+                    description: (*description).into(),
+                })
+                .collect(),
+            tier2_services: Vec::new(),
+        }
+    }
+}
+
+impl IncidentTaxonomy {
+    /// Trimmed and checked: names unique without regard to case, at least one category.
+    pub fn validated(&self) -> Result<IncidentTaxonomy, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let mut categories: Vec<RootCauseCategory> = Vec::new();
+        for (i, c) in self.root_cause_categories.iter().enumerate() {
+            let name = required_text(&mut errors, &format!("root_cause_categories[{i}].name"), &c.name, 80);
+            let description =
+                optional_text(&mut errors, &format!("root_cause_categories[{i}].description"), &c.description, 500);
+            if categories.iter().any(|k| k.name.eq_ignore_ascii_case(&name)) {
+                errors.add(&format!("root_cause_categories[{i}].name"), format!("{name:?} is listed twice"));
+            }
+            categories.push(RootCauseCategory { name, description });
+        }
+        if categories.is_empty() {
+            errors.add("root_cause_categories", "must list at least one category");
+        } else if categories.len() > 100 {
+            errors.add("root_cause_categories", "at most 100 categories");
+        }
+        let mut tier2: Vec<String> = Vec::new();
+        for (i, s) in self.tier2_services.iter().enumerate() {
+            let name = required_text(&mut errors, &format!("tier2_services[{i}]"), s, 80);
+            if !tier2.iter().any(|t| t.eq_ignore_ascii_case(&name)) {
+                tier2.push(name);
+            }
+        }
+        errors.into_result()?;
+        Ok(IncidentTaxonomy { root_cause_categories: categories, tier2_services: tier2 })
+    }
+
+    /// The taxonomy's spelling of a category, whatever the case typed.
+    pub fn category(&self, name: &str) -> Option<&str> {
+        let name = name.trim();
+        self.root_cause_categories.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| c.name.as_str())
+    }
+}

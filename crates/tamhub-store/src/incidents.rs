@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use tamhub_domain::Timestamp;
+use tamhub_domain::actions::Action;
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::ids::{AccountId, IncidentId};
 use tamhub_domain::incident_cadence::CadenceAlert;
@@ -26,6 +27,8 @@ pub struct IncidentChange {
     pub cadence: CadenceSnapshot,
     /// The post-incident review as it now stands, when the change touches it.
     pub review: Option<PostIncidentReview>,
+    /// Actions the change creates (version 0) or updates (still at their version).
+    pub actions: Vec<Action>,
     /// Cadence warnings and breaches the timeline implies; only new ones are stored, and only
     /// those write their notifications.
     pub alerts: Vec<CadenceAlertNotices>,

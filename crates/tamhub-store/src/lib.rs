@@ -13,12 +13,14 @@ use tamhub_domain::ids::{AccountId, TokenId, UserId};
 use tamhub_domain::scope::AccountScope;
 use tamhub_domain::users::{Role, User};
 
+pub mod actions;
 pub mod incidents;
 pub mod postgres;
 pub mod sla;
 pub mod sqlite;
 pub mod tickets;
 
+pub use actions::{ActionPage, ActionQuery, ActionReminder, ActionStore, ReminderKind};
 pub use incidents::{
     CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentListItem, IncidentPage,
     IncidentQuery, IncidentStore,
@@ -182,7 +184,7 @@ pub struct Credentials {
 }
 
 #[async_trait]
-pub trait Store: TicketStore + SlaConfigStore + IncidentStore + Send + Sync + 'static {
+pub trait Store: TicketStore + SlaConfigStore + IncidentStore + ActionStore + Send + Sync + 'static {
     /// Used by `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
     /// "sqlite" or "postgres", for logs and the about page.

@@ -186,6 +186,9 @@ impl IncidentStore for PgStore {
             .execute(&mut *tx)
             .await?;
         }
+        for action in &change.actions {
+            super::actions::upsert_action(&mut tx, action).await?;
+        }
         insert_cadence_alerts(&mut tx, &change.alerts, i.updated_at).await?;
         insert_notifications(&mut tx, &change.notifications.iter().collect::<Vec<_>>()).await?;
         for entry in &change.audit {

@@ -1,6 +1,7 @@
 //! PostgreSQL, for teams that outgrow one machine.
 
 mod accounts;
+mod actions;
 mod incidents;
 mod rows;
 mod sla;

@@ -13,7 +13,7 @@ use tamhub_domain::{Date, Timestamp};
 use uuid::Uuid;
 
 use tamhub_domain::escalations::{Escalation, EscalationBrief};
-use tamhub_domain::ids::{EscalationId, IncidentId, NotificationId, TicketId};
+use tamhub_domain::ids::{ActionId, EscalationId, IncidentId, NotificationId, TicketId};
 use tamhub_domain::notifications::{AlertKind, Notification, SlaAlert};
 use tamhub_domain::sla::business_calendars::{BusinessCalendar, CalendarHours, CalendarVersion};
 use tamhub_domain::sla::engine::CycleRecord;
@@ -427,6 +427,7 @@ pub struct NotificationRow {
     pub account_id: Option<Uuid>,
     pub ticket_id: Option<Uuid>,
     pub incident_id: Option<Uuid>,
+    pub action_id: Option<Uuid>,
     pub title: String,
     pub body: String,
     pub read_at: Option<jiff_sqlx::Timestamp>,
@@ -442,6 +443,7 @@ impl From<NotificationRow> for Notification {
             account_id: r.account_id.map(AccountId),
             ticket_id: r.ticket_id.map(TicketId),
             incident_id: r.incident_id.map(IncidentId),
+            action_id: r.action_id.map(ActionId),
             title: r.title,
             body: r.body,
             read_at: opt_jiff(r.read_at),

@@ -50,8 +50,8 @@ const ROWS_PER_STATEMENT: usize = 1_000;
 pub(super) async fn insert_notifications(conn: &mut PgConnection, notifications: &[&Notification]) -> StoreResult<()> {
     for chunk in notifications.chunks(ROWS_PER_STATEMENT) {
         let mut insert = QueryBuilder::<Postgres>::new(
-            "INSERT INTO notifications (id, user_id, at, kind, account_id, ticket_id, incident_id, title, body, \
-             read_at) ",
+            "INSERT INTO notifications (id, user_id, at, kind, account_id, ticket_id, incident_id, action_id, title, \
+             body, read_at) ",
         );
         insert.push_values(chunk, |mut row, n| {
             row.push_bind(n.id.0)
@@ -61,6 +61,7 @@ pub(super) async fn insert_notifications(conn: &mut PgConnection, notifications:
                 .push_bind(n.account_id.map(|i| i.0))
                 .push_bind(n.ticket_id.map(|i| i.0))
                 .push_bind(n.incident_id.map(|i| i.0))
+                .push_bind(n.action_id.map(|i| i.0))
                 .push_bind(n.title.clone())
                 .push_bind(n.body.clone())
                 .push_bind(opt_ts(n.read_at));

@@ -1,6 +1,7 @@
 //! The embedded default: SQLite in WAL mode with foreign keys on.
 
 mod accounts;
+mod actions;
 mod incidents;
 mod rows;
 mod sla;

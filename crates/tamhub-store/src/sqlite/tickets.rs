@@ -53,8 +53,8 @@ pub(super) async fn insert_notifications(
 ) -> StoreResult<()> {
     for chunk in notifications.chunks(ROWS_PER_STATEMENT) {
         let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO notifications (id, user_id, at, kind, account_id, ticket_id, incident_id, title, body, \
-             read_at) ",
+            "INSERT INTO notifications (id, user_id, at, kind, account_id, ticket_id, incident_id, action_id, title, \
+             body, read_at) ",
         );
         insert.push_values(chunk, |mut row, n| {
             row.push_bind(n.id.to_string())
@@ -64,6 +64,7 @@ pub(super) async fn insert_notifications(
                 .push_bind(n.account_id.map(|i| i.to_string()))
                 .push_bind(n.ticket_id.map(|i| i.to_string()))
                 .push_bind(n.incident_id.map(|i| i.to_string()))
+                .push_bind(n.action_id.map(|i| i.to_string()))
                 .push_bind(n.title.clone())
                 .push_bind(n.body.clone())
                 .push_bind(opt_ms(n.read_at));

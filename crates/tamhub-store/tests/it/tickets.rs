@@ -88,6 +88,7 @@ pub fn notification(user: UserId, ticket: &Ticket, seconds: i64, title: &str) ->
         account_id: Some(ticket.account_id),
         ticket_id: Some(ticket.id),
         incident_id: None,
+        action_id: None,
         title: title.into(),
         body: "body".into(),
         read_at: None,

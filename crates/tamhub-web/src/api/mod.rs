@@ -2,6 +2,7 @@
 //! `ApiAccountAccess`, so scope is checked before a handler runs.
 
 pub mod accounts;
+pub mod actions;
 pub mod incidents;
 pub mod json;
 pub mod notifications;
@@ -64,6 +65,11 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/review/approve", post(incidents::approve_review))
         .route("/incidents/{id}/review/request-changes", post(incidents::request_review_changes))
         .route("/incidents/{id}/review/publish", post(incidents::publish_review))
+        .route("/incidents/{id}/actions", get(actions::incident_actions).post(actions::create))
+        .route("/incident-taxonomy", get(actions::taxonomy).put(actions::update_taxonomy))
+        .route("/actions", get(actions::list))
+        .route("/actions/summary", get(actions::summary))
+        .route("/actions/{id}", get(actions::show).patch(actions::update))
         .route("/calendars", get(sla::list_calendars).post(sla::create_calendar))
         .route("/calendars/{id}", get(sla::show_calendar).patch(sla::update_calendar))
         .route("/calendars/{id}/holidays/import", post(sla::import_holidays))

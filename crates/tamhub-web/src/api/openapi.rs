@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, incidents, notifications, sla, team, tickets, tokens, users};
+use super::{accounts, actions, incidents, notifications, sla, team, tickets, tokens, users};
 
 struct BearerAuth;
 
@@ -25,7 +25,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "tamhub API", description = "Technical Account Management: portfolio, lifecycle, access, tickets and SLA clocks, incidents."),
+    info(title = "tamhub API", description = "Technical Account Management: portfolio, lifecycle, access, tickets and SLA clocks, incidents, corrective actions."),
     modifiers(&BearerAuth),
     paths(
         users::me, users::list, users::create, users::show, users::update,
@@ -40,6 +40,8 @@ impl Modify for BearerAuth {
         incidents::post_update, incidents::add_note, incidents::link_ticket, incidents::review,
         incidents::edit_review, incidents::submit_review, incidents::approve_review, incidents::request_review_changes,
         incidents::publish_review, incidents::repeats,
+        actions::list, actions::summary, actions::show, actions::update, actions::incident_actions, actions::create,
+        actions::taxonomy, actions::update_taxonomy,
         sla::list_calendars, sla::create_calendar, sla::show_calendar, sla::update_calendar, sla::import_holidays,
         sla::default_calendar, sla::set_default_calendar,
         sla::list_policies, sla::create_policy, sla::show_policy, sla::update_policy, sla::delete_policy,

@@ -164,6 +164,7 @@ pub(super) fn entry(e: &TimelineEntry, names: &Names<'_>, now: Timestamp) -> Ent
             }
             ("change", format!("changed the impacted accounts: {}", parts.join("; ")))
         }
+        TimelineKind::ActionItemCreated { title, .. } => ("change", format!("added the corrective action “{title}”")),
     };
     EntryView {
         kind,

@@ -291,6 +291,15 @@ const INCIDENT_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("POST", "/api/v1/incidents/{id}/review/approve", None),
     ("POST", "/api/v1/incidents/{id}/review/request-changes", None),
     ("POST", "/api/v1/incidents/{id}/review/publish", None),
+    ("GET", "/api/v1/incidents/{id}/actions", None),
+    (
+        "POST",
+        "/api/v1/incidents/{id}/actions",
+        Some(
+            r#"{"title": "h", "type": "other", "priority": "normal", "due_at": "2030-01-01T00:00:00Z",
+                 "owner_id": "00000000-0000-7000-8000-000000000000"}"#,
+        ),
+    ),
 ];
 
 #[test]
@@ -366,7 +375,9 @@ async fn every_incident_route_answers_404_outside_the_scope_and_403_to_roles_tha
         for who in [&w.pam, &w.customer] {
             for route in INCIDENT_ROUTES {
                 let response = call(route, alpha_id, who).await;
-                let expected = if route.0 == "GET" { 200 } else { 403 };
+                // Corrective actions are internal work: customers do not read them.
+                let internal = route.1.ends_with("/actions") && who.user.role == tamhub_domain::users::Role::Customer;
+                let expected = if route.0 == "GET" && !internal { 200 } else { 403 };
                 let context = format!("[{b}] {:?} {} {}", who.user.role, route.0, route.1);
                 assert_eq!(response.status.as_u16(), expected, "{context}: {}", response.snippet());
             }
