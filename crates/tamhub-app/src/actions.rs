@@ -21,7 +21,7 @@ use crate::policy::{can_manage_sla, can_work_incidents, require};
 use crate::{Actor, App, AppError, AppResult};
 
 const TAXONOMY_KEY: &str = "incident_taxonomy";
-/// Far above any real number of actions in one summary.
+/// Actions read per query when all of them are needed.
 const SUMMARY_LIMIT: u32 = 1_000;
 
 /// An action with the incident it came from, as the reader may see it.
@@ -163,10 +163,8 @@ impl App {
         Ok(self.store.save_action(&after, &audit, &notifications).await?)
     }
 
-    /// Every action matching `query` that the actor may see, summed up in total, per service
-    /// and per impacted account (SLA-SPEC 2.6 reported metrics).
-    pub async fn action_summaries(&self, actor: &Actor, query: ActionQuery) -> AppResult<ActionSummaries> {
-        let now = self.clock.now();
+    /// Every action matching `query` that the actor may see, a page at a time.
+    pub async fn all_actions(&self, actor: &Actor, query: ActionQuery) -> AppResult<Vec<Action>> {
         let mut query = ActionQuery { limit: SUMMARY_LIMIT, offset: 0, ..query };
         let mut actions = Vec::new();
         loop {
@@ -174,10 +172,17 @@ impl App {
             let fetched = page.items.len();
             actions.extend(page.items);
             if fetched < query.limit as usize {
-                break;
+                return Ok(actions);
             }
             query.offset += fetched as u64;
         }
+    }
+
+    /// Every action matching `query` that the actor may see, summed up in total, per service
+    /// and per impacted account (SLA-SPEC 2.6 reported metrics).
+    pub async fn action_summaries(&self, actor: &Actor, query: ActionQuery) -> AppResult<ActionSummaries> {
+        let now = self.clock.now();
+        let actions = self.all_actions(actor, query).await?;
         let mut incidents: HashMap<IncidentId, Vec<(AccountId, String)>> = HashMap::new();
         for id in actions.iter().filter_map(|a| a.source.incident_id()) {
             if let std::collections::hash_map::Entry::Vacant(entry) = incidents.entry(id) {

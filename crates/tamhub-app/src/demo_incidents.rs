@@ -2,15 +2,20 @@
 //! two weeks, run as a team would run them: acknowledged, roles assigned, customer updates in
 //! four parts on a cadence, milestones corrected from the logs, a reopen, a severity raised, one
 //! declined in triage, and two live right now (one of them visible to the first demo customer).
+//! Reviews carry corrective actions (done on time, done late, overdue, waiting for approval),
+//! and one root cause repeats on the checkout service across accounts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tamhub_domain::accounts::{Account, Phase};
+use tamhub_domain::actions::{ActionDraft, ActionPatch};
 use tamhub_domain::ids::{AccountId, IncidentId, UserId};
 use tamhub_domain::incidents::{CustomerUpdate, IncidentDraft, Visibility};
+use tamhub_domain::scope::AccountScope;
 use tamhub_domain::users::{Role, User};
 use tamhub_domain::{SignedDuration, Timestamp};
+use tamhub_store::ActionQuery;
 
 use crate::demo_tickets::DemoClock;
 use crate::incidents::IncidentCommand;
@@ -35,6 +40,16 @@ enum Step {
     Milestone(&'static str, i64, &'static str),
     /// The post-incident review, written by the lead and taken to this state.
     Review(ReviewStatus),
+    /// A corrective action: owned by the lead if a priority action (its due date then comes
+    /// with the review's approval), else by a comms lead from leadership, due in `due_in` days.
+    Action {
+        title: &'static str,
+        kind: &'static str,
+        priority: bool,
+        due_in: Option<i64>,
+    },
+    /// The action with this title is done.
+    ActionDone(&'static str),
 }
 
 struct Story {
@@ -110,6 +125,33 @@ const STORIES: &[Story] = &[
             (130, Step::Milestone("detected_at", -6, "The synthetic checkout probe alerted 6 minutes before paging")),
             (3 * 24 * 60, Step::Status("postmortem")),
             (4 * 24 * 60, Step::Review(ReviewStatus::InReview)),
+            (
+                4 * 24 * 60 + 5,
+                Step::Action {
+                    title: "Canary every gateway configuration push",
+                    kind: "prevent",
+                    priority: true,
+                    due_in: None,
+                },
+            ),
+            (
+                4 * 24 * 60 + 6,
+                Step::Action {
+                    title: "Alert when the health check path returns 404",
+                    kind: "detect",
+                    priority: false,
+                    due_in: Some(5),
+                },
+            ),
+            (
+                4 * 24 * 60 + 7,
+                Step::Action {
+                    title: "Runbook: roll back a gateway config in one command",
+                    kind: "mitigate",
+                    priority: false,
+                    due_in: Some(14),
+                },
+            ),
         ],
     },
     Story {
@@ -183,7 +225,26 @@ const STORIES: &[Story] = &[
             (25, update("Some receivers got the same webhook twice", "Deduplicating on the delivery id", Some(60))),
             (80, Step::Status("monitoring")),
             (200, Step::Status("resolved")),
+            (
+                24 * 60,
+                Step::Action {
+                    title: "Deduplicate deliveries on the delivery id",
+                    kind: "prevent",
+                    priority: true,
+                    due_in: None,
+                },
+            ),
+            (
+                24 * 60 + 1,
+                Step::Action {
+                    title: "Document the queue failover for on-call",
+                    kind: "process",
+                    priority: false,
+                    due_in: Some(3),
+                },
+            ),
             (2 * 24 * 60, Step::Review(ReviewStatus::Published)),
+            (3 * 24 * 60, Step::ActionDone("Document the queue failover for on-call")),
             (5 * 24 * 60, Step::Status("closed")),
         ],
     },
@@ -203,6 +264,84 @@ const STORIES: &[Story] = &[
             (12, update("Checkout fails for some requests in one region", "Restoring the health check path", Some(60))),
             (40, Step::Status("resolved")),
             (24 * 60, Step::Review(ReviewStatus::Draft)),
+            (
+                24 * 60 + 2,
+                Step::Action {
+                    title: "Validate gateway configs against the health check path",
+                    kind: "prevent",
+                    priority: true,
+                    due_in: None,
+                },
+            ),
+        ],
+    },
+    // The first time this root cause hit checkout, six weeks ago: with the two above, the same
+    // cause on the same service across accounts, and actions done on time, late and overdue.
+    Story {
+        title: "Checkout latency after a TLS config change",
+        summary: "A TLS configuration change on the checkout gateway doubled handshake times.",
+        severity: "P1",
+        services: &["checkout-api"],
+        accounts: 1,
+        declared_ago: 42 * 24 * 60,
+        impact_lead: 12,
+        test: false,
+        steps: &[
+            (3, Step::Ack),
+            (4, Step::Status("investigating")),
+            (5, Step::Role("comms_lead", 0)),
+            (
+                10,
+                update(
+                    "Checkout responses take 2-3 seconds longer than usual",
+                    "Comparing the TLS settings with last week's",
+                    Some(45),
+                ),
+            ),
+            (50, Step::Status("identified")),
+            (52, update("A TLS config change doubled handshake times", "Reverting the change", Some(45))),
+            (70, Step::Status("monitoring")),
+            (95, Step::Status("resolved")),
+            (
+                24 * 60,
+                Step::Action {
+                    title: "Load-test gateway config changes before rollout",
+                    kind: "prevent",
+                    priority: true,
+                    due_in: None,
+                },
+            ),
+            (
+                24 * 60 + 1,
+                Step::Action {
+                    title: "Add handshake time to the checkout dashboard",
+                    kind: "detect",
+                    priority: false,
+                    due_in: Some(7),
+                },
+            ),
+            (
+                24 * 60 + 2,
+                Step::Action {
+                    title: "Review every gateway setting changed this quarter",
+                    kind: "process",
+                    priority: false,
+                    due_in: Some(10),
+                },
+            ),
+            (
+                24 * 60 + 3,
+                Step::Action {
+                    title: "Move TLS settings into the reviewed config repository",
+                    kind: "prevent",
+                    priority: false,
+                    due_in: Some(21),
+                },
+            ),
+            (3 * 24 * 60, Step::Review(ReviewStatus::Published)),
+            (4 * 24 * 60, Step::Status("closed")),
+            (6 * 24 * 60, Step::ActionDone("Add handshake time to the checkout dashboard")),
+            (14 * 24 * 60, Step::ActionDone("Review every gateway setting changed this quarter")),
         ],
     },
     Story {
@@ -312,8 +451,31 @@ impl App {
         n: usize,
     ) -> AppResult<()> {
         let minutes = |m: i64| at.checked_add(SignedDuration::from_mins(m)).ok();
-        if let Step::Review(stage) = step {
-            return self.demo_review(by, id, *stage, leads[(n + 1) % leads.len()]).await;
+        match step {
+            Step::Review(stage) => return self.demo_review(by, id, *stage, leads[(n + 1) % leads.len()]).await,
+            Step::Action { title, kind, priority, due_in } => {
+                let owner = if *priority { by.user.id } else { leads[n % leads.len()].id };
+                let draft = ActionDraft {
+                    title: (*title).into(),
+                    action_type: (*kind).into(),
+                    priority: if *priority { "priority_action" } else { "normal" }.into(),
+                    owner_id: Some(owner),
+                    due_at: due_in.and_then(|days| at.checked_add(SignedDuration::from_hours(24 * days)).ok()),
+                    ..ActionDraft::default()
+                };
+                self.create_incident_action(by, id, draft).await?;
+                return Ok(());
+            }
+            Step::ActionDone(title) => {
+                let query = ActionQuery { incident_id: Some(id), ..ActionQuery::in_scope(AccountScope::All) };
+                let action = self.store.list_actions(&query).await?.items.into_iter().find(|a| a.title == *title);
+                let action = action.ok_or(AppError::NotFound)?;
+                let done = ActionPatch { status: Some("done".into()), ..ActionPatch::default() };
+                let owner = Actor::new(self.store.get_user(action.owner_id).await?);
+                self.change_action(&owner, action.id, done).await?;
+                return Ok(());
+            }
+            _ => {}
         }
         let command = match step {
             Step::Ack => IncidentCommand::Acknowledge,
@@ -330,7 +492,7 @@ impl App {
                 next_update_at: next_in.and_then(minutes),
             }),
             Step::Note(text) => IncidentCommand::Note { text: (*text).into() },
-            Step::Review(_) => return Ok(()),
+            Step::Review(_) | Step::Action { .. } | Step::ActionDone(_) => return Ok(()),
             Step::Milestone(milestone, shift, reason) => {
                 let incident = self.store.get_incident(id).await?;
                 let declared = incident.milestones.declared_at;

@@ -10,10 +10,12 @@ use tamhub_domain::incidents::{Incident, TimelineKind};
 use tamhub_domain::notifications::Notification;
 
 use tamhub_domain::SignedDuration;
+use tamhub_domain::actions::ActionSummary;
+use tamhub_domain::ids::AccountId;
 use tamhub_domain::postmortems::{
-    PostIncidentReview, ReviewContent, ReviewStatus, is_repeat, review_due, review_required,
+    PostIncidentReview, Problem, ReviewContent, ReviewStatus, is_repeat, problems, review_due, review_required,
 };
-use tamhub_store::IncidentQuery;
+use tamhub_store::{ActionQuery, IncidentQuery};
 
 use crate::incidents::{IncidentView, Planned};
 use tamhub_domain::sla::calendar::{Calendar, CalendarSpec};
@@ -225,6 +227,72 @@ impl App {
             })
             .collect();
         Ok((Some(category), repeats))
+    }
+}
+
+/// How far back the problem-management view looks for incidents.
+pub const PROBLEM_LOOKBACK_DAYS: i64 = 365;
+
+/// A problem as one reader may see it: its incidents, the accounts they impacted, and the
+/// state of their corrective actions.
+#[derive(Clone, Debug)]
+pub struct ProblemView {
+    pub problem: Problem,
+    /// Oldest first.
+    pub incidents: Vec<IncidentView>,
+    /// The impacted accounts the reader may see, each once.
+    pub accounts: Vec<(AccountId, String)>,
+    pub actions: ActionSummary,
+}
+
+impl App {
+    /// Problems (repeat incidents grouped by root-cause category and service) among the
+    /// incidents the actor may see, declared in the last year; with `account`, those that
+    /// touch it. Most recent first.
+    pub async fn problems(&self, actor: &Actor, account: Option<AccountId>) -> AppResult<Vec<ProblemView>> {
+        require(actor.user.role.is_staff(), "see problem management")?;
+        let now = self.clock.now();
+        let mut query = IncidentQuery {
+            declared_from: now.checked_sub(SignedDuration::from_hours(24 * PROBLEM_LOOKBACK_DAYS)).ok(),
+            limit: 500,
+            ..IncidentQuery::in_scope(actor.scope)
+        };
+        let mut views: Vec<IncidentView> = Vec::new();
+        loop {
+            let (page, _) = self.list_incidents(actor, query.clone()).await?;
+            let fetched = page.len();
+            views.extend(page);
+            if fetched < query.limit as usize {
+                break;
+            }
+            query.offset += fetched as u64;
+        }
+        let ids: Vec<IncidentId> = views.iter().map(|v| v.incident.id).collect();
+        let reviews: HashMap<IncidentId, PostIncidentReview> =
+            self.store.incident_reviews(&ids).await?.into_iter().map(|r| (r.incident_id, r)).collect();
+        let reviewed: Vec<(&Incident, &PostIncidentReview)> =
+            views.iter().filter_map(|v| Some((&v.incident, reviews.get(&v.incident.id)?))).collect();
+        let found = problems(&reviewed, self.config.repeat_window_days);
+        let by_id: HashMap<IncidentId, &IncidentView> = views.iter().map(|v| (v.incident.id, v)).collect();
+        let actions = self.all_actions(actor, ActionQuery::in_scope(actor.scope)).await?;
+        let mut out = Vec::new();
+        for problem in found {
+            let incidents: Vec<IncidentView> =
+                problem.incident_ids.iter().filter_map(|id| by_id.get(id).map(|v| (*v).clone())).collect();
+            let mut accounts: Vec<(AccountId, String)> = Vec::new();
+            for (id, name) in incidents.iter().flat_map(|v| v.accounts.iter()) {
+                if !accounts.iter().any(|(a, _)| a == id) {
+                    accounts.push((*id, name.clone()));
+                }
+            }
+            if account.is_some_and(|wanted| !accounts.iter().any(|(a, _)| *a == wanted)) {
+                continue;
+            }
+            let of_problem =
+                actions.iter().filter(|a| a.source.incident_id().is_some_and(|i| problem.incident_ids.contains(&i)));
+            out.push(ProblemView { actions: ActionSummary::of(of_problem, now), problem, incidents, accounts });
+        }
+        Ok(out)
     }
 }
 

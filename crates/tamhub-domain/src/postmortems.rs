@@ -297,6 +297,64 @@ pub fn is_repeat(a: (&Incident, &PostIncidentReview), b: (&Incident, &PostIncide
     ia.id != ib.id && same_category && shared_service && apart <= window_days * 86_400
 }
 
+/// A problem (problem management): incidents that share a root-cause category and a service,
+/// each declared within the repeat window of the one before, whatever accounts they impacted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The category and service as the most recent incident's review and record spell them.
+    pub category: String,
+    pub service: String,
+    /// Oldest first; at least two.
+    pub incident_ids: Vec<IncidentId>,
+}
+
+/// Groups reviewed incidents into problems: per (category, service), runs of incidents whose
+/// declarations are at most `window_days` apart. Most recent problem first.
+pub fn problems(reviewed: &[(&Incident, &PostIncidentReview)], window_days: i64) -> Vec<Problem> {
+    use std::collections::BTreeMap;
+    let mut groups: BTreeMap<(String, String), Vec<(&Incident, &PostIncidentReview)>> = BTreeMap::new();
+    for (incident, review) in reviewed {
+        let Some(category) = category_key(review) else { continue };
+        let mut services: Vec<String> = incident.impacted_services.iter().map(|s| s.to_lowercase()).collect();
+        services.dedup();
+        for service in services {
+            groups.entry((category.clone(), service)).or_default().push((incident, review));
+        }
+    }
+    let mut out = Vec::new();
+    for ((_, service), mut members) in groups {
+        members.sort_by_key(|(i, _)| (i.milestones.declared_at, i.number));
+        let mut run: Vec<(&Incident, &PostIncidentReview)> = Vec::new();
+        for member in members {
+            let near = run.last().is_some_and(|(last, _)| {
+                member.0.milestones.declared_at.duration_since(last.milestones.declared_at).as_secs()
+                    <= window_days * 86_400
+            });
+            if !near {
+                out.extend(problem_of(&run, &service));
+                run.clear();
+            }
+            run.push(member);
+        }
+        out.extend(problem_of(&run, &service));
+    }
+    out.sort_by_key(|p: &(Timestamp, Problem)| std::cmp::Reverse(p.0));
+    out.into_iter().map(|(_, p)| p).collect()
+}
+
+fn problem_of(run: &[(&Incident, &PostIncidentReview)], service_key: &str) -> Option<(Timestamp, Problem)> {
+    let (latest, review) = run.last().filter(|_| run.len() >= 2)?;
+    let service = latest.impacted_services.iter().find(|s| s.eq_ignore_ascii_case(service_key))?.clone();
+    Some((
+        latest.milestones.declared_at,
+        Problem {
+            category: review.content.root_cause_category.clone().unwrap_or_default().trim().to_string(),
+            service,
+            incident_ids: run.iter().map(|(i, _)| i.id).collect(),
+        },
+    ))
+}
+
 /// R-I5: a review is required when the incident was ever at `through` or more severe.
 pub fn review_required(max_severity: Severity, through: Severity) -> bool {
     max_severity <= through
@@ -426,6 +484,54 @@ mod tests {
         assert!(!is_repeat((&first, &rf), (&elsewhere, &re), 90), "no shared service");
         assert!(!is_repeat((&first, &rf), (&later, &review(&later, "Configuration change")), 90));
         assert!(!is_repeat((&first, &rf), (&first, &rf), 90), "not its own repeat");
+    }
+
+    #[test]
+    fn problems_chain_repeats_per_category_and_service() {
+        use crate::incidents::IncidentDraft;
+        let incident = |days: i64, services: &[&str], number: i64| {
+            let draft = IncidentDraft {
+                title: "x".into(),
+                severity: "P2".into(),
+                impacted_services: services.iter().map(|s| s.to_string()).collect(),
+                ..IncidentDraft::default()
+            };
+            let at = Timestamp::from_second(1_767_225_600 + days * 86_400).expect("instant");
+            draft.declare(IncidentId::new(), number, None, at).expect("valid").0
+        };
+        let review = |i: &Incident, category: &str| {
+            let mut r = PostIncidentReview::new(i.id, None, i.created_at);
+            r.content.root_cause_category = Some(category.into());
+            r
+        };
+        let a = incident(0, &["checkout-api", "db"], 1);
+        let b = incident(60, &["Checkout-API", "db"], 2);
+        let c = incident(140, &["checkout-api"], 3);
+        let lone = incident(400, &["checkout-api"], 4);
+        let other = incident(10, &["search"], 5);
+        let reviews = [
+            review(&a, "Capacity"),
+            review(&b, "capacity"),
+            review(&c, "Capacity"),
+            review(&lone, "Capacity"),
+            review(&other, "Capacity"),
+        ];
+        let incidents = [&a, &b, &c, &lone, &other];
+        let pairs: Vec<(&Incident, &PostIncidentReview)> = incidents.iter().copied().zip(reviews.iter()).collect();
+        let found = problems(&pairs, 90);
+        let summary: Vec<(&str, &str, Vec<i64>)> = found
+            .iter()
+            .map(|p| {
+                let numbers = p.incident_ids.iter().map(|id| incidents.iter().find(|i| i.id == *id).unwrap().number);
+                (p.category.as_str(), p.service.as_str(), numbers.collect())
+            })
+            .collect();
+        // c is 80 days after b: the chain goes on although a and c are 140 days apart.
+        assert_eq!(
+            summary,
+            [("Capacity", "checkout-api", vec![1, 2, 3]), ("capacity", "db", vec![1, 2])],
+            "newest first; a lone incident and another service make no problem"
+        );
     }
 
     #[test]

@@ -94,7 +94,19 @@ async fn the_demo_incidents_cover_every_severity_and_the_first_customer_sees_a_l
     let outage = incidents.iter().find(|i| i.max_severity == Severity::P0).expect("the P0");
     let (category, repeats) = t.app.repeat_incidents(&admin, outage.id).await.unwrap();
     assert_eq!(category.as_deref(), Some("Configuration change"));
-    assert_eq!(repeats.len(), 1, "the later checkout incident repeats the outage's root cause");
+    assert_eq!(repeats.len(), 2, "an earlier and a later checkout incident repeat the outage's root cause");
+    let problems = t.app.problems(&admin, None).await.unwrap();
+    let checkout = problems.iter().find(|p| p.problem.service == "checkout-api").expect("the checkout problem");
+    assert_eq!(checkout.incidents.len(), 3);
+    assert!(checkout.accounts.len() >= 3, "across accounts: {:?}", checkout.accounts);
+
+    // Corrective actions in every state: waiting for approval, overdue, done on time and late.
+    let actions = t.app.all_actions(&admin, tamhub_app::ActionQuery::in_scope(AccountScope::All)).await.unwrap();
+    let now = t.app.clock.now();
+    assert!(actions.iter().any(|a| a.due_at.is_none()), "a priority action waiting for its review's approval");
+    assert!(actions.iter().any(|a| a.is_overdue(now)), "an overdue action");
+    let done: Vec<_> = actions.iter().filter(|a| a.completed_at.is_some()).collect();
+    assert!(done.iter().any(|a| a.done_on_time()) && done.iter().any(|a| !a.done_on_time()), "on time and late");
 
     let customer = Actor::new(summary.users.iter().find(|u| u.role == Role::Customer).unwrap().clone());
     let (seen, _) = t.app.list_incidents(&customer, IncidentQuery::in_scope(AccountScope::Nothing)).await.unwrap();

@@ -311,3 +311,69 @@ pub async fn update_taxonomy(
 ) -> ApiResult<axum::Json<IncidentTaxonomy>> {
     Ok(axum::Json(state.app.set_incident_taxonomy(&actor, input).await?))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct ProblemAccountOut {
+    pub id: AccountId,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProblemOut {
+    pub root_cause_category: String,
+    pub service: String,
+    /// Oldest first: each declared within the repeat window of the one before.
+    pub incidents: Vec<super::incidents::IncidentOut>,
+    /// The impacted accounts the caller may see.
+    pub accounts: Vec<ProblemAccountOut>,
+    /// The incidents' corrective actions.
+    pub actions: ActionSummary,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProblemList {
+    pub window_days: i64,
+    /// Incidents declared this many days back are considered.
+    pub lookback_days: i64,
+    /// Most recent first.
+    pub items: Vec<ProblemOut>,
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct ProblemParams {
+    /// Only problems that touch this account.
+    pub account_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/problems", tag = "incidents", params(ProblemParams),
+    responses((status = 200, body = ProblemList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn problems(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(params): ApiQuery<ProblemParams>,
+) -> ApiResult<axum::Json<ProblemList>> {
+    let account = match given(&params.account_id) {
+        Some(text) => Some(
+            text.parse::<AccountId>().map_err(|_| AppError::invalid_field("account_id", "must be an account id"))?,
+        ),
+        None => None,
+    };
+    let found = state.app.problems(&actor, account).await?;
+    let items = found
+        .into_iter()
+        .map(|p| ProblemOut {
+            root_cause_category: p.problem.category,
+            service: p.problem.service,
+            incidents: p.incidents.into_iter().map(Into::into).collect(),
+            accounts: p.accounts.into_iter().map(|(id, name)| ProblemAccountOut { id, name }).collect(),
+            actions: p.actions,
+        })
+        .collect();
+    Ok(axum::Json(ProblemList {
+        window_days: state.app.config.repeat_window_days,
+        lookback_days: tamhub_app::postmortems::PROBLEM_LOOKBACK_DAYS,
+        items,
+    }))
+}

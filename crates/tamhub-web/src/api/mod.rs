@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/review/publish", post(incidents::publish_review))
         .route("/incidents/{id}/actions", get(actions::incident_actions).post(actions::create))
         .route("/incident-taxonomy", get(actions::taxonomy).put(actions::update_taxonomy))
+        .route("/problems", get(actions::problems))
         .route("/actions", get(actions::list))
         .route("/actions/summary", get(actions::summary))
         .route("/actions/{id}", get(actions::show).patch(actions::update))

@@ -41,7 +41,7 @@ impl Modify for BearerAuth {
         incidents::edit_review, incidents::submit_review, incidents::approve_review, incidents::request_review_changes,
         incidents::publish_review, incidents::repeats,
         actions::list, actions::summary, actions::show, actions::update, actions::incident_actions, actions::create,
-        actions::taxonomy, actions::update_taxonomy,
+        actions::taxonomy, actions::update_taxonomy, actions::problems,
         sla::list_calendars, sla::create_calendar, sla::show_calendar, sla::update_calendar, sla::import_holidays,
         sla::default_calendar, sla::set_default_calendar,
         sla::list_policies, sla::create_policy, sla::show_policy, sla::update_policy, sla::delete_policy,

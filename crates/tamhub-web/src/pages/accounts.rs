@@ -389,6 +389,11 @@ struct AccountPage {
     /// The latest incidents impacting the account, and how many there are.
     incidents: Vec<AccountIncident>,
     incident_total: u64,
+    /// Open corrective actions of the incidents that impacted it (staff only).
+    action_rows: Vec<super::actions::ActionRow>,
+    show_incident: bool,
+    /// Repeat incidents touching it (staff only).
+    problems: Vec<super::problems::ProblemCard>,
     /// The business calendar the account's SLA clocks count in (staff only).
     calendar: Option<String>,
 }
@@ -532,6 +537,9 @@ pub async fn show(
         None
     };
     let page = AccountPage {
+        action_rows: super::actions::rows_for(&state, &user, None, Some(account.id)).await?,
+        show_incident: true,
+        problems: super::problems::cards_for(&state, &user, account.id).await?,
         incidents,
         incident_total,
         open_tickets,

@@ -262,6 +262,8 @@ struct IncidentPage {
     /// within the window): `(id, "INC-7 Title", "declared …")`.
     repeat_category: Option<String>,
     repeats: Vec<(String, String, String)>,
+    /// Its corrective actions (staff only).
+    action_rows: Vec<super::actions::ActionRow>,
 }
 
 /// One cycle of the customer-update cadence.
@@ -641,6 +643,7 @@ pub(super) async fn incident_page(
         review: review_card(&review, &people, now),
         repeat_category,
         repeats,
+        action_rows: super::actions::rows_for(state, user, Some(i.id), None).await?,
     };
     Ok(if page.alert.is_some() { unprocessable(&page) } else { render(&page) })
 }

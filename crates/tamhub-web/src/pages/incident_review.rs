@@ -37,19 +37,6 @@ const LISTS: [(&str, &str); 4] = [
     ("lessons_learned", "Lessons learned"),
 ];
 
-/// Suggestions for the root-cause category (a free text until the taxonomy is configurable).
-const CATEGORIES: [&str; 9] = [
-    "Capacity",
-    "Code change",
-    "Configuration change",
-    "Dependency failure",
-    "Infrastructure",
-    "Human error",
-    "Security",
-    "Third party",
-    "Unknown",
-];
-
 fn items(review: Option<&PostIncidentReview>, name: &str) -> Vec<String> {
     let Some(c) = review.map(|r| &r.content) else { return Vec::new() };
     match name {
@@ -256,7 +243,11 @@ struct ReviewPage {
     approver_choices: Vec<Opt>,
     factors: Vec<FactorRow>,
     kinds: Vec<Opt>,
-    categories: Vec<&'static str>,
+    /// The taxonomy's categories (and the review's own, if the list no longer has it).
+    categories: Vec<Opt>,
+    /// The review's corrective actions.
+    action_rows: Vec<super::actions::ActionRow>,
+    can_add_action: bool,
     lists: Vec<ListField>,
     content: ReviewContent,
     /// Read-only: the factors as (kind label, text).
@@ -284,6 +275,7 @@ fn notice_text(code: Option<&str>) -> Option<String> {
             "approved" => "Your approval is recorded.",
             "changes" => "Changes requested: the review is a draft again and its owner is notified.",
             "published" => "Review published: its customer-facing RCA is on the impacted accounts’ status page.",
+            "action_added" => "Corrective action added; its owner is notified.",
             _ => return None,
         }
         .to_string(),
@@ -545,6 +537,14 @@ async fn review_page(
     });
     let resolved = i.milestones.resolved_at.is_some();
     let content = review.map(|r| r.content.clone()).unwrap_or_default();
+    let taxonomy = state.app.incident_taxonomy().await?;
+    let mut categories = vec![opt("", "— Choose —")];
+    categories.extend(taxonomy.root_cause_categories.iter().map(|c| opt(c.name.clone(), c.name.clone())));
+    if let Some(kept) = &content.root_cause_category
+        && taxonomy.category(kept).is_none()
+    {
+        categories.push(opt(kept.clone(), format!("{kept} (no longer listed)")));
+    }
     let at = |t: Option<Timestamp>| t.map(format::instant);
     let page = ReviewPage {
         layout: Layout::new(user, "/incidents"),
@@ -583,7 +583,9 @@ async fn review_page(
         holders,
         approver_choices,
         kinds: vec![opt("proximate", "Proximate"), opt("root", "Root cause")],
-        categories: CATEGORIES.to_vec(),
+        categories,
+        action_rows: super::actions::rows_for(state, user, Some(i.id), None).await?,
+        can_add_action: can_work,
         lists: LISTS.iter().map(|(name, label)| ListField { label, items: items(review, name) }).collect(),
         factor_lines: content.contributing_factors.iter().map(|f| (kind_label(f.kind), f.text.clone())).collect(),
         content,

@@ -3,6 +3,7 @@
 
 pub mod account_form;
 pub mod accounts;
+pub mod actions;
 pub mod admin;
 pub mod assets;
 pub mod calendars;
@@ -20,7 +21,9 @@ pub mod incidents;
 pub mod login;
 pub mod notifications;
 pub mod policies;
+pub mod problems;
 pub mod profile;
+pub mod taxonomy;
 pub mod team;
 pub mod ticket;
 pub mod tickets;
@@ -76,6 +79,11 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/review/approve", post(incident_review::approve))
         .route("/incidents/{id}/review/request-changes", post(incident_review::request_changes))
         .route("/incidents/{id}/review/publish", post(incident_review::publish))
+        .route("/incidents/{id}/actions", post(actions::create))
+        .route("/incidents/{id}/actions/new", get(actions::new_form))
+        .route("/actions", get(actions::list))
+        .route("/problems", get(problems::list))
+        .route("/actions/{id}", get(actions::show).post(actions::update))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))
@@ -91,6 +99,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/calendars/{id}", get(calendars::edit_form).post(calendars::update))
         .route("/admin/calendars/{id}/default", post(calendars::set_default))
         .route("/admin/calendars/{id}/holidays", post(calendars::import_holidays))
+        .route("/admin/incident-taxonomy", get(taxonomy::show).post(taxonomy::update))
         .route("/admin/sla-policies", get(policies::list).post(policies::create))
         .route("/admin/sla-policies/new", get(policies::new_form))
         .route("/admin/sla-policies/{id}", get(policies::edit_form).post(policies::update))
@@ -131,6 +140,9 @@ impl Layout {
         items.push(("/tickets", "Tickets"));
         // Every role sees the incidents of its accounts: customers as a status page.
         items.push(("/incidents", "Incidents"));
+        if role.is_staff() {
+            items.push(("/actions", "Actions"));
+        }
         if policy::can_view_team_load(role) {
             items.push(("/team", "Team load"));
         }

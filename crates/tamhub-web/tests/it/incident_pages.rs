@@ -347,6 +347,12 @@ const INCIDENT_PAGES: &[PageRoute] = &[
     ("POST", "/incidents/{id}/review/approve", &[]),
     ("POST", "/incidents/{id}/review/request-changes", &[]),
     ("POST", "/incidents/{id}/review/publish", &[]),
+    ("GET", "/incidents/{id}/actions/new", &[]),
+    (
+        "POST",
+        "/incidents/{id}/actions",
+        &[("title", "hijacked"), ("type", "other"), ("priority", "normal"), ("due_at", "2030-01-01T00:00")],
+    ),
 ];
 
 #[test]
@@ -418,6 +424,8 @@ async fn another_tams_incident_answers_404_and_readers_may_not_post() {
             for route in INCIDENT_PAGES {
                 let expected = match route {
                     ("GET", "/incidents/{id}/review", _) if who.user.role == Role::Customer => 404,
+                    // Adding an action is for those who work incidents.
+                    ("GET", "/incidents/{id}/actions/new", _) => 403,
                     ("GET", _, _) => 200,
                     _ => 403,
                 };

@@ -715,7 +715,7 @@ async fn incidents_with_the_same_root_cause_and_service_across_accounts_are_repe
             ("2026-02-10", w.bravo, "checkout-api", "capacity"),
             ("2026-03-01", w.charlie, "Checkout-API", "Capacity"),
             ("2026-06-15", w.alpha, "checkout-api", "Capacity"),
-            ("2026-02-11", w.alpha, "checkout-api", "Software defect"),
+            ("2026-02-11", w.alpha, "checkout-api", "Code change"),
             ("2026-02-12", w.bravo, "search", "Capacity"),
         ] {
             set(&t, &format!("{day}T10:00:00Z"));
@@ -734,7 +734,7 @@ async fn incidents_with_the_same_root_cause_and_service_across_accounts_are_repe
                 .collect()
         };
         let repeats = c.get(&format!("/api/v1/incidents/{}/repeats", ids[1]), &w.admin.token).await.expect(200).json();
-        assert_eq!(repeats["root_cause_category"], "capacity", "[{b}]");
+        assert_eq!(repeats["root_cause_category"], "Capacity", "[{b}] in the taxonomy's spelling");
         assert_eq!(repeats["window_days"], 90, "[{b}]");
         assert_eq!(titles(&repeats), ["Checkout-API on 2026-03-01", "checkout-api on 2026-01-05"], "[{b}]");
         let first = c.get(&format!("/api/v1/incidents/{}/repeats", ids[0]), &w.admin.token).await.expect(200).json();
@@ -748,5 +748,32 @@ async fn incidents_with_the_same_root_cause_and_service_across_accounts_are_repe
         assert_eq!(titles(&tam), ["checkout-api on 2026-01-05"], "[{b}]");
         let none = c.get(&format!("/api/v1/incidents/{}/repeats", ids[5]), &w.admin.token).await.expect(200).json();
         assert!(titles(&none).is_empty(), "[{b}] no other incident on search");
+
+        // Problem management: the chain of three on checkout-api, across three accounts.
+        let problems = c.get("/api/v1/problems", &w.admin.token).await.expect(200).json();
+        let items = problems["items"].as_array().expect("items");
+        assert_eq!(items.len(), 1, "[{b}] {problems}");
+        assert_eq!(
+            (items[0]["root_cause_category"].as_str(), items[0]["service"].as_str()),
+            (Some("Capacity"), Some("Checkout-API"))
+        );
+        assert_eq!(
+            titles(&json!({"items": items[0]["incidents"]})),
+            ["checkout-api on 2026-01-05", "checkout-api on 2026-02-10", "Checkout-API on 2026-03-01"],
+            "[{b}]"
+        );
+        assert_eq!(items[0]["accounts"].as_array().map(Vec::len), Some(3), "[{b}]");
+        // A TAM's view is made of what they may see: two incidents, on their accounts.
+        let theirs = c.get("/api/v1/problems", &w.tam.token).await.expect(200).json();
+        assert_eq!(titles(&json!({"items": theirs["items"][0]["incidents"]})).len(), 2, "[{b}] {theirs}");
+        let charlie_path = format!("/api/v1/problems?account_id={}", w.charlie);
+        let on_charlie = c.get(&charlie_path, &w.tam.token).await.expect(200).json();
+        assert_eq!(on_charlie["items"], json!([]), "[{b}]");
+        c.get("/api/v1/problems?account_id=x", &w.tam.token).await.expect_error(
+            422,
+            "validation_failed",
+            Some("account_id"),
+        );
+        c.get("/api/v1/problems", &w.customer.token).await.expect_error(403, "forbidden", None);
     }
 }
