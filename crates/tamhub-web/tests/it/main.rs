@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts_api;
+mod action_pages;
 mod actions_api;
 mod audit;
 mod auth;
