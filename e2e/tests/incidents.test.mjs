@@ -176,7 +176,7 @@ test('the TAM writes the review: a missing root cause is named, then it goes to 
   await page.fill(id('recovery'), 'The rollback finished at 14:45 UTC and errors stopped.');
   await page.selectOption(id('contributing_factors[0].kind'), 'proximate');
   await page.fill(id('contributing_factors[0].text'), 'The deploy shrank the connection pool');
-  await page.fill(id('root_cause_category'), 'Configuration change');
+  await page.selectOption(id('root_cause_category'), 'Configuration change');
   await page.fill(id('five_whys'), 'Why did lookups fail? The pool was exhausted.\nWhy was it exhausted? The deploy set it to 5.');
   await page.fill(id('went_well'), 'Alerts fired quickly\nThe rollback was clean');
   await page.fill(id('went_poorly'), 'The pool change was not reviewed');

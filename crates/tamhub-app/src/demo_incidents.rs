@@ -59,6 +59,9 @@ struct Story {
     services: &'static [&'static str],
     /// How many of the served accounts it impacts.
     accounts: usize,
+    /// Instead of `accounts`: the accounts of an earlier story at these positions (a repeat the
+    /// same TAMs see).
+    accounts_of: Option<(&'static str, &'static [usize])>,
     /// Declared this many minutes before now.
     declared_ago: i64,
     /// Impact started this many minutes before the declaration.
@@ -78,6 +81,7 @@ const STORIES: &[Story] = &[
         severity: "P0",
         services: &["checkout-api", "payments-gateway"],
         accounts: 3,
+        accounts_of: None,
         declared_ago: 11 * 24 * 60,
         impact_lead: 12,
         test: false,
@@ -160,6 +164,7 @@ const STORIES: &[Story] = &[
         severity: "P1",
         services: &["events-pipeline"],
         accounts: 2,
+        accounts_of: None,
         declared_ago: 50,
         impact_lead: 20,
         test: false,
@@ -187,67 +192,6 @@ const STORIES: &[Story] = &[
             (40, update("Lag is down to 6 minutes and falling", "Replaying the delayed events", Some(30))),
         ],
     },
-    Story {
-        title: "Dashboard exports time out",
-        summary: "CSV exports over 50,000 rows time out after the reporting service upgrade.",
-        severity: "P2",
-        services: &["reporting"],
-        accounts: 2,
-        declared_ago: 2 * 24 * 60,
-        impact_lead: 90,
-        test: false,
-        steps: &[
-            (15, Step::Ack),
-            (16, Step::Status("identified")),
-            (30, update("Large CSV exports time out after 60 seconds", "Raising the export timeout", Some(240))),
-            (120, Step::Status("resolved")),
-            // It came back: reopened, fixed properly.
-            (300, Step::Status("investigating")),
-            (310, update("Exports over 200,000 rows still fail", "Streaming exports in pages instead", Some(240))),
-            (600, Step::Status("monitoring")),
-            (900, Step::Status("resolved")),
-        ],
-    },
-    Story {
-        title: "Webhook deliveries retried twice",
-        summary: "Some webhook receivers saw duplicate deliveries during a queue failover.",
-        severity: "P2",
-        services: &["webhooks"],
-        accounts: 1,
-        declared_ago: 6 * 24 * 60,
-        impact_lead: 30,
-        test: false,
-        steps: &[
-            (10, Step::Ack),
-            (11, Step::Status("investigating")),
-            (20, Step::Severity("P1")),
-            (21, Step::Role("comms_lead", 1)),
-            (25, update("Some receivers got the same webhook twice", "Deduplicating on the delivery id", Some(60))),
-            (80, Step::Status("monitoring")),
-            (200, Step::Status("resolved")),
-            (
-                24 * 60,
-                Step::Action {
-                    title: "Deduplicate deliveries on the delivery id",
-                    kind: "prevent",
-                    priority: true,
-                    due_in: None,
-                },
-            ),
-            (
-                24 * 60 + 1,
-                Step::Action {
-                    title: "Document the queue failover for on-call",
-                    kind: "process",
-                    priority: false,
-                    due_in: Some(3),
-                },
-            ),
-            (2 * 24 * 60, Step::Review(ReviewStatus::Published)),
-            (3 * 24 * 60, Step::ActionDone("Document the queue failover for on-call")),
-            (5 * 24 * 60, Step::Status("closed")),
-        ],
-    },
     // The same root cause on the same service as the P0, weeks later elsewhere: a repeat.
     Story {
         title: "Checkout API errors after a gateway config push",
@@ -255,6 +199,7 @@ const STORIES: &[Story] = &[
         severity: "P2",
         services: &["checkout-api"],
         accounts: 1,
+        accounts_of: Some(("Checkout API outage in eu-west-1", &[1])),
         declared_ago: 3 * 24 * 60,
         impact_lead: 5,
         test: false,
@@ -283,6 +228,7 @@ const STORIES: &[Story] = &[
         severity: "P1",
         services: &["checkout-api"],
         accounts: 1,
+        accounts_of: Some(("Checkout API outage in eu-west-1", &[0])),
         declared_ago: 42 * 24 * 60,
         impact_lead: 12,
         test: false,
@@ -345,11 +291,75 @@ const STORIES: &[Story] = &[
         ],
     },
     Story {
+        title: "Dashboard exports time out",
+        summary: "CSV exports over 50,000 rows time out after the reporting service upgrade.",
+        severity: "P2",
+        services: &["reporting"],
+        accounts: 2,
+        accounts_of: None,
+        declared_ago: 2 * 24 * 60,
+        impact_lead: 90,
+        test: false,
+        steps: &[
+            (15, Step::Ack),
+            (16, Step::Status("identified")),
+            (30, update("Large CSV exports time out after 60 seconds", "Raising the export timeout", Some(240))),
+            (120, Step::Status("resolved")),
+            // It came back: reopened, fixed properly.
+            (300, Step::Status("investigating")),
+            (310, update("Exports over 200,000 rows still fail", "Streaming exports in pages instead", Some(240))),
+            (600, Step::Status("monitoring")),
+            (900, Step::Status("resolved")),
+        ],
+    },
+    Story {
+        title: "Webhook deliveries retried twice",
+        summary: "Some webhook receivers saw duplicate deliveries during a queue failover.",
+        severity: "P2",
+        services: &["webhooks"],
+        accounts: 1,
+        accounts_of: None,
+        declared_ago: 6 * 24 * 60,
+        impact_lead: 30,
+        test: false,
+        steps: &[
+            (10, Step::Ack),
+            (11, Step::Status("investigating")),
+            (20, Step::Severity("P1")),
+            (21, Step::Role("comms_lead", 1)),
+            (25, update("Some receivers got the same webhook twice", "Deduplicating on the delivery id", Some(60))),
+            (80, Step::Status("monitoring")),
+            (200, Step::Status("resolved")),
+            (
+                24 * 60,
+                Step::Action {
+                    title: "Deduplicate deliveries on the delivery id",
+                    kind: "prevent",
+                    priority: true,
+                    due_in: None,
+                },
+            ),
+            (
+                24 * 60 + 1,
+                Step::Action {
+                    title: "Document the queue failover for on-call",
+                    kind: "process",
+                    priority: false,
+                    due_in: Some(3),
+                },
+            ),
+            (2 * 24 * 60, Step::Review(ReviewStatus::Published)),
+            (3 * 24 * 60, Step::ActionDone("Document the queue failover for on-call")),
+            (5 * 24 * 60, Step::Status("closed")),
+        ],
+    },
+    Story {
         title: "Stale numbers on the usage page",
         summary: "The usage page shows yesterday's figures for some tenants.",
         severity: "P3",
         services: &["usage-api"],
         accounts: 1,
+        accounts_of: None,
         declared_ago: 25,
         impact_lead: 0,
         test: false,
@@ -361,6 +371,7 @@ const STORIES: &[Story] = &[
         severity: "P3",
         services: &["monitoring"],
         accounts: 1,
+        accounts_of: None,
         declared_ago: 4 * 24 * 60,
         impact_lead: 0,
         test: false,
@@ -372,6 +383,7 @@ const STORIES: &[Story] = &[
         severity: "P2",
         services: &["database"],
         accounts: 1,
+        accounts_of: None,
         declared_ago: 8 * 24 * 60,
         impact_lead: 0,
         test: true,
@@ -408,8 +420,13 @@ impl App {
         // The live P1 impacts the first customer's account.
         let mut order: Vec<&Story> = STORIES.iter().collect();
         order.sort_by_key(|s| s.title != "Event ingestion lag above 15 minutes");
+        let mut impacted_by: BTreeMap<&str, Vec<AccountId>> = BTreeMap::new();
         for (n, story) in order.into_iter().enumerate() {
-            let impacted = take(story.accounts);
+            let impacted: Vec<AccountId> = match story.accounts_of {
+                Some((title, at)) => at.iter().filter_map(|k| impacted_by.get(title)?.get(*k).copied()).collect(),
+                None => take(story.accounts),
+            };
+            impacted_by.insert(story.title, impacted.clone());
             // The primary TAM of the first impacted account leads; their scope covers it.
             let lead_id = accounts.iter().find(|a| a.id == impacted[0]).and_then(|a| a.fields.primary_tam_id);
             let lead = users.iter().find(|u| Some(u.id) == lead_id).unwrap_or(leads[n % leads.len()]);
@@ -460,6 +477,7 @@ impl App {
                     action_type: (*kind).into(),
                     priority: if *priority { "priority_action" } else { "normal" }.into(),
                     owner_id: Some(owner),
+                    service: self.store.get_incident(id).await?.impacted_services.first().cloned(),
                     due_at: due_in.and_then(|days| at.checked_add(SignedDuration::from_hours(24 * days)).ok()),
                     ..ActionDraft::default()
                 };

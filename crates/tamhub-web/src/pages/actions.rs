@@ -258,6 +258,8 @@ struct ShowPage {
     status_note: String,
     link: Option<String>,
     completed: Option<String>,
+    /// Done after its due date.
+    done_late: bool,
     created: String,
     created_by: String,
     incident_title: String,
@@ -341,6 +343,7 @@ async fn show_page(
         status_note: a.status_note.clone(),
         link: a.link.clone(),
         completed: a.completed_at.map(format::instant),
+        done_late: a.completed_at.is_some() && !a.done_on_time(),
         created: format::instant(a.created_at),
         created_by: a.created_by.and_then(|u| names.get(&u).cloned()).unwrap_or_else(|| "tamhub".into()),
         incident_title: view.incident.as_ref().map(|i| i.title.clone()).unwrap_or_default(),
