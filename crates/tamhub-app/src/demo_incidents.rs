@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tamhub_domain::accounts::{Account, Phase};
 use tamhub_domain::actions::{ActionDraft, ActionPatch};
 use tamhub_domain::ids::{AccountId, IncidentId, UserId};
-use tamhub_domain::incidents::{CustomerUpdate, IncidentDraft, Visibility};
+use tamhub_domain::incidents::{CustomerUpdate, ImpactWindow, IncidentDraft, Visibility};
 use tamhub_domain::scope::AccountScope;
 use tamhub_domain::users::{Role, User};
 use tamhub_domain::{SignedDuration, Timestamp};
@@ -50,6 +50,8 @@ enum Step {
     },
     /// The action with this title is done.
     ActionDone(&'static str),
+    /// Customer-impact windows, in minutes from the declaration.
+    Impact(&'static [(i64, i64)], &'static str),
 }
 
 struct Story {
@@ -310,6 +312,13 @@ const STORIES: &[Story] = &[
             (310, update("Exports over 200,000 rows still fail", "Streaming exports in pages instead", Some(240))),
             (600, Step::Status("monitoring")),
             (900, Step::Status("resolved")),
+            (
+                905,
+                Step::Impact(
+                    &[(-90, 120), (290, 900)],
+                    "Export failures stopped between the first fix and the regression",
+                ),
+            ),
         ],
     },
     Story {
@@ -510,6 +519,12 @@ impl App {
                 next_update_at: next_in.and_then(minutes),
             }),
             Step::Note(text) => IncidentCommand::Note { text: (*text).into() },
+            Step::Impact(spans, reason) => {
+                let declared = self.store.get_incident(id).await?.milestones.declared_at;
+                let at = |m: i64| declared.checked_add(SignedDuration::from_mins(m)).unwrap_or(declared);
+                let windows = spans.iter().map(|(from, to)| ImpactWindow { start: at(*from), end: at(*to) }).collect();
+                IncidentCommand::ImpactWindows { windows, reason: (*reason).into() }
+            }
             Step::Review(_) | Step::Action { .. } | Step::ActionDone(_) => return Ok(()),
             Step::Milestone(milestone, shift, reason) => {
                 let incident = self.store.get_incident(id).await?;

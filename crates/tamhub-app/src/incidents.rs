@@ -15,8 +15,8 @@ use tamhub_domain::ids::{AccountId, IncidentId, NotificationId, TicketId, UserId
 use tamhub_domain::incident_cadence::{Compliance, cadence_alerts, evaluate_cadence, next_update_due};
 use tamhub_domain::incident_metrics::{MetricSummary, counts, summarize};
 use tamhub_domain::incidents::{
-    CustomerUpdate, Incident, IncidentDraft, IncidentRole, IncidentStatus, Milestone, Severity, TimelineEntry,
-    TimelineKind,
+    CustomerUpdate, ImpactWindow, Incident, IncidentDraft, IncidentRole, IncidentStatus, Milestone, Severity,
+    TimelineEntry, TimelineKind,
 };
 use tamhub_domain::notifications::AlertKind;
 use tamhub_domain::notifications::Notification;
@@ -61,6 +61,11 @@ pub enum IncidentCommand {
     LinkTicket {
         ticket_id: TicketId,
     },
+    /// The customer-impact windows, replacing earlier ones, with why they changed.
+    ImpactWindows {
+        windows: Vec<ImpactWindow>,
+        reason: String,
+    },
 }
 
 impl IncidentCommand {
@@ -74,6 +79,7 @@ impl IncidentCommand {
             IncidentCommand::Update(_) => "post_update",
             IncidentCommand::Note { .. } => "add_note",
             IncidentCommand::LinkTicket { .. } => "link_ticket",
+            IncidentCommand::ImpactWindows { .. } => "set_impact_windows",
         }
     }
 }
@@ -614,6 +620,7 @@ fn plan(incident: &Incident, command: &IncidentCommand, now: Timestamp) -> AppRe
         }
         IncidentCommand::Acknowledge => incident.plan_acknowledge(now)?,
         IncidentCommand::Update(update) => incident.plan_update(update.clone(), now)?,
+        IncidentCommand::ImpactWindows { windows, reason } => incident.plan_impact_windows(windows, reason, now)?,
         IncidentCommand::Note { text } => {
             let mut errors = FieldErrors::new();
             let text = required_text(&mut errors, "text", text, 5_000);

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::incidents::{Incident, IncidentStatus, Milestone};
+use crate::incidents::{Incident, IncidentStatus, Milestone, union_seconds};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -60,7 +60,11 @@ impl IncidentMetric {
 
     /// The metric's value for one incident, in seconds; `None` when an endpoint is missing or
     /// the difference is negative. An unknown impact start counts from the declaration (I1).
+    /// Customer impact is the union of the recorded impact windows when there are any.
     pub fn seconds(self, incident: &Incident) -> Option<i64> {
+        if self == IncidentMetric::CustomerImpactSeconds && !incident.impact_windows.is_empty() {
+            return Some(union_seconds(&incident.impact_windows));
+        }
         let (from, to) = self.endpoints();
         let m = &incident.milestones;
         let start = match from {
@@ -144,6 +148,29 @@ mod tests {
         i.milestones.acknowledged_at = ack.map(at);
         i.milestones.resolved_at = resolved.map(at);
         i
+    }
+
+    #[test]
+    fn customer_impact_is_the_union_of_recorded_windows() {
+        use crate::incidents::ImpactWindow;
+        let mut i = incident(30, Some(5), Some(120));
+        assert_eq!(IncidentMetric::CustomerImpactSeconds.seconds(&i), Some(150 * 60), "impact start → resolved");
+        let w = |from: i64, to: i64| ImpactWindow { start: at(from), end: at(to) };
+        // -30..0 and -10..20 overlap (50 minutes), 60..90 apart (30): 80 minutes.
+        let windows = [w(60, 90), w(-30, 0), w(-10, 20)];
+        let kinds = i.plan_impact_windows(&windows, "From the load balancer's error logs", at(200)).expect("valid");
+        for k in &kinds {
+            i.apply(at(200), k);
+        }
+        assert_eq!(i.impact_windows.first(), Some(&w(-30, 0)), "kept in order");
+        assert_eq!(IncidentMetric::CustomerImpactSeconds.seconds(&i), Some(80 * 60));
+        assert_eq!(IncidentMetric::TimeToResolveImpact.seconds(&i), Some(150 * 60), "the others are milestones");
+
+        let bad = [w(-40, -35), w(10, 5), w(100, 300)];
+        let errors = i.plan_impact_windows(&bad, " ", at(200)).expect_err("bad");
+        for field in ["reason", "windows[0].start", "windows[1].end", "windows[2].end"] {
+            assert!(errors.get(field).is_some(), "{field} in {errors:?}");
+        }
     }
 
     #[test]

@@ -482,6 +482,11 @@ pub enum TimelineKind {
         added: Vec<AccountId>,
         removed: Vec<AccountId>,
     },
+    /// The customer-impact windows were recorded or corrected (they replace the earlier ones).
+    ImpactWindowsSet {
+        windows: Vec<ImpactWindow>,
+        reason: String,
+    },
     /// A corrective action was recorded on the post-incident review.
     ActionItemCreated {
         action_id: crate::ids::ActionId,
@@ -504,6 +509,7 @@ impl TimelineKind {
             TimelineKind::PostmortemStateChanged { .. } => "postmortem_state_changed",
             TimelineKind::AccountsChanged { .. } => "accounts_changed",
             TimelineKind::ActionItemCreated { .. } => "action_item_created",
+            TimelineKind::ImpactWindowsSet { .. } => "impact_windows_set",
         }
     }
 
@@ -534,6 +540,10 @@ pub struct Incident {
     pub linked_ticket_ids: Vec<TicketId>,
     pub roles: Vec<(IncidentRole, UserId)>,
     pub milestones: Milestones,
+    /// When customers were actually affected, if recorded: customer impact is then their union
+    /// rather than impact start → resolved (section 2.5).
+    #[serde(default)]
+    pub impact_windows: Vec<ImpactWindow>,
     pub reopen_count: i64,
     /// Test incidents are left out of metrics.
     pub test: bool,
@@ -609,6 +619,7 @@ impl Incident {
                     self.milestones.postmortem_completed_at = Some(at);
                 }
             }
+            TimelineKind::ImpactWindowsSet { windows, .. } => self.impact_windows = windows.clone(),
             TimelineKind::UpdatePosted(_) | TimelineKind::Note { .. } | TimelineKind::ActionItemCreated { .. } => {}
         }
     }
@@ -750,6 +761,64 @@ impl Incident {
     }
 }
 
+/// A span of time during which customers were affected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImpactWindow {
+    #[schema(value_type = String, format = DateTime)]
+    pub start: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub end: Timestamp,
+}
+
+/// The seconds covered by at least one window (overlaps count once).
+pub fn union_seconds(windows: &[ImpactWindow]) -> i64 {
+    let mut sorted = windows.to_vec();
+    sorted.sort_by_key(|w| w.start);
+    let mut total = 0;
+    let mut covered_until: Option<Timestamp> = None;
+    for w in sorted {
+        let start = covered_until.map_or(w.start, |c| c.max(w.start));
+        if w.end > start {
+            total += w.end.duration_since(start).as_secs();
+        }
+        covered_until = Some(covered_until.map_or(w.end, |c| c.max(w.end)));
+    }
+    total
+}
+
+impl Incident {
+    /// Records the impact windows (replacing any earlier ones): each starts before it ends, none
+    /// before impact started (I1) or in the future; a reason is kept on the timeline.
+    pub fn plan_impact_windows(
+        &self,
+        windows: &[ImpactWindow],
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Vec<TimelineKind>, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let reason = required_text(&mut errors, "reason", reason, 1_000);
+        if windows.len() > 50 {
+            errors.add("windows", "at most 50 windows");
+        }
+        let impact_started = self.milestones.impact_started();
+        for (i, w) in windows.iter().enumerate() {
+            if w.end <= w.start {
+                errors.add(&format!("windows[{i}].end"), "must be after the start");
+            }
+            if w.start < impact_started {
+                errors.add(&format!("windows[{i}].start"), "must not be before impact started (I1)");
+            }
+            if w.end > now {
+                errors.add(&format!("windows[{i}].end"), "must not be in the future");
+            }
+        }
+        errors.into_result()?;
+        let mut sorted = windows.to_vec();
+        sorted.sort_by_key(|w| (w.start, w.end));
+        self.checked(now, vec![TimelineKind::ImpactWindowsSet { windows: sorted, reason }])
+    }
+}
+
 /// A new incident as typed, before validation.
 #[derive(Clone, Debug, Default)]
 pub struct IncidentDraft {
@@ -827,6 +896,7 @@ impl IncidentDraft {
             linked_ticket_ids: Vec::new(),
             roles: Vec::new(),
             milestones,
+            impact_windows: Vec::new(),
             reopen_count: 0,
             test: self.test,
             created_by: actor,

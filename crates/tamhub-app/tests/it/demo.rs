@@ -79,6 +79,7 @@ async fn the_demo_incidents_cover_every_severity_and_the_first_customer_sees_a_l
         assert!(statuses.contains(&status), "{status:?} missing from {statuses:?}");
     }
     assert!(incidents.iter().any(|i| i.reopen_count > 0), "a reopened incident");
+    assert!(incidents.iter().any(|i| i.impact_windows.len() == 2), "impact recorded in two windows");
     assert!(incidents.iter().any(|i| i.test), "a test incident");
     assert!(incidents.iter().any(|i| i.severity != i.max_severity || i.max_severity < Severity::P2));
     for i in &incidents {

@@ -11,8 +11,8 @@ use tamhub_app::{AppError, IncidentQuery};
 use tamhub_domain::ids::{AccountId, IncidentId, TicketId, UserId};
 use tamhub_domain::incident_metrics::MetricSummary;
 use tamhub_domain::incidents::{
-    CustomerUpdate, IncidentDraft, IncidentRole, IncidentStatus, Milestones, Severity, TimelineEntry, TimelineKind,
-    Visibility,
+    CustomerUpdate, ImpactWindow, IncidentDraft, IncidentRole, IncidentStatus, Milestones, Severity, TimelineEntry,
+    TimelineKind, Visibility,
 };
 use tamhub_domain::postmortems::{Approval, ReviewContent};
 use tamhub_domain::sla::display::{Badge, DEFAULT_AMBER_WINDOW_SECONDS, badge};
@@ -60,6 +60,8 @@ pub struct IncidentOut {
     pub linked_ticket_ids: Vec<TicketId>,
     pub roles: Vec<RoleOut>,
     pub milestones: Milestones,
+    /// When customers were affected, if recorded: customer impact is their union.
+    pub impact_windows: Vec<ImpactWindow>,
     pub reopen_count: i64,
     /// When the next customer update is due (R-I1); null when none is required now.
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -90,6 +92,7 @@ impl From<IncidentView> for IncidentOut {
             linked_ticket_ids: i.linked_ticket_ids,
             roles: i.roles.into_iter().map(|(role, user_id)| RoleOut { role, user_id }).collect(),
             milestones: i.milestones,
+            impact_windows: i.impact_windows,
             reopen_count: i.reopen_count,
             next_update_due_at: view.cadence.update_due_at,
             test: i.test,
@@ -755,4 +758,25 @@ pub async fn repeats(State(state): State<AppState>, access: ApiIncidentAccess) -
         window_days: state.app.config.repeat_window_days,
         items: views.into_iter().map(Into::into).collect(),
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactWindowsIn {
+    /// Every window (they replace the recorded ones); empty to go back to impact start → resolved.
+    pub windows: Vec<ImpactWindow>,
+    /// Why: kept on the timeline.
+    pub reason: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/incidents/{id}/impact-windows", tag = "incidents", request_body = ImpactWindowsIn,
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    responses((status = 200, body = IncidentOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn set_impact_windows(
+    State(state): State<AppState>,
+    access: ApiIncidentAccess,
+    ApiJson(input): ApiJson<ImpactWindowsIn>,
+) -> ApiResult<axum::Json<IncidentOut>> {
+    apply(&state, access, IncidentCommand::ImpactWindows { windows: input.windows, reason: input.reason }).await
 }

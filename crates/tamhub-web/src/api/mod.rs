@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/updates", post(incidents::post_update))
         .route("/incidents/{id}/notes", post(incidents::add_note))
         .route("/incidents/{id}/tickets", post(incidents::link_ticket))
+        .route("/incidents/{id}/impact-windows", put(incidents::set_impact_windows))
         .route("/incidents/{id}/repeats", get(incidents::repeats))
         .route("/incidents/{id}/review", get(incidents::review).put(incidents::edit_review))
         .route("/incidents/{id}/review/submit", post(incidents::submit_review))

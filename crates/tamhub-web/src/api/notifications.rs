@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tamhub_app::AppError;
 use tamhub_domain::Timestamp;
-use tamhub_domain::ids::{AccountId, IncidentId, NotificationId, TicketId};
+use tamhub_domain::ids::{AccountId, ActionId, IncidentId, NotificationId, TicketId};
 use tamhub_domain::notifications::Notification;
 use utoipa::{IntoParams, ToSchema};
 
@@ -21,11 +21,14 @@ pub struct NotificationOut {
     pub id: NotificationId,
     #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
-    /// sla_warning, sla_breach, escalation, escalation_acknowledged
+    /// sla_warning, sla_breach, escalation, escalation_acknowledged, incident, incident_update_*,
+    /// incident_review, action (assigned to you), action_due_soon, action_overdue
     pub kind: String,
     pub account_id: Option<AccountId>,
     pub ticket_id: Option<TicketId>,
     pub incident_id: Option<IncidentId>,
+    /// The corrective action it is about.
+    pub action_id: Option<ActionId>,
     pub title: String,
     pub body: String,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -41,6 +44,7 @@ impl From<Notification> for NotificationOut {
             account_id: n.account_id,
             ticket_id: n.ticket_id,
             incident_id: n.incident_id,
+            action_id: n.action_id,
             title: n.title,
             body: n.body,
             read_at: n.read_at,

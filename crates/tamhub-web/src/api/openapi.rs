@@ -37,7 +37,7 @@ impl Modify for BearerAuth {
         tickets::sla, tickets::alerts, tickets::escalation, tickets::escalate, tickets::acknowledge, tickets::review,
         incidents::list, incidents::create, incidents::metrics, incidents::show, incidents::timeline, incidents::cadence, incidents::change_status,
         incidents::change_severity, incidents::assign_role, incidents::edit_milestone, incidents::acknowledge,
-        incidents::post_update, incidents::add_note, incidents::link_ticket, incidents::review,
+        incidents::post_update, incidents::add_note, incidents::link_ticket, incidents::set_impact_windows, incidents::review,
         incidents::edit_review, incidents::submit_review, incidents::approve_review, incidents::request_review_changes,
         incidents::publish_review, incidents::repeats,
         actions::list, actions::summary, actions::show, actions::update, actions::incident_actions, actions::create,

@@ -44,6 +44,7 @@ pub(super) enum Which {
     Update,
     Note,
     Ticket,
+    Impact,
 }
 
 impl Which {
@@ -58,6 +59,7 @@ impl Which {
             Which::Update => "update",
             Which::Note => "note",
             Which::Ticket => "ticket",
+            Which::Impact => "impact",
         }
     }
 
@@ -76,6 +78,7 @@ impl Which {
             Which::Milestones => "#milestones",
             Which::Roles => "#roles",
             Which::Ticket => "#tickets",
+            Which::Impact => "#impact",
             _ => "",
         }
     }
@@ -92,6 +95,7 @@ impl Which {
             }
             Which::Note => &["text"],
             Which::Ticket => &["ticket_id"],
+            Which::Impact => &["windows", "reason"],
             Which::None | Which::Acknowledge => &[],
         }
     }
@@ -248,6 +252,10 @@ struct IncidentPage {
     severity_form: FormState,
     roles_form: FormState,
     milestones_form: FormState,
+    /// The customer-impact windows: the form, and as read (start, end, length).
+    impact_form: FormState,
+    impact_windows: Vec<(String, String, String)>,
+    impact_total: String,
     update_form: FormState,
     note_form: FormState,
     ticket_form: FormState,
@@ -380,6 +388,7 @@ fn notice_text(code: Option<&str>) -> Option<String> {
             "update" => "Update posted.",
             "note" => "Note added.",
             "ticket" => "Ticket linked.",
+            "impact" => "Impact windows saved; customer impact now counts only these times.",
             "unchanged" => "Nothing to change.",
             _ => return None,
         }
@@ -542,6 +551,8 @@ pub(super) async fn incident_page(
         None => none.to_string(),
     };
     let (mut roles_form, mut milestones_form, mut severity_form) = current_values(i);
+    let mut impact_form = FormState::default();
+    impact_form.set("windows", super::incident_forms::windows_text(&i.impact_windows));
     let Returned { which, form } = returned;
     let unplaced: Vec<String> = form
         .errors
@@ -561,6 +572,7 @@ pub(super) async fn incident_page(
     match which {
         Which::Roles => roles_form = form,
         Which::Milestones => milestones_form = form,
+        Which::Impact => impact_form = form,
         Which::Severity => severity_form = form,
         Which::Status => status_form = form,
         Which::Update => update_form = form,
@@ -632,6 +644,15 @@ pub(super) async fn incident_page(
         severity_form,
         roles_form,
         milestones_form,
+        impact_form,
+        impact_windows: i
+            .impact_windows
+            .iter()
+            .map(|w| {
+                (format::instant(w.start), format::instant(w.end), duration(w.end.duration_since(w.start).as_secs()))
+            })
+            .collect(),
+        impact_total: duration(tamhub_domain::incidents::union_seconds(&i.impact_windows)),
         update_form,
         note_form,
         ticket_form,

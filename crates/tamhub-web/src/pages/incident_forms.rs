@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect};
 use tamhub_app::incidents::IncidentCommand;
 use tamhub_app::{AppError, StatusFilter, TicketQuery, policy};
 use tamhub_domain::ids::{IncidentId, TicketId};
-use tamhub_domain::incidents::{CustomerUpdate, Incident, IncidentRole, Milestone, Visibility};
+use tamhub_domain::incidents::{CustomerUpdate, ImpactWindow, Incident, IncidentRole, Milestone, Visibility};
 use tamhub_domain::scope::AccountScope;
 use tamhub_domain::validation::{FieldErrors, parse_choice};
 
@@ -167,6 +167,44 @@ pub async fn edit_milestones(
     require_worker(&user)?;
     let commands = milestone_commands(&access.view.incident, &form);
     apply(&state, &access, &user, &form, Which::Milestones, commands).await
+}
+
+/// The windows as the form's text: one per line, start and end in UTC.
+pub(super) fn windows_text(windows: &[ImpactWindow]) -> String {
+    windows.iter().map(|w| format!("{} {}", utc_input(w.start), utc_input(w.end))).collect::<Vec<_>>().join("\n")
+}
+
+/// One window per line: two UTC times such as `2026-03-02T09:40 2026-03-02T10:25`.
+fn impact_command(form: &FormData) -> Commands {
+    let mut errors = FieldErrors::new();
+    let mut windows = Vec::new();
+    for (i, line) in form.get("windows").lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+        let times: Vec<&str> = line
+            .split(|c: char| c.is_whitespace() || c == '→')
+            .filter(|t| !t.is_empty() && *t != "-" && *t != "to")
+            .collect();
+        let field = format!("windows[{i}]");
+        match times.as_slice() {
+            [start, end] => {
+                let (start, end) = (parse_utc(&mut errors, &field, start), parse_utc(&mut errors, &field, end));
+                if let (Some(start), Some(end)) = (start, end) {
+                    windows.push(ImpactWindow { start, end });
+                }
+            }
+            _ => errors.add(&field, "must be a start and an end such as 2026-03-02T09:40 2026-03-02T10:25"),
+        }
+    }
+    errors.into_result()?;
+    Ok(vec![IncidentCommand::ImpactWindows { windows, reason: form.get("reason").to_string() }])
+}
+
+pub async fn set_impact_windows(
+    State(state): State<AppState>,
+    access: PageIncidentAccess,
+    PageForm { user, form }: PageForm,
+) -> PageResult {
+    require_worker(&user)?;
+    apply(&state, &access, &user, &form, Which::Impact, impact_command(&form)).await
 }
 
 pub async fn acknowledge(

@@ -164,6 +164,17 @@ pub(super) fn entry(e: &TimelineEntry, names: &Names<'_>, now: Timestamp) -> Ent
             }
             ("change", format!("changed the impacted accounts: {}", parts.join("; ")))
         }
+        TimelineKind::ImpactWindowsSet { windows, reason } => {
+            body = format!("Reason: {reason}");
+            let spans: Vec<String> =
+                windows.iter().map(|w| format!("{} → {}", format::instant(w.start), format::instant(w.end))).collect();
+            let what = if spans.is_empty() {
+                "cleared the customer-impact windows".to_string()
+            } else {
+                format!("recorded customer impact: {}", spans.join("; "))
+            };
+            ("change", what)
+        }
         TimelineKind::ActionItemCreated { title, .. } => ("change", format!("added the corrective action “{title}”")),
     };
     EntryView {

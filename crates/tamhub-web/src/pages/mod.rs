@@ -74,6 +74,7 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/updates", post(incident_forms::post_update))
         .route("/incidents/{id}/notes", post(incident_forms::add_note))
         .route("/incidents/{id}/tickets", post(incident_forms::link_ticket))
+        .route("/incidents/{id}/impact-windows", post(incident_forms::set_impact_windows))
         .route("/incidents/{id}/review", get(incident_review::show).post(incident_review::edit))
         .route("/incidents/{id}/review/submit", post(incident_review::submit))
         .route("/incidents/{id}/review/approve", post(incident_review::approve))

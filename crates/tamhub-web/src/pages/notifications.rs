@@ -52,6 +52,9 @@ fn kind_of(kind: &str) -> (&'static str, &'static str) {
         "sla_warning" => ("warning", "SLA warning"),
         "escalation" => ("escalation", "Escalation"),
         "escalation_acknowledged" => ("engaged", "Engineering engaged"),
+        "action" => ("other", "Corrective action"),
+        "action_due_soon" => ("warning", "Action due soon"),
+        "action_overdue" => ("breach", "Action overdue"),
         _ => ("other", "Notice"),
     }
 }
@@ -77,6 +80,7 @@ pub async fn list(State(state): State<AppState>, user: PageUser, Query(query): Q
                 href: n
                     .ticket_id
                     .map(|t| format!("/tickets/{t}"))
+                    .or_else(|| n.action_id.map(|a| format!("/actions/{a}")))
                     .or_else(|| n.incident_id.map(|i| format!("/incidents/{i}"))),
                 when: format::instant(n.at),
                 ago: clocks::relative(n.at, now),

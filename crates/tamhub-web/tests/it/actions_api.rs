@@ -150,6 +150,10 @@ async fn corrective_actions_get_due_dates_flags_reminders_and_summaries() {
             "[{b}]"
         );
 
+        let notes = c.get("/api/v1/notifications?limit=500", &w.tam2.token).await.expect(200).json();
+        let overdue = notes["items"].as_array().expect("items").iter().find(|n| n["kind"] == "action_overdue");
+        assert_eq!(overdue.map(|n| &n["action_id"]), Some(&runbook["id"]), "[{b}] the notice links to the action");
+
         // The owner finishes it late; won't-do needs a reason.
         set(&t, "2026-03-22T09:00:00Z");
         let runbook_path = format!("/api/v1/actions/{}", id(&runbook));

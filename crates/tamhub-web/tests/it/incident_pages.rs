@@ -348,6 +348,7 @@ const INCIDENT_PAGES: &[PageRoute] = &[
     ("POST", "/incidents/{id}/review/request-changes", &[]),
     ("POST", "/incidents/{id}/review/publish", &[]),
     ("GET", "/incidents/{id}/actions/new", &[]),
+    ("POST", "/incidents/{id}/impact-windows", &[("windows", ""), ("reason", "hijacked")]),
     (
         "POST",
         "/incidents/{id}/actions",
@@ -841,5 +842,51 @@ async fn the_incident_page_names_incidents_that_repeat_its_root_cause() {
             section.contains("Checkout slow in February") && section.contains("Alpha Analytics"),
             "[{b}] {section}"
         );
+    }
+}
+
+#[tokio::test]
+async fn impact_windows_are_recorded_through_the_incident_page() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        set(&t, "2026-03-02T10:00:00Z");
+        let body = json!({"title": "Flapping", "severity": "P2", "impacted_account_ids": [w.alpha],
+                          "impact_started_at": "2026-03-02T09:30:00Z"});
+        let id = declare(&c, &w.tam, body).await;
+        let tam = c.login_as(&w.tam.user).await;
+        let path = format!("/incidents/{id}/impact-windows");
+        let refused = c
+            .page_post(
+                &path,
+                &tam,
+                &[("windows", "2026-03-02T09:40\n2026-03-02T09:45 2026-03-02T09:50"), ("reason", "")],
+            )
+            .await;
+        let html = plain(&refused.expect(422).text());
+        assert!(
+            field(&html, "windows").contains("entry 1: must be a start and an end"),
+            "[{b}] {}",
+            field(&html, "windows")
+        );
+        assert!(html.contains("2026-03-02T09:40\n2026-03-02T09:45 2026-03-02T09:50"), "[{b}] the text as typed");
+        let saved = c
+            .page_post(
+                &path,
+                &tam,
+                &[
+                    ("windows", "2026-03-02T09:40 2026-03-02T09:55\n2026-03-02T09:45 → 2026-03-02T09:50"),
+                    ("reason", "From the logs"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            saved.expect(303).location(),
+            Some(format!("/incidents/{id}?notice=impact#impact").as_str()),
+            "[{b}]"
+        );
+        let page = c.page_get(&format!("/incidents/{id}"), &tam).await.expect(200).text();
+        assert!(page.contains("15m in all"), "[{b}] the union of the two windows");
     }
 }

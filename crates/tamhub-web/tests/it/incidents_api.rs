@@ -292,6 +292,7 @@ const INCIDENT_ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("POST", "/api/v1/incidents/{id}/review/request-changes", None),
     ("POST", "/api/v1/incidents/{id}/review/publish", None),
     ("GET", "/api/v1/incidents/{id}/actions", None),
+    ("PUT", "/api/v1/incidents/{id}/impact-windows", Some(r#"{"windows": [], "reason": "hijacked"}"#)),
     (
         "POST",
         "/api/v1/incidents/{id}/actions",
@@ -775,5 +776,58 @@ async fn incidents_with_the_same_root_cause_and_service_across_accounts_are_repe
             Some("account_id"),
         );
         c.get("/api/v1/problems", &w.customer.token).await.expect_error(403, "forbidden", None);
+    }
+}
+
+#[tokio::test]
+async fn recorded_impact_windows_make_customer_impact_their_union() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        set(&t, "2026-03-02T10:00:00Z");
+        let body = json!({"title": "Flapping checkout", "severity": "P2", "impacted_account_ids": [w.alpha],
+                          "impact_started_at": "2026-03-02T09:30:00Z"});
+        let id = declare(&c, &w.tam, body).await["id"].as_str().expect("id").to_string();
+        let path = format!("/api/v1/incidents/{id}/impact-windows");
+        set(&t, "2026-03-02T12:00:00Z");
+        c.post(&format!("/api/v1/incidents/{id}/status"), &w.tam.token, &json!({"status": "resolved"}))
+            .await
+            .expect(200);
+        let before = c.get(&format!("/api/v1/incidents/{id}/timeline"), &w.tam.token).await.expect(200).json();
+        let bad = json!({"windows": [{"start": "2026-03-02T09:00:00Z", "end": "2026-03-02T09:45:00Z"},
+                                     {"start": "2026-03-02T11:00:00Z", "end": "2026-03-02T10:50:00Z"},
+                                     {"start": "2026-03-02T11:30:00Z", "end": "2026-03-02T13:00:00Z"}], "reason": ""});
+        let refused = c.put(&path, &w.tam.token, &bad).await.expect_error(422, "validation_failed", None);
+        for field in ["windows[0].start", "windows[1].end", "windows[2].end", "reason"] {
+            assert!(refused["error"]["fields"][field].is_string(), "[{b}] {field}: {refused}");
+        }
+        let after = c.get(&format!("/api/v1/incidents/{id}/timeline"), &w.tam.token).await.expect(200).json();
+        assert_eq!(before, after, "[{b}] nothing written");
+        c.put(&path, &w.pam.token, &json!({"windows": [], "reason": "x"})).await.expect_error(403, "forbidden", None);
+
+        // 09:30-10:00 and 09:50-10:20 overlap (50 minutes); 11:00-11:15 apart: 65 minutes.
+        let good = json!({"windows": [{"start": "2026-03-02T11:00:00Z", "end": "2026-03-02T11:15:00Z"},
+                                      {"start": "2026-03-02T09:30:00Z", "end": "2026-03-02T10:00:00Z"},
+                                      {"start": "2026-03-02T09:50:00Z", "end": "2026-03-02T10:20:00Z"}],
+                          "reason": "The error-rate graph shows two bursts"});
+        let saved = c.put(&path, &w.tam.token, &good).await.expect(200).json();
+        assert_eq!(saved["impact_windows"][0]["start"], "2026-03-02T09:30:00Z", "[{b}] in order");
+        let timeline = c.get(&format!("/api/v1/incidents/{id}/timeline"), &w.tam.token).await.expect(200).json();
+        assert!(
+            timeline["items"].as_array().expect("items").iter().any(|e| e["kind"] == "impact_windows_set"),
+            "[{b}]"
+        );
+        let report =
+            c.get("/api/v1/incident-metrics?from=2026-03-02&to=2026-03-02", &w.tam.token).await.expect(200).json();
+        let metric = |name: &str| {
+            report["metrics"].as_array().expect("metrics").iter().find(|m| m["metric"] == name).cloned().expect(name)
+        };
+        assert_eq!(metric("customer_impact_seconds")["mean_seconds"], 65.0 * 60.0, "[{b}] {report}");
+        assert_eq!(
+            metric("time_to_resolve_impact")["mean_seconds"],
+            150.0 * 60.0,
+            "[{b}] still impact start → resolved"
+        );
     }
 }
