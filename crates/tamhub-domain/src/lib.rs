@@ -6,6 +6,7 @@ pub mod actions;
 pub mod audit;
 pub mod escalations;
 pub mod handoff;
+pub mod health;
 pub mod ids;
 pub mod incident_cadence;
 pub mod incident_metrics;
