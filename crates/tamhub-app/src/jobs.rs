@@ -30,6 +30,8 @@ pub struct ScanReport {
     pub incidents: u64,
     /// Reminders sent to owners of actions due soon or overdue.
     pub action_reminders: u64,
+    /// Accounts whose daily health snapshot was taken (once per UTC day).
+    pub health_snapshots: u64,
 }
 
 impl App {
@@ -48,6 +50,7 @@ impl App {
             if due.is_empty() {
                 report.incidents = self.cadence_scan_once().await?;
                 report.action_reminders = self.action_reminder_scan_once().await?;
+                report.health_snapshots = self.snapshot_health_if_due().await?;
                 return Ok(report);
             }
             let tickets = self.store.get_tickets(&due).await?;

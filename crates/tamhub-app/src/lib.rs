@@ -11,6 +11,7 @@ mod demo_incidents;
 mod demo_tickets;
 pub mod error;
 pub mod escalations;
+pub mod health;
 pub mod incidents;
 pub mod jobs;
 pub mod notifications;

@@ -276,6 +276,17 @@ pub enum HealthBand {
 }
 
 impl HealthBand {
+    pub const ALL: [(HealthBand, &'static str); 4] = [
+        (HealthBand::Red, "red"),
+        (HealthBand::Yellow, "yellow"),
+        (HealthBand::Green, "green"),
+        (HealthBand::InsufficientData, "insufficient_data"),
+    ];
+
+    pub fn parse(text: &str) -> Option<HealthBand> {
+        Self::ALL.iter().find(|(_, n)| *n == text).map(|(b, _)| *b)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             HealthBand::Red => "red",
@@ -296,7 +307,7 @@ impl HealthBand {
 }
 
 /// One measure in a score's breakdown.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MeasureResult {
     pub key: String,
     pub label: String,
@@ -310,7 +321,7 @@ pub struct MeasureResult {
     pub points_lost: Option<f64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HealthScore {
     /// Rounded to hundredths; None with insufficient data.
     pub score: Option<f64>,
@@ -389,6 +400,16 @@ impl ScorecardContent {
             .collect();
         HealthScore { band: score.map_or(HealthBand::InsufficientData, |s| self.band(s)), score, data_pct, measures }
     }
+}
+
+/// A signal point as pushed: `{name, value, at}`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignalIn {
+    pub name: String,
+    pub value: f64,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: crate::Timestamp,
 }
 
 /// A scorecard version as stored.

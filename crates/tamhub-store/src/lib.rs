@@ -14,6 +14,7 @@ use tamhub_domain::scope::AccountScope;
 use tamhub_domain::users::{Role, User};
 
 pub mod actions;
+pub mod health;
 pub mod incidents;
 pub mod postgres;
 pub mod sla;
@@ -21,6 +22,7 @@ pub mod sqlite;
 pub mod tickets;
 
 pub use actions::{ActionPage, ActionQuery, ActionReminder, ActionStore, ReminderKind};
+pub use health::{BuiltinCounts, HealthOverride, HealthSnapshot, HealthStore, SignalPoint};
 pub use incidents::{
     CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentListItem, IncidentPage,
     IncidentQuery, IncidentStore,
@@ -184,7 +186,9 @@ pub struct Credentials {
 }
 
 #[async_trait]
-pub trait Store: TicketStore + SlaConfigStore + IncidentStore + ActionStore + Send + Sync + 'static {
+pub trait Store:
+    TicketStore + SlaConfigStore + IncidentStore + ActionStore + HealthStore + Send + Sync + 'static
+{
     /// Used by `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
     /// "sqlite" or "postgres", for logs and the about page.

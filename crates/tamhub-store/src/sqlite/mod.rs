@@ -2,6 +2,7 @@
 
 mod accounts;
 mod actions;
+mod health;
 mod incidents;
 mod rows;
 mod sla;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod health;
 pub mod incidents;
 pub mod json;
 pub mod notifications;
@@ -31,6 +32,11 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/history", get(accounts::history))
         .route("/accounts/{id}/handoff", get(accounts::handoff).put(accounts::update_handoff))
         .route("/accounts/{id}/handoff/sign-off", post(accounts::sign_handoff))
+        .route("/accounts/{id}/signals", post(health::push_signals))
+        .route("/accounts/{id}/health", get(health::health))
+        .route("/accounts/{id}/health/override", put(health::set_override).delete(health::clear_override))
+        .route("/scorecards", get(health::scorecards))
+        .route("/scorecards/{tier}", get(health::versions).put(health::save))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", get(users::show).patch(users::update))
         .route("/tokens", get(tokens::list).post(tokens::create))

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, actions, incidents, notifications, sla, team, tickets, tokens, users};
+use super::{accounts, actions, health, incidents, notifications, sla, team, tickets, tokens, users};
 
 struct BearerAuth;
 
@@ -42,6 +42,8 @@ impl Modify for BearerAuth {
         incidents::publish_review, incidents::repeats,
         actions::list, actions::summary, actions::show, actions::update, actions::incident_actions, actions::create,
         actions::taxonomy, actions::update_taxonomy, actions::problems,
+        health::push_signals, health::health, health::set_override, health::clear_override, health::scorecards,
+        health::versions, health::save,
         sla::list_calendars, sla::create_calendar, sla::show_calendar, sla::update_calendar, sla::import_holidays,
         sla::default_calendar, sla::set_default_calendar,
         sla::list_policies, sla::create_policy, sla::show_policy, sla::update_policy, sla::delete_policy,

@@ -56,6 +56,18 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
     route("POST", "/accounts/{id}/handoff", Payload::Form(HANDOFF_FORM)),
     route("POST", "/accounts/{id}/handoff/sign-off", Payload::None),
     route("GET", "/accounts/{id}/tickets", Payload::None),
+    route(
+        "POST",
+        "/api/v1/accounts/{id}/signals",
+        Payload::Json(r#"[{"name": "uptime_pct", "value": 99.5, "at": "2026-03-01T00:00:00Z"}]"#),
+    ),
+    route("GET", "/api/v1/accounts/{id}/health", Payload::None),
+    route(
+        "PUT",
+        "/api/v1/accounts/{id}/health/override",
+        Payload::Json(r#"{"band": "red", "reason": "hijacked", "expires_at": "2026-04-01T00:00:00Z"}"#),
+    ),
+    route("DELETE", "/api/v1/accounts/{id}/health/override", Payload::None),
 ];
 
 /// Account routes that address no single account (lists, creation, the empty form): their
@@ -161,6 +173,8 @@ fn in_scope_read_status(role: Role, path: &str) -> u16 {
         // The PSM→TAM handoff is internal: a customer is shown nothing there, as on the page.
         "/api/v1/accounts/{id}/handoff" | "/accounts/{id}/handoff" if !staff => 404,
         "/accounts/{id}/edit" if matches!(role, Role::Support | Role::Customer) => 403,
+        // Health scores are internal.
+        "/api/v1/accounts/{id}/health" if !staff => 403,
         _ => 200,
     }
 }
@@ -190,7 +204,7 @@ async fn call(c: &Client, r: &ScopedRoute, id: &str, person: &Person, browser: &
 async fn snapshot(c: &Client, w: &World) -> Vec<Value> {
     let mut out = Vec::new();
     for id in w.all_accounts() {
-        for suffix in ["", "/handoff", "/phase-changes", "/history?limit=500"] {
+        for suffix in ["", "/handoff", "/phase-changes", "/history?limit=500", "/health"] {
             let response = c.get(&format!("/api/v1/accounts/{id}{suffix}"), &w.admin.token).await;
             response.expect(200);
             out.push(response.json());

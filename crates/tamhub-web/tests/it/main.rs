@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod handoff;
+mod health_api;
 mod incident_pages;
 mod incidents_api;
 mod ops;

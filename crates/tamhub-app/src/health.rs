@@ -1,0 +1,415 @@
+//! Health scores: signals pushed per account, a versioned scorecard per tier, the score of an
+//! account with its breakdown, the TAM's override beside it, and daily snapshots for the trend.
+
+use std::collections::BTreeMap;
+
+use tamhub_domain::accounts::{Account, Tier};
+use tamhub_domain::audit::AuditEntry;
+use tamhub_domain::health::{
+    Aggregate, Direction, HealthBand, HealthScore, Measure, MeasureSource, Scorecard, ScorecardContent, ScoringRule,
+    SignalIn, Step,
+};
+use tamhub_domain::ids::AccountId;
+use tamhub_domain::validation::{FieldErrors, required_text};
+use tamhub_domain::{Date, SignedDuration, Timestamp};
+use tamhub_store::{AccountQuery, BuiltinCounts, HealthOverride, HealthSnapshot, SignalPoint};
+
+use crate::policy::{can_manage_sla, require};
+use crate::{Actor, App, AppError, AppResult};
+
+/// The most points one request may push.
+pub const MAX_SIGNAL_POINTS: usize = 10_000;
+/// A point may be stamped at most this far ahead of the server's clock (clock skew).
+const FUTURE_SLACK_MINUTES: i64 = 5;
+/// How far an override may reach.
+const MAX_OVERRIDE_DAYS: i64 = 180;
+const SNAPSHOT_DAY_KEY: &str = "health_snapshot_day";
+
+/// An account's health as one reader sees it.
+#[derive(Clone, Debug)]
+pub struct AccountHealth {
+    pub account: Account,
+    pub tier: Tier,
+    /// 0 for the built-in default scorecard.
+    pub scorecard_version: i64,
+    pub computed: HealthScore,
+    /// The override in force (not expired).
+    pub override_band: Option<HealthOverride>,
+    /// The override's band if one is in force, else the computed band.
+    pub final_band: HealthBand,
+    /// Change of the score against the snapshot 7 and 30 days ago.
+    pub trend_7d: Option<f64>,
+    pub trend_30d: Option<f64>,
+    /// Daily scores of the last 30 days, oldest first (None: insufficient data that day).
+    pub history: Vec<(Date, Option<f64>)>,
+    pub computed_at: Timestamp,
+}
+
+fn linear(direction: Direction, good: f64, bad: f64) -> ScoringRule {
+    ScoringRule::Linear { direction, good, bad }
+}
+
+fn measure(key: &str, label: &str, source: MeasureSource, weight: f64, rule: ScoringRule) -> Measure {
+    Measure { key: key.into(), label: label.into(), source, weight, rule }
+}
+
+fn signal(name: &str, aggregate: Aggregate, window_days: u32) -> MeasureSource {
+    MeasureSource::Signal { name: name.into(), aggregate, window_days }
+}
+
+/// The scorecard a tier uses until an admin writes one: tamhub's own records and the usual
+/// signals. Enterprise weighs incidents and reviews more; Business weighs support volume more.
+pub fn default_scorecard(tier: Tier) -> ScorecardContent {
+    use Direction::{HigherIsBetter as Higher, LowerIsBetter as Lower};
+    let (incident_weight, ticket_weight) = match tier {
+        Tier::Enterprise => (3.0, 2.0),
+        Tier::EnterpriseOnRamp => (2.0, 2.0),
+        Tier::Business => (1.0, 3.0),
+    };
+    let renewal = ScoringRule::Bands {
+        steps: vec![Step { below: 30.0, score: 40.0 }, Step { below: 90.0, score: 70.0 }],
+        otherwise: 100.0,
+    };
+    ScorecardContent {
+        name: format!("{} default", tier.label()),
+        measures: vec![
+            measure(
+                "critical_tickets",
+                "Open critical and high tickets",
+                MeasureSource::OpenCriticalHighTickets,
+                ticket_weight,
+                linear(Lower, 0.0, 5.0),
+            ),
+            measure(
+                "sla_breaches",
+                "SLA breaches in 30 days",
+                MeasureSource::SlaBreaches30d,
+                ticket_weight,
+                linear(Lower, 0.0, 6.0),
+            ),
+            measure(
+                "ticket_trend",
+                "Ticket volume trend (%)",
+                MeasureSource::TicketVolumeTrend,
+                1.0,
+                linear(Lower, 0.0, 100.0),
+            ),
+            measure(
+                "major_incidents",
+                "P0/P1 incidents in 90 days",
+                MeasureSource::MajorIncidents90d,
+                incident_weight,
+                linear(Lower, 0.0, 3.0),
+            ),
+            measure(
+                "overdue_actions",
+                "Overdue corrective actions",
+                MeasureSource::OverdueActions,
+                2.0,
+                linear(Lower, 0.0, 4.0),
+            ),
+            measure("renewal", "Days until renewal", MeasureSource::RenewalProximity, 1.0, renewal),
+            measure(
+                "uptime",
+                "Uptime % (30-day mean)",
+                signal("uptime_pct", Aggregate::Mean, 30),
+                3.0,
+                linear(Higher, 99.95, 99.0),
+            ),
+            measure(
+                "error_rate",
+                "Error rate % (7-day mean)",
+                signal("error_rate", Aggregate::Mean, 7),
+                2.0,
+                linear(Lower, 0.1, 2.0),
+            ),
+            measure(
+                "latency",
+                "p95 latency ms (7-day mean)",
+                signal("p95_latency_ms", Aggregate::Mean, 7),
+                1.0,
+                linear(Lower, 300.0, 1500.0),
+            ),
+            measure(
+                "adoption",
+                "Feature adoption %",
+                signal("feature_adoption_pct", Aggregate::Latest, 90),
+                2.0,
+                linear(Higher, 70.0, 20.0),
+            ),
+            measure("csat", "CSAT (90-day mean)", signal("csat", Aggregate::Mean, 90), 2.0, linear(Higher, 4.5, 3.0)),
+        ],
+        min_data_pct: 60.0,
+        green_from: 75.0,
+        yellow_from: 50.0,
+    }
+}
+
+fn day_of(t: Timestamp) -> Date {
+    t.to_zoned(jiff::tz::TimeZone::UTC).date()
+}
+
+impl App {
+    /// The scorecard in force for each tier: the newest stored version, else the default.
+    pub async fn scorecards_in_force(&self) -> AppResult<Vec<Scorecard>> {
+        let stored = self.store.scorecards().await?;
+        Ok(Tier::ALL
+            .iter()
+            .map(|(tier, _)| {
+                stored.iter().rev().find(|s| s.tier == *tier).cloned().unwrap_or_else(|| Scorecard {
+                    tier: *tier,
+                    version: 0,
+                    content: default_scorecard(*tier),
+                    created_at: Timestamp::UNIX_EPOCH,
+                    created_by: None,
+                })
+            })
+            .collect())
+    }
+
+    async fn scorecard_for(&self, tier: Tier) -> AppResult<Scorecard> {
+        let all = self.scorecards_in_force().await?;
+        all.into_iter().find(|s| s.tier == tier).ok_or(AppError::NotFound)
+    }
+
+    /// Every stored version of a tier's scorecard, oldest first (staff).
+    pub async fn scorecard_versions(&self, actor: &Actor, tier: Tier) -> AppResult<Vec<Scorecard>> {
+        require(actor.user.role.is_staff(), "read scorecards")?;
+        Ok(self.store.scorecards().await?.into_iter().filter(|s| s.tier == tier).collect())
+    }
+
+    /// A new version of a tier's scorecard (admins and leadership).
+    pub async fn save_scorecard(&self, actor: &Actor, tier: Tier, content: ScorecardContent) -> AppResult<Scorecard> {
+        require(can_manage_sla(actor.user.role), "change scorecards")?;
+        let content = content.validated()?;
+        let now = self.clock.now();
+        let before = self.scorecard_for(tier).await?;
+        let audit = AuditEntry::new(now, Some(actor.user.id), "scorecard", tier.as_str(), "new_version")
+            .with_before(&before.content)
+            .with_after(&content);
+        Ok(self.store.save_scorecard(tier, &content, now, Some(actor.user.id), &audit).await?)
+    }
+
+    /// Stores pushed points of an account's signals; the same point (name and instant) sent
+    /// again is stored once. Returns how many were new.
+    pub async fn push_signals(&self, actor: &Actor, id: AccountId, points: Vec<SignalIn>) -> AppResult<u64> {
+        let account = self.get_account(actor, id).await?;
+        require(actor.user.role.is_staff(), "push signals")?;
+        let now = self.clock.now();
+        let latest = now.saturating_add(SignedDuration::from_mins(FUTURE_SLACK_MINUTES)).unwrap_or(now);
+        let earliest: Timestamp = "2000-01-01T00:00:00Z".parse().unwrap_or(Timestamp::UNIX_EPOCH);
+        let mut errors = FieldErrors::new();
+        if points.is_empty() {
+            errors.add("points", "must hold at least one point");
+        } else if points.len() > MAX_SIGNAL_POINTS {
+            errors.add("points", format!("at most {MAX_SIGNAL_POINTS} points per request"));
+        }
+        let mut out = Vec::with_capacity(points.len());
+        for (i, p) in points.iter().enumerate() {
+            let name = p.name.trim();
+            if name.is_empty()
+                || name.len() > 40
+                || !name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                errors.add(
+                    &format!("points[{i}].name"),
+                    "must be lowercase letters, digits and _, starting with a letter",
+                );
+            }
+            if !p.value.is_finite() {
+                errors.add(&format!("points[{i}].value"), "must be a finite number");
+            }
+            if p.at > latest {
+                errors.add(&format!("points[{i}].at"), "must not be in the future");
+            } else if p.at < earliest {
+                errors.add(&format!("points[{i}].at"), "must not be before 2000");
+            }
+            out.push(SignalPoint { account_id: account.id, name: name.to_string(), at: p.at, value: p.value });
+        }
+        errors.into_result()?;
+        Ok(self.store.save_signals(&out, now).await?)
+    }
+
+    /// The values of a scorecard's measures for an account at `now` (missing: no data).
+    async fn measure_values(
+        &self,
+        account: &Account,
+        card: &ScorecardContent,
+        now: Timestamp,
+    ) -> AppResult<BTreeMap<String, f64>> {
+        let counts: BuiltinCounts = self.store.builtin_counts(account.id, now).await?;
+        let mut values = BTreeMap::new();
+        for m in &card.measures {
+            let value = match &m.source {
+                MeasureSource::OpenCriticalHighTickets => Some(counts.open_critical_high as f64),
+                MeasureSource::SlaBreaches30d => Some(counts.sla_breaches_30d as f64),
+                MeasureSource::TicketVolumeTrend => (counts.opened_prior_30d > 0).then(|| {
+                    (counts.opened_last_30d - counts.opened_prior_30d) as f64 * 100.0 / counts.opened_prior_30d as f64
+                }),
+                MeasureSource::MajorIncidents90d => Some(counts.major_incidents_90d as f64),
+                MeasureSource::OverdueActions => Some(counts.overdue_actions as f64),
+                MeasureSource::RenewalProximity => account
+                    .fields
+                    .renewal_date
+                    .and_then(|d| day_of(now).until(d).ok())
+                    .map(|span| span.get_days() as f64),
+                MeasureSource::Signal { name, aggregate, window_days } => {
+                    let since =
+                        now.saturating_sub(SignedDuration::from_hours(24 * i64::from(*window_days))).unwrap_or(now);
+                    let points = self.store.signal_values(account.id, name, since).await?;
+                    let in_window: Vec<f64> = points.iter().filter(|(at, _)| *at <= now).map(|(_, v)| *v).collect();
+                    aggregate.of(&in_window)
+                }
+            };
+            if let Some(v) = value {
+                values.insert(m.key.clone(), v);
+            }
+        }
+        Ok(values)
+    }
+
+    /// Scores one account now with its tier's scorecard.
+    pub(crate) async fn score_account(&self, account: &Account, now: Timestamp) -> AppResult<(i64, HealthScore)> {
+        let card = self.scorecard_for(account.fields.tier).await?;
+        let values = self.measure_values(account, &card.content, now).await?;
+        Ok((card.version, card.content.score(&values)))
+    }
+
+    /// An account's health: the score and breakdown now, the override in force, the final band,
+    /// and the trend from the daily snapshots.
+    pub async fn account_health(&self, actor: &Actor, id: AccountId) -> AppResult<AccountHealth> {
+        let account = self.get_account(actor, id).await?;
+        require(actor.user.role.is_staff(), "see health scores")?;
+        let now = self.clock.now();
+        let (version, computed) = self.score_account(&account, now).await?;
+        let override_band = self.store.health_override(id).await?.filter(|o| o.expires_at > now);
+        let today = day_of(now);
+        let from = today.checked_sub(jiff::Span::new().days(30)).unwrap_or(today);
+        let snapshots = self.store.snapshots(&[id], from).await?;
+        let score_on = |days: i64| {
+            let day = today.checked_sub(jiff::Span::new().days(days)).ok()?;
+            snapshots.iter().find(|s| s.day == day)?.score.score
+        };
+        let trend = |days: i64| Some(((computed.score? - score_on(days)?) * 100.0).round() / 100.0);
+        let mut history: Vec<(Date, Option<f64>)> =
+            snapshots.iter().filter(|s| s.day < today).map(|s| (s.day, s.score.score)).collect();
+        history.push((today, computed.score));
+        Ok(AccountHealth {
+            tier: account.fields.tier,
+            final_band: override_band.as_ref().map_or(computed.band, |o| o.band),
+            trend_7d: trend(7),
+            trend_30d: trend(30),
+            override_band,
+            history,
+            scorecard_version: version,
+            computed,
+            account,
+            computed_at: now,
+        })
+    }
+
+    /// Sets a TAM's judgement beside the number: a band, a reason and an expiry (at most 180
+    /// days ahead). `None` clears it. TAMs, PSMs, leadership and admins, on accounts they see.
+    pub async fn set_health_override(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        value: Option<(String, String, Option<Timestamp>)>,
+    ) -> AppResult<Option<HealthOverride>> {
+        use tamhub_domain::users::Role;
+        let account = self.get_account(actor, id).await?;
+        require(
+            matches!(actor.user.role, Role::Tam | Role::Psm | Role::Leadership | Role::Admin),
+            "override health scores",
+        )?;
+        let now = self.clock.now();
+        let before = self.store.health_override(id).await?;
+        let after = match value {
+            None => None,
+            Some((band, reason, expires_at)) => {
+                let mut errors = FieldErrors::new();
+                let band = match HealthBand::parse(band.trim()) {
+                    Some(b) if b != HealthBand::InsufficientData => Some(b),
+                    _ => {
+                        errors.add("band", "must be one of: green, yellow, red");
+                        None
+                    }
+                };
+                let reason = required_text(&mut errors, "reason", &reason, 1_000);
+                let limit = now.saturating_add(SignedDuration::from_hours(24 * MAX_OVERRIDE_DAYS)).unwrap_or(now);
+                match expires_at {
+                    None => errors.add("expires_at", "must not be empty: an override ends"),
+                    Some(at) if at <= now => errors.add("expires_at", "must be in the future"),
+                    Some(at) if at > limit => {
+                        errors.add("expires_at", format!("must be within {MAX_OVERRIDE_DAYS} days"))
+                    }
+                    Some(_) => {}
+                }
+                errors.into_result()?;
+                let (Some(band), Some(expires_at)) = (band, expires_at) else { unreachable!("errors were returned") };
+                Some(HealthOverride {
+                    account_id: account.id,
+                    band,
+                    reason,
+                    expires_at,
+                    set_by: Some(actor.user.id),
+                    set_at: now,
+                })
+            }
+        };
+        let describe = |o: &Option<HealthOverride>| {
+            o.as_ref()
+                .map(|o| serde_json::json!({"band": o.band.as_str(), "reason": o.reason, "expires_at": o.expires_at}))
+        };
+        let audit = AuditEntry::new(now, Some(actor.user.id), "account", id, "health_override")
+            .with_before(&describe(&before))
+            .with_after(&describe(&after));
+        self.store.set_health_override(id, after.as_ref(), &audit).await?;
+        Ok(after)
+    }
+
+    /// Once per UTC day: scores every live account and stores the day's snapshot. Returns how
+    /// many accounts were scored (0 when today's snapshot exists).
+    pub async fn snapshot_health_if_due(&self) -> AppResult<u64> {
+        let now = self.clock.now();
+        let today = day_of(now).to_string();
+        if self.store.get_setting(SNAPSHOT_DAY_KEY).await?.and_then(|v| v.as_str().map(str::to_string)).as_deref()
+            == Some(today.as_str())
+        {
+            return Ok(0);
+        }
+        let scored = self.snapshot_health(now).await?;
+        let audit = AuditEntry::new(now, None, "setting", SNAPSHOT_DAY_KEY, "update").with_after(&today);
+        self.store.put_setting(SNAPSHOT_DAY_KEY, &serde_json::json!(today), &audit).await?;
+        Ok(scored)
+    }
+
+    /// Scores every live account at `at` and stores the snapshot of that day.
+    pub async fn snapshot_health(&self, at: Timestamp) -> AppResult<u64> {
+        let mut query = AccountQuery::in_scope(tamhub_domain::scope::AccountScope::All);
+        query.limit = 500;
+        let mut scored = 0;
+        loop {
+            let page = self.store.list_accounts(&query).await?;
+            let fetched = page.items.len();
+            let mut snapshots = Vec::with_capacity(fetched);
+            for account in page.items.iter().filter(|a| a.archived_at.is_none()) {
+                let (version, score) = self.score_account(account, at).await?;
+                snapshots.push(HealthSnapshot {
+                    account_id: account.id,
+                    day: day_of(at),
+                    scorecard_version: version,
+                    score,
+                    computed_at: at,
+                });
+            }
+            scored += snapshots.len() as u64;
+            self.store.save_snapshots(&snapshots).await?;
+            if fetched < query.limit as usize {
+                return Ok(scored);
+            }
+            query.offset += fetched as u64;
+        }
+    }
+}

@@ -1,0 +1,45 @@
+-- Health scores (PRODUCT capability 2): pushed signals, versioned scorecards per tier, daily
+-- snapshots of each account's score, and the TAM's override beside the number.
+
+-- A point is identified by account, name and instant: the same point sent twice is stored once.
+CREATE TABLE signals (
+    account_id UUID NOT NULL REFERENCES accounts(id),
+    name TEXT NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
+    value DOUBLE PRECISION NOT NULL,
+    recorded_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (account_id, name, at)
+);
+
+-- Every change is a new version; the highest is the one in force.
+CREATE TABLE scorecards (
+    tier TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    content JSONB NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    created_by UUID REFERENCES users(id),
+    PRIMARY KEY (tier, version)
+);
+
+-- One score per account and day (UTC), with the breakdown it was made of.
+CREATE TABLE health_snapshots (
+    account_id UUID NOT NULL REFERENCES accounts(id),
+    day DATE NOT NULL,
+    scorecard_version BIGINT NOT NULL,
+    score DOUBLE PRECISION,
+    band TEXT NOT NULL,
+    breakdown JSONB NOT NULL,
+    computed_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (account_id, day)
+);
+CREATE INDEX health_snapshots_day ON health_snapshots (day);
+
+-- A TAM's judgement beside the number: kept and shown, never averaged in.
+CREATE TABLE health_overrides (
+    account_id UUID PRIMARY KEY REFERENCES accounts(id),
+    band TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    set_by UUID REFERENCES users(id),
+    set_at TIMESTAMPTZ NOT NULL
+);

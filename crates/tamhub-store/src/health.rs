@@ -1,0 +1,93 @@
+//! What the stores keep for health scores: signals, scorecard versions, daily snapshots and
+//! overrides, and the counts over tamhub's own records that built-in measures read.
+
+use async_trait::async_trait;
+use tamhub_domain::accounts::Tier;
+use tamhub_domain::audit::AuditEntry;
+use tamhub_domain::health::{HealthBand, HealthScore, Scorecard, ScorecardContent};
+use tamhub_domain::ids::{AccountId, UserId};
+use tamhub_domain::{Date, Timestamp};
+
+use crate::StoreResult;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignalPoint {
+    pub account_id: AccountId,
+    pub name: String,
+    pub at: Timestamp,
+    pub value: f64,
+}
+
+/// Counts over one account's records at an instant, for the built-in measures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BuiltinCounts {
+    /// Open tickets of priority critical or high.
+    pub open_critical_high: i64,
+    /// SLA breaches of the account's tickets in the last 30 days.
+    pub sla_breaches_30d: i64,
+    /// Tickets opened in the last 30 days, and in the 30 days before.
+    pub opened_last_30d: i64,
+    pub opened_prior_30d: i64,
+    /// P0/P1 incidents (most severe ever) impacting it, declared in the last 90 days, not
+    /// declined, merged, canceled or tests.
+    pub major_incidents_90d: i64,
+    /// Corrective actions of its incidents open past their due date.
+    pub overdue_actions: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthSnapshot {
+    pub account_id: AccountId,
+    /// The UTC day it stands for.
+    pub day: Date,
+    pub scorecard_version: i64,
+    pub score: HealthScore,
+    pub computed_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthOverride {
+    pub account_id: AccountId,
+    pub band: HealthBand,
+    pub reason: String,
+    pub expires_at: Timestamp,
+    pub set_by: Option<UserId>,
+    pub set_at: Timestamp,
+}
+
+#[async_trait]
+pub trait HealthStore: Send + Sync {
+    /// Stores the points not stored yet (by account, name and instant): how many were new.
+    async fn save_signals(&self, points: &[SignalPoint], recorded_at: Timestamp) -> StoreResult<u64>;
+    /// One signal's values of an account at or after `since`, oldest first.
+    async fn signal_values(
+        &self,
+        account: AccountId,
+        name: &str,
+        since: Timestamp,
+    ) -> StoreResult<Vec<(Timestamp, f64)>>;
+    /// A new version of a tier's scorecard (the stored highest + 1).
+    async fn save_scorecard(
+        &self,
+        tier: Tier,
+        content: &ScorecardContent,
+        created_at: Timestamp,
+        created_by: Option<UserId>,
+        audit: &AuditEntry,
+    ) -> StoreResult<Scorecard>;
+    /// Every version of every tier's scorecard, oldest first.
+    async fn scorecards(&self) -> StoreResult<Vec<Scorecard>>;
+    async fn builtin_counts(&self, account: AccountId, now: Timestamp) -> StoreResult<BuiltinCounts>;
+    /// Stores snapshots, replacing those of the same account and day.
+    async fn save_snapshots(&self, snapshots: &[HealthSnapshot]) -> StoreResult<()>;
+    /// Snapshots of these accounts from `from` on, oldest first.
+    async fn snapshots(&self, accounts: &[AccountId], from: Date) -> StoreResult<Vec<HealthSnapshot>>;
+    async fn health_override(&self, account: AccountId) -> StoreResult<Option<HealthOverride>>;
+    /// Sets (or with `None` clears) an account's override.
+    async fn set_health_override(
+        &self,
+        account: AccountId,
+        value: Option<&HealthOverride>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+}

@@ -1,0 +1,247 @@
+//! Signals, scorecards, health snapshots and overrides.
+
+use async_trait::async_trait;
+use sqlx::{QueryBuilder, Sqlite};
+use tamhub_domain::accounts::Tier;
+use tamhub_domain::audit::AuditEntry;
+use tamhub_domain::health::{HealthBand, Scorecard, ScorecardContent};
+use tamhub_domain::ids::{AccountId, UserId};
+use tamhub_domain::{Date, SignedDuration, Timestamp};
+
+use super::rows::*;
+use super::{SqliteStore, insert_audit};
+use crate::health::{BuiltinCounts, HealthOverride, HealthSnapshot, HealthStore, SignalPoint};
+use crate::{StoreError, StoreResult};
+
+const ROWS_PER_STATEMENT: usize = 500;
+
+fn days_before(now: Timestamp, days: i64) -> i64 {
+    ms(now.saturating_sub(SignedDuration::from_hours(24 * days)).unwrap_or(now))
+}
+
+fn tier(text: &str) -> StoreResult<Tier> {
+    Tier::ALL
+        .iter()
+        .find(|(_, n)| *n == text)
+        .map(|(t, _)| *t)
+        .ok_or_else(|| StoreError::Corrupt(format!("tier {text:?}")))
+}
+
+fn day(text: &str) -> StoreResult<Date> {
+    text.parse().map_err(|_| StoreError::Corrupt(format!("day {text:?}")))
+}
+
+#[async_trait]
+impl HealthStore for SqliteStore {
+    async fn save_signals(&self, points: &[SignalPoint], recorded_at: Timestamp) -> StoreResult<u64> {
+        let mut tx = self.write().await?;
+        let mut inserted = 0;
+        for chunk in points.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO signals (account_id, name, at, value, recorded_at) ");
+            q.push_values(chunk, |mut row, p| {
+                row.push_bind(p.account_id.to_string())
+                    .push_bind(p.name.clone())
+                    .push_bind(ms(p.at))
+                    .push_bind(p.value)
+                    .push_bind(ms(recorded_at));
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            inserted += q.build().execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    async fn signal_values(
+        &self,
+        account: AccountId,
+        name: &str,
+        since: Timestamp,
+    ) -> StoreResult<Vec<(Timestamp, f64)>> {
+        let rows: Vec<(i64, f64)> =
+            sqlx::query_as("SELECT at, value FROM signals WHERE account_id = ? AND name = ? AND at >= ? ORDER BY at")
+                .bind(account.to_string())
+                .bind(name)
+                .bind(ms(since))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(|(at, v)| Ok((ts(at)?, v))).collect()
+    }
+
+    async fn save_scorecard(
+        &self,
+        tier: Tier,
+        content: &ScorecardContent,
+        created_at: Timestamp,
+        created_by: Option<UserId>,
+        audit: &AuditEntry,
+    ) -> StoreResult<Scorecard> {
+        let mut tx = self.write().await?;
+        let (version,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(version), 0) + 1 FROM scorecards WHERE tier = ?")
+            .bind(tier.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO scorecards (tier, version, content, created_at, created_by) VALUES (?, ?, ?, ?, ?)")
+            .bind(tier.as_str())
+            .bind(version)
+            .bind(to_json(content))
+            .bind(ms(created_at))
+            .bind(created_by.map(|u| u.to_string()))
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(Scorecard { tier, version, content: content.clone(), created_at, created_by })
+    }
+
+    async fn scorecards(&self) -> StoreResult<Vec<Scorecard>> {
+        let rows: Vec<(String, i64, String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT tier, version, content, created_at, created_by FROM scorecards ORDER BY tier, version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(t, version, content, at, by)| {
+                Ok(Scorecard {
+                    tier: tier(&t)?,
+                    version,
+                    content: json(&content)?,
+                    created_at: ts(at)?,
+                    created_by: opt_id(by.as_deref())?,
+                })
+            })
+            .collect()
+    }
+
+    async fn builtin_counts(&self, account: AccountId, now: Timestamp) -> StoreResult<BuiltinCounts> {
+        let row: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT \
+               (SELECT COUNT(*) FROM tickets WHERE account_id = ?1 AND status NOT IN ('solved', 'closed') \
+                  AND priority IN ('critical', 'high')), \
+               (SELECT COUNT(*) FROM sla_alerts a JOIN tickets t ON t.id = a.ticket_id WHERE t.account_id = ?1 \
+                  AND a.kind = 'breach' AND a.at > ?3 AND a.at <= ?2), \
+               (SELECT COUNT(*) FROM tickets WHERE account_id = ?1 AND created_at > ?3 AND created_at <= ?2), \
+               (SELECT COUNT(*) FROM tickets WHERE account_id = ?1 AND created_at > ?4 AND created_at <= ?3), \
+               (SELECT COUNT(*) FROM incidents i JOIN incident_accounts ia ON ia.incident_id = i.id \
+                  WHERE ia.account_id = ?1 AND i.max_severity IN ('P0', 'P1') AND i.test = 0 \
+                  AND i.status NOT IN ('declined', 'merged', 'canceled') AND i.declared_at > ?5 AND i.declared_at <= ?2), \
+               (SELECT COUNT(*) FROM actions a JOIN incident_accounts ia ON ia.incident_id = a.incident_id \
+                  WHERE ia.account_id = ?1 AND a.status IN ('open', 'in_progress') AND a.due_at < ?2)",
+        )
+        .bind(account.to_string())
+        .bind(ms(now))
+        .bind(days_before(now, 30))
+        .bind(days_before(now, 60))
+        .bind(days_before(now, 90))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(BuiltinCounts {
+            open_critical_high: row.0,
+            sla_breaches_30d: row.1,
+            opened_last_30d: row.2,
+            opened_prior_30d: row.3,
+            major_incidents_90d: row.4,
+            overdue_actions: row.5,
+        })
+    }
+
+    async fn save_snapshots(&self, snapshots: &[HealthSnapshot]) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        for chunk in snapshots.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO health_snapshots (account_id, day, scorecard_version, score, band, breakdown, computed_at) ",
+            );
+            q.push_values(chunk, |mut row, s| {
+                row.push_bind(s.account_id.to_string())
+                    .push_bind(s.day.to_string())
+                    .push_bind(s.scorecard_version)
+                    .push_bind(s.score.score)
+                    .push_bind(s.score.band.as_str())
+                    .push_bind(to_json(&s.score))
+                    .push_bind(ms(s.computed_at));
+            });
+            q.push(
+                " ON CONFLICT (account_id, day) DO UPDATE SET scorecard_version = excluded.scorecard_version, \
+                 score = excluded.score, band = excluded.band, breakdown = excluded.breakdown, \
+                 computed_at = excluded.computed_at",
+            );
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn snapshots(&self, accounts: &[AccountId], from: Date) -> StoreResult<Vec<HealthSnapshot>> {
+        let mut out = Vec::new();
+        for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT account_id, day, scorecard_version, breakdown, computed_at FROM health_snapshots WHERE day >= ",
+            );
+            q.push_bind(from.to_string()).push(" AND account_id IN ");
+            super::push_ids(&mut q, chunk);
+            q.push(" ORDER BY day, account_id");
+            let rows: Vec<(String, String, i64, String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+            for (account, d, version, breakdown, at) in rows {
+                out.push(HealthSnapshot {
+                    account_id: id(&account)?,
+                    day: day(&d)?,
+                    scorecard_version: version,
+                    score: json(&breakdown)?,
+                    computed_at: ts(at)?,
+                });
+            }
+        }
+        out.sort_by_key(|s| s.day);
+        Ok(out)
+    }
+
+    async fn health_override(&self, account: AccountId) -> StoreResult<Option<HealthOverride>> {
+        let row: Option<(String, String, i64, Option<String>, i64)> = sqlx::query_as(
+            "SELECT band, reason, expires_at, set_by, set_at FROM health_overrides WHERE account_id = ?",
+        )
+        .bind(account.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(band, reason, expires, by, at)| {
+            Ok(HealthOverride {
+                account_id: account,
+                band: HealthBand::parse(&band).ok_or_else(|| StoreError::Corrupt(format!("band {band:?}")))?,
+                reason,
+                expires_at: ts(expires)?,
+                set_by: opt_id(by.as_deref())?,
+                set_at: ts(at)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn set_health_override(
+        &self,
+        account: AccountId,
+        value: Option<&HealthOverride>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM health_overrides WHERE account_id = ?")
+            .bind(account.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if let Some(o) = value {
+            sqlx::query(
+                "INSERT INTO health_overrides (account_id, band, reason, expires_at, set_by, set_at) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(account.to_string())
+            .bind(o.band.as_str())
+            .bind(&o.reason)
+            .bind(ms(o.expires_at))
+            .bind(o.set_by.map(|u| u.to_string()))
+            .bind(ms(o.set_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
