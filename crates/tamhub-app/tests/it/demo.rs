@@ -122,3 +122,31 @@ async fn the_demo_incidents_cover_every_severity_and_the_first_customer_sees_a_l
         .collect();
     assert!(!updates.is_empty() && updates.iter().all(|v| *v == Visibility::Public), "{updates:?}");
 }
+
+#[tokio::test]
+async fn the_demo_health_shows_every_band_trends_both_ways_and_overrides() {
+    use tamhub_domain::health::HealthBand;
+    let t = TestApp::sqlite().await;
+    let summary = t.app.load_demo("2026-03-02".parse().unwrap()).await.unwrap();
+    let admin = Actor::new(summary.users.iter().find(|u| u.role == Role::Admin).unwrap().clone());
+    let mut all = tamhub_app::AccountQuery::in_scope(AccountScope::All);
+    all.limit = 500;
+    let accounts = t.app.list_accounts(&admin, all).await.unwrap().items;
+    let mut bands = HashSet::new();
+    let (mut up, mut down, mut overrides) = (0, 0, 0);
+    for a in &accounts {
+        let h = t.app.account_health(&admin, a.id).await.unwrap();
+        bands.insert(h.computed.band);
+        match h.trend_30d.or(h.trend_7d) {
+            Some(d) if d > 5.0 => up += 1,
+            Some(d) if d < -5.0 => down += 1,
+            _ => {}
+        }
+        overrides += usize::from(h.override_band.is_some());
+    }
+    for band in [HealthBand::Green, HealthBand::Yellow, HealthBand::Red, HealthBand::InsufficientData] {
+        assert!(bands.contains(&band), "{band:?} missing from {bands:?}");
+    }
+    assert!(up > 0 && down > 0, "trends both ways: {up} up, {down} down");
+    assert_eq!(overrides, 2);
+}
