@@ -9,7 +9,8 @@ use tamhub_domain::health::{
     Aggregate, Direction, HealthBand, HealthScore, Measure, MeasureSource, Scorecard, ScorecardContent, ScoringRule,
     SignalIn, Step,
 };
-use tamhub_domain::ids::AccountId;
+use tamhub_domain::ids::{AccountId, NotificationId};
+use tamhub_domain::notifications::Notification;
 use tamhub_domain::validation::{FieldErrors, required_text};
 use tamhub_domain::{Date, SignedDuration, Timestamp};
 use tamhub_store::{AccountQuery, BuiltinCounts, HealthOverride, HealthSnapshot, SignalPoint};
@@ -379,7 +380,7 @@ impl App {
         {
             return Ok(0);
         }
-        let scored = self.snapshot_health(now).await?;
+        let scored = self.snapshot_health_notifying(now, true).await?;
         let audit = AuditEntry::new(now, None, "setting", SNAPSHOT_DAY_KEY, "update").with_after(&today);
         self.store.put_setting(SNAPSHOT_DAY_KEY, &serde_json::json!(today), &audit).await?;
         Ok(scored)
@@ -387,6 +388,12 @@ impl App {
 
     /// Scores every live account at `at` and stores the snapshot of that day.
     pub async fn snapshot_health(&self, at: Timestamp) -> AppResult<u64> {
+        self.snapshot_health_notifying(at, false).await
+    }
+
+    /// As `snapshot_health`; with `notify`, the TAMs of an account that turned red since the
+    /// day before hear of it.
+    async fn snapshot_health_notifying(&self, at: Timestamp, notify: bool) -> AppResult<u64> {
         let mut query = AccountQuery::in_scope(tamhub_domain::scope::AccountScope::All);
         query.limit = 500;
         let mut scored = 0;
@@ -405,11 +412,161 @@ impl App {
                 });
             }
             scored += snapshots.len() as u64;
-            self.store.save_snapshots(&snapshots).await?;
+            let notifications = if notify { self.turned_red(&page.items, &snapshots, at).await? } else { Vec::new() };
+            self.store.save_snapshots(&snapshots, &notifications).await?;
             if fetched < query.limit as usize {
                 return Ok(scored);
             }
             query.offset += fetched as u64;
         }
     }
+
+    /// Notices to the primary and backup TAM of each account whose snapshot is red today and
+    /// was not red the day before.
+    async fn turned_red(
+        &self,
+        accounts: &[Account],
+        today: &[HealthSnapshot],
+        at: Timestamp,
+    ) -> AppResult<Vec<Notification>> {
+        let red: Vec<&HealthSnapshot> = today.iter().filter(|s| s.score.band == HealthBand::Red).collect();
+        if red.is_empty() {
+            return Ok(Vec::new());
+        }
+        let yesterday = day_of(at).yesterday().unwrap_or(day_of(at));
+        let ids: Vec<AccountId> = red.iter().map(|s| s.account_id).collect();
+        let before: BTreeMap<AccountId, HealthBand> = self
+            .store
+            .snapshots(&ids, yesterday)
+            .await?
+            .into_iter()
+            .filter(|s| s.day == yesterday)
+            .map(|s| (s.account_id, s.score.band))
+            .collect();
+        let mut out = Vec::new();
+        for snap in red {
+            let was = before.get(&snap.account_id);
+            if was.is_none_or(|b| *b == HealthBand::Red) {
+                continue;
+            }
+            let Some(account) = accounts.iter().find(|a| a.id == snap.account_id) else { continue };
+            let f = &account.fields;
+            for user_id in f.primary_tam_id.iter().chain(f.backup_tam_id.iter()) {
+                out.push(Notification {
+                    id: NotificationId::new(),
+                    user_id: *user_id,
+                    at,
+                    kind: "health_red".into(),
+                    account_id: Some(account.id),
+                    ticket_id: None,
+                    incident_id: None,
+                    action_id: None,
+                    title: format!("{} turned red", f.name),
+                    body: format!(
+                        "Health score {} (was {} yesterday)",
+                        snap.score.score.map_or("—".into(), |s| format!("{s:.0}")),
+                        was.map_or("—", |b| b.label())
+                    ),
+                    read_at: None,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Health of many accounts for lists: the latest snapshot's score and band, the override in
+    /// force, and the daily scores of the last 30 days (for a sparkline). Staff only; accounts
+    /// without a snapshot are left out.
+    pub async fn portfolio_health(
+        &self,
+        actor: &Actor,
+        accounts: &[AccountId],
+    ) -> AppResult<BTreeMap<AccountId, HealthSummary>> {
+        if !actor.user.role.is_staff() || accounts.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let now = self.clock.now();
+        let today = day_of(now);
+        let from = today.checked_sub(jiff::Span::new().days(30)).unwrap_or(today);
+        let mut out: BTreeMap<AccountId, HealthSummary> = BTreeMap::new();
+        for s in self.store.snapshots(accounts, from).await? {
+            let entry = out.entry(s.account_id).or_insert_with(|| HealthSummary {
+                score: None,
+                band: HealthBand::InsufficientData,
+                computed_band: HealthBand::InsufficientData,
+                overridden: false,
+                days: Vec::new(),
+                change_30d: None,
+            });
+            entry.days.push((s.day, s.score.score));
+            entry.score = s.score.score;
+            entry.band = s.score.band;
+            entry.computed_band = s.score.band;
+        }
+        for summary in out.values_mut() {
+            let first = summary.days.first().and_then(|(d, s)| (*d == from).then_some(*s).flatten());
+            summary.change_30d = summary.score.zip(first).map(|(now, then)| ((now - then) * 100.0).round() / 100.0);
+        }
+        for o in self.store.health_overrides(accounts).await? {
+            if o.expires_at > now
+                && let Some(summary) = out.get_mut(&o.account_id)
+            {
+                summary.band = o.band;
+                summary.overridden = true;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Accounts at risk among those the actor sees: red (after any override), or a score that
+    /// dropped by more than `drop` points in 30 days. Worst first.
+    pub async fn at_risk(&self, actor: &Actor, drop: f64) -> AppResult<Vec<(Account, HealthSummary)>> {
+        require(actor.user.role.is_staff(), "see the at-risk list")?;
+        if !drop.is_finite() || drop <= 0.0 || drop > 100.0 {
+            return Err(AppError::invalid_field("drop", "must be a number of points from 1 to 100"));
+        }
+        let mut query = AccountQuery::in_scope(actor.scope);
+        query.limit = 500;
+        let mut accounts = Vec::new();
+        loop {
+            let page = self.store.list_accounts(&query).await?;
+            let fetched = page.items.len();
+            accounts.extend(page.items.into_iter().filter(|a| a.archived_at.is_none()));
+            if fetched < query.limit as usize {
+                break;
+            }
+            query.offset += fetched as u64;
+        }
+        let ids: Vec<AccountId> = accounts.iter().map(|a| a.id).collect();
+        let mut health = self.portfolio_health(actor, &ids).await?;
+        let mut out: Vec<(Account, HealthSummary)> = accounts
+            .into_iter()
+            .filter_map(|a| {
+                let h = health.remove(&a.id)?;
+                let risky = h.band == HealthBand::Red || h.change_30d.is_some_and(|c| c < -drop);
+                risky.then_some((a, h))
+            })
+            .collect();
+        out.sort_by(|(_, a), (_, b)| {
+            (a.band != HealthBand::Red)
+                .cmp(&(b.band != HealthBand::Red))
+                .then(a.score.unwrap_or(0.0).total_cmp(&b.score.unwrap_or(0.0)))
+        });
+        Ok(out)
+    }
+}
+
+/// An account's health in a list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthSummary {
+    /// The latest snapshot's score.
+    pub score: Option<f64>,
+    /// The band shown: the override's while one is in force.
+    pub band: HealthBand,
+    pub computed_band: HealthBand,
+    pub overridden: bool,
+    /// Daily scores of the last 30 days, oldest first.
+    pub days: Vec<(Date, Option<f64>)>,
+    /// Latest score minus the score 30 days ago.
+    pub change_30d: Option<f64>,
 }

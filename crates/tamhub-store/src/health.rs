@@ -6,6 +6,7 @@ use tamhub_domain::accounts::Tier;
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::health::{HealthBand, HealthScore, Scorecard, ScorecardContent};
 use tamhub_domain::ids::{AccountId, UserId};
+use tamhub_domain::notifications::Notification;
 use tamhub_domain::{Date, Timestamp};
 
 use crate::StoreResult;
@@ -78,11 +79,14 @@ pub trait HealthStore: Send + Sync {
     /// Every version of every tier's scorecard, oldest first.
     async fn scorecards(&self) -> StoreResult<Vec<Scorecard>>;
     async fn builtin_counts(&self, account: AccountId, now: Timestamp) -> StoreResult<BuiltinCounts>;
-    /// Stores snapshots, replacing those of the same account and day.
-    async fn save_snapshots(&self, snapshots: &[HealthSnapshot]) -> StoreResult<()>;
+    /// Stores snapshots, replacing those of the same account and day, with the notifications
+    /// they cause (an account turned red), in one transaction.
+    async fn save_snapshots(&self, snapshots: &[HealthSnapshot], notifications: &[Notification]) -> StoreResult<()>;
     /// Snapshots of these accounts from `from` on, oldest first.
     async fn snapshots(&self, accounts: &[AccountId], from: Date) -> StoreResult<Vec<HealthSnapshot>>;
     async fn health_override(&self, account: AccountId) -> StoreResult<Option<HealthOverride>>;
+    /// The overrides of these accounts (expired ones too).
+    async fn health_overrides(&self, accounts: &[AccountId]) -> StoreResult<Vec<HealthOverride>>;
     /// Sets (or with `None` clears) an account's override.
     async fn set_health_override(
         &self,

@@ -7,10 +7,12 @@ use tamhub_domain::accounts::Tier;
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::health::{HealthBand, HealthScore, Scorecard, ScorecardContent};
 use tamhub_domain::ids::{AccountId, UserId};
+use tamhub_domain::notifications::Notification;
 use tamhub_domain::{Date, SignedDuration, Timestamp};
 use uuid::Uuid;
 
 use super::rows::*;
+use super::tickets::insert_notifications;
 use super::{PgStore, insert_audit};
 use crate::health::{BuiltinCounts, HealthOverride, HealthSnapshot, HealthStore, SignalPoint};
 use crate::{StoreError, StoreResult};
@@ -153,8 +155,9 @@ impl HealthStore for PgStore {
         })
     }
 
-    async fn save_snapshots(&self, snapshots: &[HealthSnapshot]) -> StoreResult<()> {
+    async fn save_snapshots(&self, snapshots: &[HealthSnapshot], notifications: &[Notification]) -> StoreResult<()> {
         let mut tx = self.write().await?;
+        insert_notifications(&mut tx, &notifications.iter().collect::<Vec<_>>()).await?;
         for chunk in snapshots.chunks(ROWS_PER_STATEMENT) {
             let mut q = QueryBuilder::<Postgres>::new(
                 "INSERT INTO health_snapshots (account_id, day, scorecard_version, score, band, breakdown, computed_at) ",
@@ -202,23 +205,31 @@ impl HealthStore for PgStore {
     }
 
     async fn health_override(&self, account: AccountId) -> StoreResult<Option<HealthOverride>> {
-        let row: Option<(String, String, jiff_sqlx::Timestamp, Option<Uuid>, jiff_sqlx::Timestamp)> = sqlx::query_as(
-            "SELECT band, reason, expires_at, set_by, set_at FROM health_overrides WHERE account_id = $1",
-        )
-        .bind(account.0)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|(band, reason, expires, by, at)| {
-            Ok(HealthOverride {
-                account_id: account,
-                band: HealthBand::parse(&band).ok_or_else(|| StoreError::Corrupt(format!("band {band:?}")))?,
-                reason,
-                expires_at: jiff(expires),
-                set_by: by.map(UserId),
-                set_at: jiff(at),
+        Ok(self.health_overrides(&[account]).await?.pop())
+    }
+
+    async fn health_overrides(&self, accounts: &[AccountId]) -> StoreResult<Vec<HealthOverride>> {
+        let ids: Vec<Uuid> = accounts.iter().map(|a| a.0).collect();
+        let rows: Vec<(Uuid, String, String, jiff_sqlx::Timestamp, Option<Uuid>, jiff_sqlx::Timestamp)> =
+            sqlx::query_as(
+                "SELECT account_id, band, reason, expires_at, set_by, set_at FROM health_overrides \
+                 WHERE account_id = ANY($1)",
+            )
+            .bind(&ids)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|(account, band, reason, expires, by, at)| {
+                Ok(HealthOverride {
+                    account_id: AccountId(account),
+                    band: HealthBand::parse(&band).ok_or_else(|| StoreError::Corrupt(format!("band {band:?}")))?,
+                    reason,
+                    expires_at: jiff(expires),
+                    set_by: by.map(UserId),
+                    set_at: jiff(at),
+                })
             })
-        })
-        .transpose()
+            .collect()
     }
 
     async fn set_health_override(

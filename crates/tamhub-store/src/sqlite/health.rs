@@ -6,9 +6,11 @@ use tamhub_domain::accounts::Tier;
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::health::{HealthBand, Scorecard, ScorecardContent};
 use tamhub_domain::ids::{AccountId, UserId};
+use tamhub_domain::notifications::Notification;
 use tamhub_domain::{Date, SignedDuration, Timestamp};
 
 use super::rows::*;
+use super::tickets::insert_notifications;
 use super::{SqliteStore, insert_audit};
 use crate::health::{BuiltinCounts, HealthOverride, HealthSnapshot, HealthStore, SignalPoint};
 use crate::{StoreError, StoreResult};
@@ -145,8 +147,9 @@ impl HealthStore for SqliteStore {
         })
     }
 
-    async fn save_snapshots(&self, snapshots: &[HealthSnapshot]) -> StoreResult<()> {
+    async fn save_snapshots(&self, snapshots: &[HealthSnapshot], notifications: &[Notification]) -> StoreResult<()> {
         let mut tx = self.write().await?;
+        insert_notifications(&mut tx, &notifications.iter().collect::<Vec<_>>()).await?;
         for chunk in snapshots.chunks(ROWS_PER_STATEMENT) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO health_snapshots (account_id, day, scorecard_version, score, band, breakdown, computed_at) ",
@@ -196,23 +199,30 @@ impl HealthStore for SqliteStore {
     }
 
     async fn health_override(&self, account: AccountId) -> StoreResult<Option<HealthOverride>> {
-        let row: Option<(String, String, i64, Option<String>, i64)> = sqlx::query_as(
-            "SELECT band, reason, expires_at, set_by, set_at FROM health_overrides WHERE account_id = ?",
-        )
-        .bind(account.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|(band, reason, expires, by, at)| {
-            Ok(HealthOverride {
-                account_id: account,
-                band: HealthBand::parse(&band).ok_or_else(|| StoreError::Corrupt(format!("band {band:?}")))?,
-                reason,
-                expires_at: ts(expires)?,
-                set_by: opt_id(by.as_deref())?,
-                set_at: ts(at)?,
-            })
-        })
-        .transpose()
+        Ok(self.health_overrides(&[account]).await?.pop())
+    }
+
+    async fn health_overrides(&self, accounts: &[AccountId]) -> StoreResult<Vec<HealthOverride>> {
+        let mut out = Vec::new();
+        for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT account_id, band, reason, expires_at, set_by, set_at FROM health_overrides WHERE account_id IN ",
+            );
+            super::push_ids(&mut q, chunk);
+            let rows: Vec<(String, String, String, i64, Option<String>, i64)> =
+                q.build_query_as().fetch_all(&self.pool).await?;
+            for (account, band, reason, expires, by, at) in rows {
+                out.push(HealthOverride {
+                    account_id: id(&account)?,
+                    band: HealthBand::parse(&band).ok_or_else(|| StoreError::Corrupt(format!("band {band:?}")))?,
+                    reason,
+                    expires_at: ts(expires)?,
+                    set_by: opt_id(by.as_deref())?,
+                    set_at: ts(at)?,
+                });
+            }
+        }
+        Ok(out)
     }
 
     async fn set_health_override(

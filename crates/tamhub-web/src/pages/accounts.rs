@@ -9,11 +9,12 @@ use serde::Deserialize;
 use tamhub_app::{AccountQuery, AccountSort};
 use tamhub_app::{AppError, policy};
 use tamhub_domain::accounts::{Account, Assignment, Phase, Tier};
-use tamhub_domain::ids::UserId;
+use tamhub_domain::ids::{AccountId, UserId};
 use tamhub_domain::scope::AccountScope;
 use tamhub_domain::users::Role;
 
 use super::format::{self, countdown, local_time, today_in_utc};
+use super::forms::{FormState, unprocessable};
 use super::{Layout, PageResult, render};
 use crate::AppState;
 use crate::api::accounts::AccountListParams;
@@ -110,12 +111,16 @@ pub struct AccountRow {
     pub primary_tam: String,
     pub my_role: String,
     pub archived: bool,
+    /// The latest health snapshot with its sparkline (staff lists).
+    pub health: Option<super::health::HealthCell>,
 }
 
 #[derive(Template)]
 #[template(path = "accounts/list.html")]
 struct PortfolioPage {
     layout: Layout,
+    /// Staff see the health column.
+    show_health: bool,
     title: String,
     subtitle: String,
     notice: Option<String>,
@@ -190,6 +195,7 @@ fn row(account: &Account, me: UserId, names: &HashMap<UserId, String>, now: tamh
         primary_tam: f.primary_tam_id.and_then(|id| names.get(&id).cloned()).unwrap_or_else(|| "Unassigned".into()),
         my_role: my_role(account, me),
         archived: account.archived_at.is_some(),
+        health: None,
     }
 }
 
@@ -312,6 +318,17 @@ pub async fn portfolio(
         Role::Support => ("Engaged accounts", "Accounts you are engaged on as a support engineer."),
         _ => ("All accounts", "Every account in the portfolio."),
     };
+    let ids: Vec<AccountId> = page.items.iter().map(|a| a.id).collect();
+    let health = state.app.portfolio_health(actor, &ids).await?;
+    let show_health = actor.user.role.is_staff();
+    let rows = page
+        .items
+        .iter()
+        .map(|a| AccountRow {
+            health: health.get(&a.id).map(|h| super::health::cell(h, today)),
+            ..row(a, actor.user.id, &names, now)
+        })
+        .collect();
     let page_view = PortfolioPage {
         layout: Layout::new(&user, "/"),
         title: title.into(),
@@ -325,7 +342,8 @@ pub async fn portfolio(
         archived_choices,
         show_assignee_filter: leadership_view,
         columns,
-        rows: page.items.iter().map(|a| row(a, actor.user.id, &names, now)).collect(),
+        rows,
+        show_health,
         showing,
         prev_href,
         next_href,
@@ -389,6 +407,8 @@ struct AccountPage {
     /// The latest incidents impacting the account, and how many there are.
     incidents: Vec<AccountIncident>,
     incident_total: u64,
+    /// The health panel (staff only).
+    health: Option<super::health::HealthPanel>,
     /// Open corrective actions of the incidents that impacted it (staff only).
     action_rows: Vec<super::actions::ActionRow>,
     show_incident: bool,
@@ -439,9 +459,26 @@ pub async fn show(
     Query(query): Query<NoticeQuery>,
 ) -> PageResult {
     let PageAccountAccess { user, account } = access;
+    account_page(&state, &user, account, notice_text(query.notice.as_deref()), None).await
+}
+
+/// The account page again with the health override form as posted and its errors (422).
+pub(super) async fn show_with(state: &AppState, user: &PageUser, id: AccountId, form: Option<FormState>) -> PageResult {
+    let account = state.app.get_account(&user.actor, id).await?;
+    account_page(state, user, account, None, form).await
+}
+
+async fn account_page(
+    state: &AppState,
+    user: &PageUser,
+    account: Account,
+    notice: Option<String>,
+    health_form: Option<FormState>,
+) -> PageResult {
+    let refused = health_form.as_ref().is_some_and(|f| !f.errors.is_empty());
     let actor = &user.actor;
     let now = state.app.clock.now();
-    let names = user_names(&state, &user).await?;
+    let names = user_names(state, user).await?;
     let team_users = state.app.account_team(&account).await?;
     let mut name_of: HashMap<UserId, String> = names.clone();
     for (_, u) in &team_users {
@@ -537,18 +574,19 @@ pub async fn show(
         None
     };
     let page = AccountPage {
-        action_rows: super::actions::rows_for(&state, &user, None, Some(account.id)).await?,
+        health: super::health::panel(state, user, account.id, health_form.unwrap_or_default()).await?,
+        action_rows: super::actions::rows_for(state, user, None, Some(account.id)).await?,
         show_incident: true,
-        problems: super::problems::cards_for(&state, &user, account.id).await?,
+        problems: super::problems::cards_for(state, user, account.id).await?,
         incidents,
         incident_total,
         open_tickets,
         can_open_ticket: policy::can_open_tickets(actor.user.role),
         calendar,
-        layout: Layout::new(&user, "/"),
+        layout: Layout::new(user, "/"),
         id: account.id.to_string(),
         row: row(&account, actor.user.id, &names, now),
-        notice: notice_text(query.notice.as_deref()),
+        notice,
         workloads: f.workloads.clone(),
         downtime_cost: f
             .downtime_cost_per_hour
@@ -569,7 +607,7 @@ pub async fn show(
         created: format::instant(account.created_at),
         updated: format::instant(account.updated_at),
     };
-    Ok(render(&page))
+    Ok(if refused { unprocessable(&page) } else { render(&page) })
 }
 
 pub async fn archive(

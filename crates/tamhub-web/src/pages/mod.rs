@@ -12,6 +12,7 @@ pub mod escalations;
 pub mod format;
 pub mod forms;
 pub mod handoff;
+pub mod health;
 pub mod incident;
 pub mod incident_forms;
 pub mod incident_metrics;
@@ -54,6 +55,8 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/handoff", get(handoff::handoff).post(handoff::update_handoff))
         .route("/accounts/{id}/handoff/sign-off", post(handoff::sign_handoff))
         .route("/accounts/{id}/tickets", get(tickets::account_queue))
+        .route("/accounts/{id}/health/override", post(health::set_override))
+        .route("/health/at-risk", get(health::at_risk))
         .route("/tickets", get(tickets::queue).post(tickets::create))
         .route("/tickets/new", get(tickets::new_form))
         .route("/tickets/{id}", get(ticket::show).post(ticket::update))
@@ -143,6 +146,9 @@ impl Layout {
         items.push(("/incidents", "Incidents"));
         if role.is_staff() {
             items.push(("/actions", "Actions"));
+        }
+        if policy::can_view_team_load(role) {
+            items.push(("/health/at-risk", "At risk"));
         }
         if policy::can_view_team_load(role) {
             items.push(("/team", "Team load"));

@@ -68,6 +68,11 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
         Payload::Json(r#"{"band": "red", "reason": "hijacked", "expires_at": "2026-04-01T00:00:00Z"}"#),
     ),
     route("DELETE", "/api/v1/accounts/{id}/health/override", Payload::None),
+    route(
+        "POST",
+        "/accounts/{id}/health/override",
+        Payload::Form(&[("band", "red"), ("expires_at", "2026-03-20"), ("reason", "hijacked")]),
+    ),
 ];
 
 /// Account routes that address no single account (lists, creation, the empty form): their

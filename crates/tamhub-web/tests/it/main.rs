@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod handoff;
 mod health_api;
+mod health_pages;
 mod incident_pages;
 mod incidents_api;
 mod ops;

@@ -1,0 +1,279 @@
+//! Health in the UI: the account page's panel (score, band, override, trend, breakdown with links
+//! to the records behind each built-in measure, the override form), the portfolio's health cell
+//! with its sparkline, and the at-risk list for leadership.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+use tamhub_app::AppError;
+use tamhub_app::health::{AccountHealth, HealthSummary};
+use tamhub_domain::Date;
+use tamhub_domain::health::HealthBand;
+use tamhub_domain::ids::AccountId;
+use tamhub_domain::validation::FieldErrors;
+
+use super::forms::FormState;
+use super::{Layout, PageResult, format, render};
+use crate::AppState;
+use crate::auth::{PageForm, PageUser};
+
+/// Polyline points of a 60×16 sparkline over the 31 days from `from` (scores 0-100).
+pub(super) fn spark_points(days: &[(Date, Option<f64>)], from: Date) -> String {
+    days.iter()
+        .filter_map(|(day, score)| {
+            let x = (from.until(*day).ok()?.get_days() as f64) * 2.0;
+            let y = 16.0 - (*score)? * 0.16;
+            Some(format!("{x:.1},{y:.1}"))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn score_text(score: Option<f64>) -> String {
+    score.map_or_else(|| "—".into(), |s| format!("{s:.0}"))
+}
+
+fn change_text(change: Option<f64>) -> String {
+    match change {
+        Some(c) if c >= 0.5 => format!("▲ {c:.0}"),
+        Some(c) if c <= -0.5 => format!("▼ {:.0}", -c),
+        Some(_) => "±0".into(),
+        None => String::new(),
+    }
+}
+
+/// The health cell of a list row.
+pub struct HealthCell {
+    pub score: String,
+    pub band: &'static str,
+    pub band_label: &'static str,
+    pub overridden: bool,
+    pub spark: String,
+    pub change: String,
+}
+
+pub(super) fn cell(h: &HealthSummary, today: Date) -> HealthCell {
+    let from = today.checked_sub(jiff::Span::new().days(30)).unwrap_or(today);
+    HealthCell {
+        score: score_text(h.score),
+        band: h.band.as_str(),
+        band_label: h.band.label(),
+        overridden: h.overridden,
+        spark: spark_points(&h.days, from),
+        change: change_text(h.change_30d),
+    }
+}
+
+/// One measure of the breakdown.
+pub struct BreakdownRow {
+    pub label: String,
+    pub value: String,
+    pub score: String,
+    pub weight: String,
+    pub share: String,
+    pub lost: String,
+    pub lost_pct: f64,
+    /// The records behind a built-in measure.
+    pub href: Option<String>,
+}
+
+/// The account page's health panel.
+pub struct HealthPanel {
+    pub score: String,
+    pub band: &'static str,
+    pub band_label: &'static str,
+    pub computed_band: &'static str,
+    pub computed_label: &'static str,
+    pub override_reason: Option<String>,
+    pub override_until: String,
+    pub override_by: String,
+    pub trend_7d: String,
+    pub trend_30d: String,
+    pub data_pct: String,
+    pub scorecard: String,
+    pub spark: String,
+    pub rows: Vec<BreakdownRow>,
+    pub can_override: bool,
+    pub form: FormState,
+}
+
+fn link_for(key_source: &tamhub_domain::health::MeasureSource, id: AccountId) -> Option<String> {
+    use tamhub_domain::health::MeasureSource::*;
+    match key_source {
+        OpenCriticalHighTickets => Some(format!("/accounts/{id}/tickets?view=open&priority=critical")),
+        SlaBreaches30d | TicketVolumeTrend => Some(format!("/accounts/{id}/tickets?view=all")),
+        MajorIncidents90d => Some("/incidents?view=all&severity=P0".to_string()),
+        OverdueActions => Some(format!("/actions?view=overdue&account_id={id}")),
+        RenewalProximity | Signal { .. } => None,
+    }
+}
+
+pub(super) async fn panel(
+    state: &AppState,
+    user: &PageUser,
+    id: AccountId,
+    form: FormState,
+) -> Result<Option<HealthPanel>, AppError> {
+    use tamhub_domain::users::Role;
+    if !user.actor.user.role.is_staff() {
+        return Ok(None);
+    }
+    let h: AccountHealth = state.app.account_health(&user.actor, id).await?;
+    let cards = state.app.scorecards_in_force().await?;
+    let card = cards.iter().find(|c| c.tier == h.tier);
+    let number = |v: Option<f64>| {
+        v.map_or_else(|| "no data".into(), |v| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") })
+    };
+    let rows = h
+        .computed
+        .measures
+        .iter()
+        .map(|m| {
+            let source = card.and_then(|c| c.content.measures.iter().find(|x| x.key == m.key)).map(|x| &x.source);
+            BreakdownRow {
+                label: m.label.clone(),
+                value: number(m.value),
+                score: m.score.map_or_else(|| "—".into(), |s| format!("{s:.0}")),
+                weight: format!("{}", m.weight),
+                share: m.share_pct.map_or_else(|| "left out".into(), |s| format!("{s:.0} %")),
+                lost: m
+                    .points_lost
+                    .map_or_else(String::new, |p| if p == 0.0 { "0".into() } else { format!("−{p:.2}") }),
+                lost_pct: (m.points_lost.unwrap_or(0.0) * 4.0).clamp(0.0, 80.0),
+                href: source.and_then(|s| link_for(s, id)),
+            }
+        })
+        .collect();
+    let today = h.computed_at.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let from = today.checked_sub(jiff::Span::new().days(30)).unwrap_or(today);
+    let names = super::tickets::people(state, user, None).await?;
+    Ok(Some(HealthPanel {
+        score: score_text(h.computed.score),
+        band: h.final_band.as_str(),
+        band_label: h.final_band.label(),
+        computed_band: h.computed.band.as_str(),
+        computed_label: h.computed.band.label(),
+        override_reason: h.override_band.as_ref().map(|o| o.reason.clone()),
+        override_until: h.override_band.as_ref().map(|o| format::instant(o.expires_at)).unwrap_or_default(),
+        override_by: h
+            .override_band
+            .as_ref()
+            .and_then(|o| o.set_by)
+            .and_then(|u| names.get(&u).cloned())
+            .unwrap_or_default(),
+        trend_7d: change_text(h.trend_7d),
+        trend_30d: change_text(h.trend_30d),
+        data_pct: format!("{:.0} %", h.computed.data_pct),
+        scorecard: card.map_or_else(String::new, |c| {
+            if c.version == 0 {
+                format!("{} (built-in)", c.content.name)
+            } else {
+                format!("{} v{}", c.content.name, c.version)
+            }
+        }),
+        spark: spark_points(&h.history, from),
+        rows,
+        can_override: matches!(user.actor.user.role, Role::Tam | Role::Psm | Role::Leadership | Role::Admin),
+        form,
+    }))
+}
+
+/// `POST /accounts/{id}/health/override`: sets it, or clears it with `clear`.
+pub async fn set_override(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    PageForm { user, form }: PageForm,
+) -> PageResult {
+    let id: AccountId = id.parse().map_err(|_| AppError::NotFound)?;
+    let value = if form.get("clear") == "1" {
+        None
+    } else {
+        let mut errors = FieldErrors::new();
+        // A date: the override lasts to the end of that day, UTC.
+        let expires = match form.get("expires_at").trim() {
+            "" => None,
+            day => super::incidents::parse_utc(&mut errors, "expires_at", &format!("{day}T23:59")),
+        };
+        if !errors.is_empty() {
+            let form = FormState::from_post(&form).with_errors(errors);
+            return super::accounts::show_with(&state, &user, id, Some(form)).await;
+        }
+        Some((form.get("band").to_string(), form.get("reason").to_string(), expires))
+    };
+    match state.app.set_health_override(&user.actor, id, value).await {
+        Ok(_) => Ok(Redirect::to(&format!("/accounts/{id}?notice=health#health")).into_response()),
+        Err(AppError::Invalid { fields, .. }) => {
+            let form = FormState::from_post(&form).with_errors(fields);
+            super::accounts::show_with(&state, &user, id, Some(form)).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct AtRiskParams {
+    drop: Option<String>,
+}
+
+pub struct AtRiskRow {
+    pub id: String,
+    pub name: String,
+    pub tier_label: &'static str,
+    pub arr: String,
+    pub renewal: String,
+    pub primary_tam: String,
+    pub cell: HealthCell,
+    pub why: String,
+}
+
+#[derive(Template)]
+#[template(path = "health/at_risk.html")]
+struct AtRiskPage {
+    layout: Layout,
+    drop: String,
+    rows: Vec<AtRiskRow>,
+    error: Option<String>,
+}
+
+/// `GET /health/at-risk`: red accounts and those that dropped more than `drop` points (default 10).
+pub async fn at_risk(State(state): State<AppState>, user: PageUser, Query(params): Query<AtRiskParams>) -> PageResult {
+    if !user.actor.user.role.is_staff() {
+        return Err(AppError::NotFound.into());
+    }
+    let text = params.drop.clone().filter(|d| !d.trim().is_empty()).unwrap_or_else(|| "10".into());
+    let (drop, error) = match text.trim().parse::<f64>() {
+        Ok(d) if d.is_finite() && d > 0.0 && d <= 100.0 => (d, None),
+        _ => (10.0, Some("The drop must be a number of points from 1 to 100; showing 10.".to_string())),
+    };
+    let today = state.app.clock.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let names = super::tickets::people(&state, &user, None).await?;
+    let rows = state
+        .app
+        .at_risk(&user.actor, drop)
+        .await?
+        .into_iter()
+        .map(|(a, h)| {
+            let f = &a.fields;
+            let why = if h.band == HealthBand::Red {
+                if h.overridden { "Red (override)".to_string() } else { "Red".to_string() }
+            } else {
+                format!("Dropped {:.0} points in 30 days", -h.change_30d.unwrap_or(0.0))
+            };
+            AtRiskRow {
+                id: a.id.to_string(),
+                name: f.name.clone(),
+                tier_label: f.tier.label(),
+                arr: format::amount(f.arr, &f.currency),
+                renewal: f.renewal_date.map(format::date).unwrap_or_else(|| "—".into()),
+                primary_tam: f
+                    .primary_tam_id
+                    .and_then(|u| names.get(&u).cloned())
+                    .unwrap_or_else(|| "Unassigned".into()),
+                cell: cell(&h, today),
+                why,
+            }
+        })
+        .collect();
+    Ok(render(&AtRiskPage { layout: Layout::new(&user, "/health/at-risk"), drop: format!("{drop}"), rows, error }))
+}
