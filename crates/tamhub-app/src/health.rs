@@ -146,6 +146,32 @@ pub fn default_scorecard(tier: Tier) -> ScorecardContent {
     }
 }
 
+/// A point's name, value and instant, errors under `field` (`points[3]`, `line 4`).
+fn check_point(errors: &mut FieldErrors, field: &str, p: &SignalPoint, now: Timestamp) {
+    let latest = now.saturating_add(SignedDuration::from_mins(FUTURE_SLACK_MINUTES)).unwrap_or(now);
+    let earliest: Timestamp = "2000-01-01T00:00:00Z".parse().unwrap_or(Timestamp::UNIX_EPOCH);
+    let name = p.name.as_str();
+    if name.is_empty()
+        || name.len() > 40
+        || !name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        errors.add(&format!("{field}.name"), "must be lowercase letters, digits and _, starting with a letter");
+    }
+    if !p.value.is_finite() {
+        errors.add(&format!("{field}.value"), "must be a finite number");
+    }
+    if p.at > latest {
+        errors.add(&format!("{field}.at"), "must not be in the future");
+    } else if p.at < earliest {
+        errors.add(&format!("{field}.at"), "must not be before 2000");
+    }
+}
+
+/// The most rows one CSV import takes, and the most row errors it reports.
+pub const MAX_CSV_ROWS: usize = 100_000;
+const MAX_CSV_ERRORS: usize = 50;
+
 fn day_of(t: Timestamp) -> Date {
     t.to_zoned(jiff::tz::TimeZone::UTC).date()
 }
@@ -197,8 +223,6 @@ impl App {
         let account = self.get_account(actor, id).await?;
         require(actor.user.role.is_staff(), "push signals")?;
         let now = self.clock.now();
-        let latest = now.saturating_add(SignedDuration::from_mins(FUTURE_SLACK_MINUTES)).unwrap_or(now);
-        let earliest: Timestamp = "2000-01-01T00:00:00Z".parse().unwrap_or(Timestamp::UNIX_EPOCH);
         let mut errors = FieldErrors::new();
         if points.is_empty() {
             errors.add("points", "must hold at least one point");
@@ -207,29 +231,95 @@ impl App {
         }
         let mut out = Vec::with_capacity(points.len());
         for (i, p) in points.iter().enumerate() {
-            let name = p.name.trim();
-            if name.is_empty()
-                || name.len() > 40
-                || !name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-                || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            {
-                errors.add(
-                    &format!("points[{i}].name"),
-                    "must be lowercase letters, digits and _, starting with a letter",
-                );
-            }
-            if !p.value.is_finite() {
-                errors.add(&format!("points[{i}].value"), "must be a finite number");
-            }
-            if p.at > latest {
-                errors.add(&format!("points[{i}].at"), "must not be in the future");
-            } else if p.at < earliest {
-                errors.add(&format!("points[{i}].at"), "must not be before 2000");
-            }
-            out.push(SignalPoint { account_id: account.id, name: name.to_string(), at: p.at, value: p.value });
+            let point =
+                SignalPoint { account_id: account.id, name: p.name.trim().to_string(), at: p.at, value: p.value };
+            check_point(&mut errors, &format!("points[{i}]"), &point, now);
+            out.push(point);
         }
         errors.into_result()?;
         Ok(self.store.save_signals(&out, now).await?)
+    }
+
+    /// Imports signal points from CSV with a header naming `account_id`, `name`, `value` and `at`
+    /// (RFC 3339), in any order. Every row must be good and every account one the actor sees:
+    /// the import lands whole or not at all, each bad row named by its line. Points already
+    /// stored are skipped. Returns (rows, newly stored).
+    pub async fn import_signals_csv(&self, actor: &Actor, body: &[u8]) -> AppResult<(usize, u64)> {
+        require(actor.user.role.is_staff(), "import signals")?;
+        let now = self.clock.now();
+        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(body);
+        let headers = reader
+            .headers()
+            .map_err(|e| AppError::invalid_field("file", format!("has no readable header: {e}")))?
+            .clone();
+        let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+        let (Some(c_account), Some(c_name), Some(c_value), Some(c_at)) =
+            (column("account_id"), column("name"), column("value"), column("at"))
+        else {
+            return Err(AppError::invalid_field("file", "must have the columns account_id, name, value and at"));
+        };
+        let mut errors = FieldErrors::new();
+        let mut points = Vec::new();
+        let mut seen: BTreeMap<AccountId, bool> = BTreeMap::new();
+        for (i, record) in reader.records().enumerate() {
+            let line = i + 2;
+            let field = format!("line {line}");
+            if points.len() >= MAX_CSV_ROWS {
+                errors.add("file", format!("at most {MAX_CSV_ROWS} rows per import"));
+                break;
+            }
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    errors.add(&field, format!("cannot be read: {e}"));
+                    continue;
+                }
+            };
+            let cell = |c: usize| record.get(c).unwrap_or("");
+            let account = match cell(c_account).parse::<AccountId>() {
+                Ok(id) => {
+                    let visible = match seen.get(&id) {
+                        Some(v) => *v,
+                        None => {
+                            let v = self.get_account(actor, id).await.is_ok();
+                            seen.insert(id, v);
+                            v
+                        }
+                    };
+                    if !visible {
+                        errors.add(&format!("{field}.account_id"), "is not an account you can see");
+                    }
+                    Some(id)
+                }
+                Err(_) => {
+                    errors.add(&format!("{field}.account_id"), "must be an account id");
+                    None
+                }
+            };
+            let value = cell(c_value)
+                .parse::<f64>()
+                .map_err(|_| errors.add(&format!("{field}.value"), "must be a number"))
+                .ok();
+            let at = cell(c_at)
+                .parse::<Timestamp>()
+                .map_err(|_| errors.add(&format!("{field}.at"), "must be an instant such as 2026-03-02T09:00:00Z"))
+                .ok();
+            if let (Some(account_id), Some(value), Some(at)) = (account, value, at) {
+                let point = SignalPoint { account_id, name: cell(c_name).to_string(), at, value };
+                check_point(&mut errors, &field, &point, now);
+                points.push(point);
+            }
+            if errors.iter().count() >= MAX_CSV_ERRORS {
+                errors.add("file", format!("stopped at line {line}: fix these first"));
+                break;
+            }
+        }
+        if points.is_empty() && errors.is_empty() {
+            errors.add("file", "has no rows");
+        }
+        errors.into_result()?;
+        let stored = self.store.save_signals(&points, now).await?;
+        Ok((points.len(), stored))
     }
 
     /// The values of a scorecard's measures for an account at `now` (missing: no data).

@@ -262,3 +262,40 @@ pub async fn save(
     let saved = state.app.save_scorecard(&actor, tier, content).await?;
     Ok((StatusCode::CREATED, axum::Json(ScorecardOut::from(saved))))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportOut {
+    pub rows: usize,
+    pub stored: u64,
+    /// Rows already stored (same account, name and instant).
+    pub duplicates: u64,
+}
+
+/// `POST /api/v1/signals/import`: a CSV body (`Content-Type: text/csv`) with the columns
+/// `account_id,name,value,at`; all rows land or none.
+#[utoipa::path(post, path = "/api/v1/signals/import", tag = "health",
+    request_body(content = String, content_type = "text/csv", description = "account_id,name,value,at"),
+    responses((status = 200, body = ImportOut), (status = 403, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn import_signals(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("text/csv") {
+        let message = "send the CSV as the body with Content-Type: text/csv";
+        let fields = std::collections::BTreeMap::from([("file".to_string(), message.to_string())]);
+        return crate::error::ApiError::with_status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("file {message}"),
+            fields,
+        );
+    }
+    match state.app.import_signals_csv(&actor, &body).await {
+        Ok((rows, stored)) => axum::Json(ImportOut { rows, stored, duplicates: rows as u64 - stored }).into_response(),
+        Err(err) => crate::error::ApiError(err).into_response(),
+    }
+}

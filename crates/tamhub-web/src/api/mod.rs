@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/signals", post(health::push_signals))
         .route("/accounts/{id}/health", get(health::health))
         .route("/accounts/{id}/health/override", put(health::set_override).delete(health::clear_override))
+        .route("/signals/import", post(health::import_signals))
         .route("/scorecards", get(health::scorecards))
         .route("/scorecards/{tier}", get(health::versions).put(health::save))
         .route("/users", get(users::list).post(users::create))

@@ -277,3 +277,51 @@ pub async fn at_risk(State(state): State<AppState>, user: PageUser, Query(params
         .collect();
     Ok(render(&AtRiskPage { layout: Layout::new(&user, "/health/at-risk"), drop: format!("{drop}"), rows, error }))
 }
+
+#[derive(Template)]
+#[template(path = "health/signals.html")]
+struct SignalsPage {
+    layout: Layout,
+    notice: Option<String>,
+    errors: Vec<String>,
+}
+
+fn signals_page(user: &PageUser, notice: Option<String>, errors: Vec<String>) -> PageResult {
+    let refused = !errors.is_empty();
+    let page = SignalsPage { layout: Layout::new(user, "/"), notice, errors };
+    Ok(if refused { super::forms::unprocessable(&page) } else { render(&page) })
+}
+
+/// `GET /health/signals`: the CSV import form.
+pub async fn signals_form(user: PageUser) -> PageResult {
+    if !user.actor.user.role.is_staff() {
+        return Err(AppError::NotFound.into());
+    }
+    signals_page(&user, None, Vec::new())
+}
+
+/// `POST /health/signals`: imports the uploaded CSV, whole or not at all.
+pub async fn import_signals(State(state): State<AppState>, upload: crate::auth::PageUpload) -> PageResult {
+    let crate::auth::PageUpload { user, files, .. } = upload;
+    if !user.actor.user.role.is_staff() {
+        return Err(AppError::NotFound.into());
+    }
+    let Some((_, file_name, bytes)) = files.into_iter().find(|(name, _, bytes)| name == "file" && !bytes.is_empty())
+    else {
+        return signals_page(&user, None, vec!["Choose a CSV file to import.".into()]);
+    };
+    match state.app.import_signals_csv(&user.actor, &bytes).await {
+        Ok((rows, stored)) => {
+            let notice = format!(
+                "{file_name}: {rows} rows read, {stored} new points stored, {} already there.",
+                rows as u64 - stored
+            );
+            signals_page(&user, Some(notice), Vec::new())
+        }
+        Err(AppError::Invalid { fields, .. }) => {
+            let errors = fields.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+            signals_page(&user, None, errors)
+        }
+        Err(other) => Err(other.into()),
+    }
+}

@@ -57,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/tickets", get(tickets::account_queue))
         .route("/accounts/{id}/health/override", post(health::set_override))
         .route("/health/at-risk", get(health::at_risk))
+        .route("/health/signals", get(health::signals_form).post(health::import_signals))
         .route("/tickets", get(tickets::queue).post(tickets::create))
         .route("/tickets/new", get(tickets::new_form))
         .route("/tickets/{id}", get(ticket::show).post(ticket::update))

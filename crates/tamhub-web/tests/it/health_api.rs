@@ -179,3 +179,53 @@ async fn daily_snapshots_give_the_trend() {
         assert_eq!(history.last().map(|p| p["score"].clone()), Some(json!(70.0)), "[{b}]");
     }
 }
+
+#[tokio::test]
+async fn a_csv_import_lands_whole_or_not_at_all() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        set(&t, "2026-03-02T10:00:00Z");
+        let send = |token: String, body: String, content_type: &'static str| {
+            let c = &c;
+            async move {
+                c.api_raw(
+                    axum::http::Method::POST,
+                    "/api/v1/signals/import",
+                    Some(&token),
+                    Some(content_type),
+                    body.into_bytes(),
+                )
+                .await
+            }
+        };
+        let (alpha, charlie) = (w.alpha, w.charlie);
+        let bad = format!(
+            "account_id,name,value,at\n{alpha},uptime_pct,99.9,2026-03-01T00:00:00Z\n{alpha},uptime_pct,high,2026-03-01T01:00:00Z\n\
+             {charlie},uptime_pct,99.1,2026-03-01T00:00:00Z\n{alpha},csat,4.2,2026-03-05T00:00:00Z\n"
+        );
+        let refused = send(w.tam.token.clone(), bad, "text/csv").await;
+        assert_eq!(refused.status.as_u16(), 422, "[{b}] {}", refused.snippet());
+        let fields = &refused.json()["error"]["fields"];
+        for field in ["line 3.value", "line 4.account_id", "line 5.at"] {
+            assert!(fields[field].is_string(), "[{b}] {field}: {fields}");
+        }
+        let h = c.get(&format!("/api/v1/accounts/{alpha}/health"), &w.tam.token).await.expect(200).json();
+        let uptime = h["breakdown"].as_array().expect("breakdown").iter().find(|m| m["key"] == "uptime").cloned();
+        assert_eq!(uptime.map(|m| m["value"].clone()), Some(Value::Null), "[{b}] the good row did not land either");
+
+        let good = format!(
+            "at,account_id,value,name\n2026-03-01T00:00:00Z,{alpha},99.9,uptime_pct\n2026-03-02T00:00:00Z,{alpha},99.7,uptime_pct\n"
+        );
+        let done = send(w.tam.token.clone(), good.clone(), "text/csv; charset=utf-8").await;
+        assert_eq!(done.status.as_u16(), 200, "[{b}] {}", done.snippet());
+        assert_eq!((done.json()["rows"].as_u64(), done.json()["stored"].as_u64()), (Some(2), Some(2)), "[{b}]");
+        let again = send(w.tam.token.clone(), good.clone(), "text/csv").await.json();
+        assert_eq!((again["stored"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(2)), "[{b}] stored once");
+        let wrong = send(w.tam.token.clone(), good, "application/json").await;
+        assert_eq!(wrong.status.as_u16(), 415, "[{b}]");
+        let headerless = send(w.tam.token.clone(), "a,b\n1,2\n".into(), "text/csv").await;
+        assert!(headerless.json()["error"]["fields"]["file"].is_string(), "[{b}] the columns are named");
+    }
+}
