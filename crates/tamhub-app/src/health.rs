@@ -400,6 +400,33 @@ impl App {
         })
     }
 
+    /// The score if some measures had other values (by key): nothing is stored. Returns the
+    /// score now and the hypothetical one.
+    pub async fn health_what_if(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        changes: &BTreeMap<String, f64>,
+    ) -> AppResult<(HealthScore, HealthScore)> {
+        let account = self.get_account(actor, id).await?;
+        require(actor.user.role.is_staff(), "see health scores")?;
+        let card = self.scorecard_for(account.fields.tier).await?;
+        let mut errors = FieldErrors::new();
+        for (key, value) in changes {
+            if !card.content.measures.iter().any(|m| &m.key == key) {
+                errors.add(&format!("values.{key}"), "is not a measure of this account's scorecard");
+            } else if !value.is_finite() {
+                errors.add(&format!("values.{key}"), "must be a finite number");
+            }
+        }
+        errors.into_result()?;
+        let now = self.clock.now();
+        let mut values = self.measure_values(&account, &card.content, now).await?;
+        let actual = card.content.score(&values);
+        values.extend(changes.iter().map(|(k, v)| (k.clone(), *v)));
+        Ok((actual, card.content.score(&values)))
+    }
+
     /// Sets a TAM's judgement beside the number: a band, a reason and an expiry (at most 180
     /// days ahead). `None` clears it. TAMs, PSMs, leadership and admins, on accounts they see.
     pub async fn set_health_override(

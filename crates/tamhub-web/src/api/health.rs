@@ -299,3 +299,34 @@ pub async fn import_signals(
         Err(err) => crate::error::ApiError(err).into_response(),
     }
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WhatIfIn {
+    /// Measure key → the value to try instead of today's.
+    pub values: std::collections::BTreeMap<String, f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WhatIfOut {
+    pub actual: ComputedOut,
+    pub what_if: ComputedOut,
+    /// The hypothetical breakdown.
+    pub breakdown: Vec<MeasureResult>,
+}
+
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/health/what-if", tag = "health", request_body = WhatIfIn,
+    params(("id" = AccountId, Path, description = "Account id")),
+    responses((status = 200, body = WhatIfOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn what_if(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<WhatIfIn>,
+) -> ApiResult<axum::Json<WhatIfOut>> {
+    let (actual, hypo) = state.app.health_what_if(&actor, account_id(&id)?, &input.values).await?;
+    let computed =
+        |s: &tamhub_domain::health::HealthScore| ComputedOut { score: s.score, band: s.band, data_pct: s.data_pct };
+    Ok(axum::Json(WhatIfOut { actual: computed(&actual), what_if: computed(&hypo), breakdown: hypo.measures }))
+}

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/handoff/sign-off", post(accounts::sign_handoff))
         .route("/accounts/{id}/signals", post(health::push_signals))
         .route("/accounts/{id}/health", get(health::health))
+        .route("/accounts/{id}/health/what-if", post(health::what_if))
         .route("/accounts/{id}/health/override", put(health::set_override).delete(health::clear_override))
         .route("/signals/import", post(health::import_signals))
         .route("/scorecards", get(health::scorecards))

@@ -43,7 +43,7 @@ impl Modify for BearerAuth {
         actions::list, actions::summary, actions::show, actions::update, actions::incident_actions, actions::create,
         actions::taxonomy, actions::update_taxonomy, actions::problems,
         health::push_signals, health::health, health::set_override, health::clear_override, health::scorecards,
-        health::versions, health::save, health::import_signals,
+        health::versions, health::save, health::import_signals, health::what_if,
         sla::list_calendars, sla::create_calendar, sla::show_calendar, sla::update_calendar, sla::import_holidays,
         sla::default_calendar, sla::set_default_calendar,
         sla::list_policies, sla::create_policy, sla::show_policy, sla::update_policy, sla::delete_policy,

@@ -325,3 +325,99 @@ pub async fn import_signals(State(state): State<AppState>, upload: crate::auth::
         Err(other) => Err(other.into()),
     }
 }
+
+pub struct WhatIfRow {
+    pub key: String,
+    pub label: String,
+    pub now_value: String,
+    pub input: String,
+    pub now_score: String,
+    pub what_if_score: String,
+    pub changed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "health/what_if.html")]
+struct WhatIfPage {
+    layout: Layout,
+    id: String,
+    name: String,
+    actual: String,
+    actual_band: &'static str,
+    what_if: String,
+    what_if_band: &'static str,
+    rows: Vec<WhatIfRow>,
+    errors: Vec<String>,
+}
+
+/// `GET /accounts/{id}/health/what-if?v.<key>=<value>…`: the score if measures had other values.
+pub async fn what_if(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    user: PageUser,
+    Query(params): Query<Vec<(String, String)>>,
+) -> PageResult {
+    let id: AccountId = id.parse().map_err(|_| AppError::NotFound)?;
+    let account = state.app.get_account(&user.actor, id).await?;
+    let mut errors = Vec::new();
+    let mut changes = std::collections::BTreeMap::new();
+    for (name, text) in &params {
+        let Some(key) = name.strip_prefix("v.") else { continue };
+        if text.trim().is_empty() {
+            continue;
+        }
+        match text.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => {
+                changes.insert(key.to_string(), v);
+            }
+            _ => errors.push(format!("{key}: must be a number")),
+        }
+    }
+    let (actual, hypo) = match state.app.health_what_if(&user.actor, id, &changes).await {
+        Ok(pair) => pair,
+        Err(AppError::Invalid { fields, .. }) => {
+            errors.extend(fields.iter().map(|(f, m)| format!("{f}: {m}")));
+            state.app.health_what_if(&user.actor, id, &Default::default()).await?
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let shown = |v: Option<f64>| {
+        v.map_or_else(String::new, |v| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") })
+    };
+    let rows = actual
+        .measures
+        .iter()
+        .zip(&hypo.measures)
+        .map(|(a, h)| WhatIfRow {
+            key: a.key.clone(),
+            label: a.label.clone(),
+            now_value: shown(a.value).if_empty("no data"),
+            input: changes.get(&a.key).map(|v| shown(Some(*v))).unwrap_or_else(|| shown(a.value)),
+            now_score: shown(a.score).if_empty("—"),
+            what_if_score: shown(h.score).if_empty("—"),
+            changed: changes.contains_key(&a.key),
+        })
+        .collect();
+    let page = WhatIfPage {
+        layout: Layout::new(&user, "/"),
+        id: id.to_string(),
+        name: account.fields.name,
+        actual: score_text(actual.score),
+        actual_band: actual.band.as_str(),
+        what_if: score_text(hypo.score),
+        what_if_band: hypo.band.as_str(),
+        rows,
+        errors,
+    };
+    Ok(render(&page))
+}
+
+trait IfEmpty {
+    fn if_empty(self, default: &str) -> String;
+}
+
+impl IfEmpty for String {
+    fn if_empty(self, default: &str) -> String {
+        if self.is_empty() { default.to_string() } else { self }
+    }
+}

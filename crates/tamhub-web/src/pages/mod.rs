@@ -56,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/handoff/sign-off", post(handoff::sign_handoff))
         .route("/accounts/{id}/tickets", get(tickets::account_queue))
         .route("/accounts/{id}/health/override", post(health::set_override))
+        .route("/accounts/{id}/health/what-if", get(health::what_if))
         .route("/health/at-risk", get(health::at_risk))
         .route("/health/signals", get(health::signals_form).post(health::import_signals))
         .route("/tickets", get(tickets::queue).post(tickets::create))

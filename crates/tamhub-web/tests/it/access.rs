@@ -62,6 +62,8 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
         Payload::Json(r#"[{"name": "uptime_pct", "value": 99.5, "at": "2026-03-01T00:00:00Z"}]"#),
     ),
     route("GET", "/api/v1/accounts/{id}/health", Payload::None),
+    route("POST", "/api/v1/accounts/{id}/health/what-if", Payload::Json(r#"{"values": {}}"#)),
+    route("GET", "/accounts/{id}/health/what-if", Payload::None),
     route(
         "PUT",
         "/api/v1/accounts/{id}/health/override",
@@ -179,7 +181,7 @@ fn in_scope_read_status(role: Role, path: &str) -> u16 {
         "/api/v1/accounts/{id}/handoff" | "/accounts/{id}/handoff" if !staff => 404,
         "/accounts/{id}/edit" if matches!(role, Role::Support | Role::Customer) => 403,
         // Health scores are internal.
-        "/api/v1/accounts/{id}/health" if !staff => 403,
+        "/api/v1/accounts/{id}/health" | "/accounts/{id}/health/what-if" if !staff => 403,
         _ => 200,
     }
 }

@@ -118,6 +118,22 @@ async fn a_score_adds_up_from_its_breakdown_and_the_override_stands_beside_it() 
         assert_eq!(lost, 100.0 - 62.0, "[{b}] the points add up");
         assert!((h["computed"]["data_pct"].as_f64().expect("pct") - 500.0 / 6.0).abs() < 1e-9, "[{b}]");
 
+        // What if uptime were 99.9 and a CSAT of 4.5 came in: (3×100 + 2×80 + 1×100) / 6 = 93.33.
+        let what_if = c
+            .post(&format!("{health_path}/what-if"), &w.tam.token, &json!({"values": {"uptime": 99.9, "csat": 4.5}}))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(
+            (what_if["actual"]["score"].as_f64(), what_if["what_if"]["score"].as_f64()),
+            (Some(62.0), Some(93.33))
+        );
+        c.post(&format!("{health_path}/what-if"), &w.tam.token, &json!({"values": {"nps": 10}})).await.expect_error(
+            422,
+            "validation_failed",
+            Some("values.nps"),
+        );
+
         // Bravo has no uptime: 2 of 6 weight < 60 % — insufficient data, not a number.
         let bravo = c.get(&format!("/api/v1/accounts/{}/health", w.bravo), &w.tam.token).await.expect(200).json();
         assert_eq!((bravo["score"].clone(), bravo["band"].as_str()), (Value::Null, Some("insufficient_data")), "[{b}]");

@@ -35,6 +35,10 @@ async fn the_account_page_explains_the_score_and_takes_an_override() {
         assert!(page.contains("id=\"health-breakdown\"") && page.contains("Uptime only v1"), "[{b}]");
         assert!(page.contains(">50<") && page.contains("−50.00"), "[{b}] score 50, all 50 points lost to uptime");
 
+        let what_if = format!("/accounts/{}/health/what-if?v.uptime=99.9", w.alpha);
+        let page = c.page_get(&what_if, &tam).await.expect(200).text();
+        assert!(page.contains("id=\"what-if-score\" title=\"What if\">100<"), "[{b}] {page}");
+
         let path = format!("/accounts/{}/health/override", w.alpha);
         let refused = c.page_post(&path, &tam, &[("band", "red"), ("expires_at", ""), ("reason", "")]).await;
         let html = unescape(&refused.expect(422).text());
