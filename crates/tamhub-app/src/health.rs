@@ -687,3 +687,148 @@ pub struct HealthSummary {
     /// Latest score minus the score 30 days ago.
     pub change_30d: Option<f64>,
 }
+
+/// The progress of a re-scoring job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RescoreStatus {
+    pub tier: Tier,
+    pub days: u32,
+    /// `running`, `done` or `failed`.
+    pub state: &'static str,
+    /// Accounts re-scored so far, of `total`.
+    pub done: u64,
+    pub total: u64,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    pub error: Option<String>,
+}
+
+/// The jobs of one server (a re-score runs where it was asked for).
+pub(crate) type RescoreJobs = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Tier, RescoreStatus>>>;
+
+/// Most days of history one re-score rewrites.
+pub const MAX_RESCORE_DAYS: u32 = 365;
+
+impl App {
+    /// Re-scores the daily snapshots of the last `days` days (today included) of the live
+    /// accounts of `tier` with the scorecard in force now; `progress(done, total)` after each
+    /// account. Counts are read as of each day's end; signals as they were then.
+    pub async fn rescore_history(
+        &self,
+        tier: Tier,
+        days: u32,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> AppResult<u64> {
+        let now = self.clock.now();
+        let mut query = AccountQuery::in_scope(tamhub_domain::scope::AccountScope::All);
+        query.tier = Some(tier);
+        query.limit = 500;
+        let mut accounts = Vec::new();
+        loop {
+            let page = self.store.list_accounts(&query).await?;
+            let fetched = page.items.len();
+            accounts.extend(page.items.into_iter().filter(|a| a.archived_at.is_none()));
+            if fetched < query.limit as usize {
+                break;
+            }
+            query.offset += fetched as u64;
+        }
+        let total = accounts.len() as u64;
+        let today = day_of(now);
+        let instants: Vec<Timestamp> = (0..i64::from(days))
+            .rev()
+            .filter_map(|back| {
+                if back == 0 {
+                    return Some(now);
+                }
+                let day = today.checked_sub(jiff::Span::new().days(back)).ok()?;
+                let end = day.tomorrow().ok()?.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp();
+                end.checked_sub(SignedDuration::from_secs(1)).ok()
+            })
+            .collect();
+        for (n, account) in accounts.iter().enumerate() {
+            let mut snapshots = Vec::with_capacity(instants.len());
+            for at in &instants {
+                let (version, score) = self.score_account(account, *at).await?;
+                snapshots.push(HealthSnapshot {
+                    account_id: account.id,
+                    day: day_of(*at),
+                    scorecard_version: version,
+                    score,
+                    computed_at: now,
+                });
+            }
+            self.store.save_snapshots(&snapshots, &[]).await?;
+            progress(n as u64 + 1, total);
+        }
+        Ok(total)
+    }
+
+    /// Starts re-scoring a tier's history in the background (admins and leadership); refused
+    /// while one runs for the tier on this server.
+    pub async fn start_rescore(&self, actor: &Actor, tier: Tier, days: u32) -> AppResult<RescoreStatus> {
+        require(can_manage_sla(actor.user.role), "re-score health history")?;
+        if !(1..=MAX_RESCORE_DAYS).contains(&days) {
+            return Err(AppError::invalid_field("days", format!("must be from 1 to {MAX_RESCORE_DAYS}")));
+        }
+        let status = RescoreStatus {
+            tier,
+            days,
+            state: "running",
+            done: 0,
+            total: 0,
+            started_at: self.clock.now(),
+            finished_at: None,
+            error: None,
+        };
+        {
+            let mut jobs = self.rescores.lock().unwrap_or_else(|e| e.into_inner());
+            if jobs.get(&tier).is_some_and(|j| j.state == "running") {
+                return Err(AppError::Conflict(format!("the {} history is being re-scored already", tier.label())));
+            }
+            jobs.insert(tier, status.clone());
+        }
+        let now = self.clock.now();
+        // The last re-score asked for, per tier, kept (and audited) as a setting.
+        let key = format!("health_rescore_{}", tier.as_str());
+        let value = serde_json::json!({"days": days, "requested_at": now, "requested_by": actor.user.id});
+        let audit = AuditEntry::new(now, Some(actor.user.id), "setting", &key, "rescore").with_after(&value);
+        self.store.put_setting(&key, &value, &audit).await?;
+        let app = self.clone();
+        tokio::spawn(async move {
+            let jobs = app.rescores.clone();
+            let report = {
+                let jobs = jobs.clone();
+                move |done: u64, total: u64| {
+                    if let Some(j) = jobs.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&tier) {
+                        j.done = done;
+                        j.total = total;
+                    }
+                }
+            };
+            let result = app.rescore_history(tier, days, &report).await;
+            let finished = app.clock.now();
+            if let Some(j) = jobs.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&tier) {
+                j.finished_at = Some(finished);
+                match result {
+                    Ok(total) => {
+                        j.state = "done";
+                        j.done = total;
+                        j.total = total;
+                    }
+                    Err(err) => {
+                        j.state = "failed";
+                        j.error = Some(err.to_string());
+                    }
+                }
+            }
+        });
+        Ok(status)
+    }
+
+    /// The latest re-scoring job of a tier on this server.
+    pub fn rescore_status(&self, actor: &Actor, tier: Tier) -> AppResult<Option<RescoreStatus>> {
+        require(actor.user.role.is_staff(), "see re-scoring jobs")?;
+        Ok(self.rescores.lock().unwrap_or_else(|e| e.into_inner()).get(&tier).cloned())
+    }
+}

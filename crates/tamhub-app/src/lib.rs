@@ -73,11 +73,13 @@ pub struct App {
     pub config: AppConfig,
     /// This server's copy of the SLA configuration.
     sla_cache: sla_config::SlaCache,
+    /// Re-scoring jobs this server runs or ran, by tier.
+    rescores: health::RescoreJobs,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: AppConfig) -> Self {
-        App { store, clock, config, sla_cache: sla_config::SlaCache::default() }
+        App { store, clock, config, sla_cache: sla_config::SlaCache::default(), rescores: Default::default() }
     }
 }
 

@@ -56,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         command: SlaCommand,
     },
+    /// Health-score tools.
+    Health {
+        #[command(subcommand)]
+        command: HealthCommand,
+    },
     /// Copy the SQLite database to a new file while the server runs (PostgreSQL: use pg_dump).
     Backup {
         /// The file to write; it must not exist yet.
@@ -104,6 +109,19 @@ enum SlaCommand {
     /// Evaluate SLA scenarios: JSON lines on standard input, one result line each on standard
     /// output (SLA-SPEC section 3). A bad line answers an error line and the run goes on.
     Eval,
+}
+
+#[derive(Subcommand)]
+enum HealthCommand {
+    /// Re-score the daily health snapshots of a tier's accounts with its scorecard in force.
+    Rescore {
+        /// enterprise, enterprise_on_ramp or business.
+        #[arg(long)]
+        tier: String,
+        /// Days of history, today included.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -235,6 +253,31 @@ async fn run(cli: Cli, mut config: Config) -> Result<()> {
             load_demo(&app).await
         }
         Command::Sla { command: SlaCommand::Eval } => sla_eval(),
+        Command::Health { command: HealthCommand::Rescore { tier, days } } => {
+            let tier =
+                tamhub_domain::accounts::Tier::ALL.iter().find(|(_, n)| *n == tier).map(|(t, _)| *t).with_context(
+                    || format!("--tier must be enterprise, enterprise_on_ramp or business, not {tier:?}"),
+                )?;
+            if !(1..=tamhub_app::health::MAX_RESCORE_DAYS).contains(&days) {
+                bail!("--days must be from 1 to {}", tamhub_app::health::MAX_RESCORE_DAYS);
+            }
+            let app = open_app(&config).await?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} accounts ({eta} left)")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_message(format!("re-scoring {days} days of {}", tier.label()));
+            let progress = |done: u64, total: u64| {
+                bar.set_length(total);
+                bar.set_position(done);
+            };
+            let started = std::time::Instant::now();
+            let total = app.rescore_history(tier, days, &progress).await?;
+            bar.finish_and_clear();
+            println!("re-scored {total} accounts × {days} days in {:.1} s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
         Command::Backup { to } => {
             if to.exists() {
                 bail!("{} already exists; choose a new file", to.display());

@@ -330,3 +330,69 @@ pub async fn what_if(
         |s: &tamhub_domain::health::HealthScore| ComputedOut { score: s.score, band: s.band, data_pct: s.data_pct };
     Ok(axum::Json(WhatIfOut { actual: computed(&actual), what_if: computed(&hypo), breakdown: hypo.measures }))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct RescoreOut {
+    pub tier: Tier,
+    pub days: u32,
+    /// running, done or failed.
+    pub state: &'static str,
+    pub done: u64,
+    pub total: u64,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<Timestamp>,
+    pub error: Option<String>,
+}
+
+impl From<tamhub_app::health::RescoreStatus> for RescoreOut {
+    fn from(s: tamhub_app::health::RescoreStatus) -> Self {
+        RescoreOut {
+            tier: s.tier,
+            days: s.days,
+            state: s.state,
+            done: s.done,
+            total: s.total,
+            started_at: s.started_at,
+            finished_at: s.finished_at,
+            error: s.error,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RescoreIn {
+    /// Days of history to re-score, today included (1-365, default 30).
+    pub days: Option<u32>,
+}
+
+#[utoipa::path(post, path = "/api/v1/scorecards/{tier}/rescore", tag = "health", request_body = RescoreIn,
+    params(("tier" = String, Path, description = "enterprise, enterprise_on_ramp or business")),
+    responses((status = 202, body = RescoreOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn start_rescore(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(tier): Path<String>,
+    ApiJson(input): ApiJson<RescoreIn>,
+) -> ApiResult<impl IntoResponse> {
+    let tier = tier_of(&tier)?;
+    let status = state.app.start_rescore(&actor, tier, input.days.unwrap_or(30)).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(RescoreOut::from(status))))
+}
+
+#[utoipa::path(get, path = "/api/v1/scorecards/{tier}/rescore", tag = "health",
+    params(("tier" = String, Path, description = "enterprise, enterprise_on_ramp or business")),
+    responses((status = 200, body = RescoreOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn rescore_status(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(tier): Path<String>,
+) -> ApiResult<axum::Json<RescoreOut>> {
+    let tier = tier_of(&tier)?;
+    let status = state.app.rescore_status(&actor, tier)?.ok_or(AppError::NotFound)?;
+    Ok(axum::Json(status.into()))
+}

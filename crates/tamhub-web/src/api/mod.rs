@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/signals/import", post(health::import_signals))
         .route("/scorecards", get(health::scorecards))
         .route("/scorecards/{tier}", get(health::versions).put(health::save))
+        .route("/scorecards/{tier}/rescore", get(health::rescore_status).post(health::start_rescore))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", get(users::show).patch(users::update))
         .route("/tokens", get(tokens::list).post(tokens::create))

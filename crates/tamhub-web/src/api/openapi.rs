@@ -25,7 +25,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "tamhub API", description = "Technical Account Management: portfolio, lifecycle, access, tickets and SLA clocks, incidents, corrective actions."),
+    info(title = "tamhub API", description = "Technical Account Management: portfolio, lifecycle, access, tickets and SLA clocks, incidents, corrective actions, health scores."),
     modifiers(&BearerAuth),
     paths(
         users::me, users::list, users::create, users::show, users::update,
@@ -44,6 +44,7 @@ impl Modify for BearerAuth {
         actions::taxonomy, actions::update_taxonomy, actions::problems,
         health::push_signals, health::health, health::set_override, health::clear_override, health::scorecards,
         health::versions, health::save, health::import_signals, health::what_if,
+        health::start_rescore, health::rescore_status,
         sla::list_calendars, sla::create_calendar, sla::show_calendar, sla::update_calendar, sla::import_holidays,
         sla::default_calendar, sla::set_default_calendar,
         sla::list_policies, sla::create_policy, sla::show_policy, sla::update_policy, sla::delete_policy,

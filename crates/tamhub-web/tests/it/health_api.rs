@@ -245,3 +245,44 @@ async fn a_csv_import_lands_whole_or_not_at_all() {
         assert!(headerless.json()["error"]["fields"]["file"].is_string(), "[{b}] the columns are named");
     }
 }
+
+#[tokio::test]
+async fn a_new_scorecard_version_rescores_history_on_demand() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let signals = format!("/api/v1/accounts/{}/signals", w.alpha);
+        set(&t, "2026-03-01T10:00:00Z");
+        c.put("/api/v1/scorecards/enterprise", &w.admin.token, &scorecard()).await.expect(201);
+        c.post(&signals, &w.tam.token, &json!([{"name": "uptime_pct", "value": 99.45, "at": "2026-03-01T09:00:00Z"}]))
+            .await
+            .expect(200);
+        t.app.sla_scan_once().await.expect("snapshot of 1 March");
+        set(&t, "2026-03-02T10:00:00Z");
+        // Version 2: uptime alone, judged more strictly.
+        let mut strict = scorecard();
+        strict["measures"] = json!([strict["measures"][0].clone()]);
+        strict["measures"][0]["rule"]["good"] = json!(99.99);
+        strict["measures"][0]["rule"]["bad"] = json!(99.45);
+        c.put("/api/v1/scorecards/enterprise", &w.admin.token, &strict).await.expect(201);
+        let path = "/api/v1/scorecards/enterprise/rescore";
+        c.post(path, &w.tam.token, &json!({"days": 2})).await.expect_error(403, "forbidden", None);
+        c.post(path, &w.admin.token, &json!({"days": 0})).await.expect_error(422, "validation_failed", Some("days"));
+        let started = c.post(path, &w.admin.token, &json!({"days": 2})).await.expect(202).json();
+        assert_eq!(started["state"], "running", "[{b}]");
+        let mut status = json!(null);
+        for _ in 0..200 {
+            status = c.get(path, &w.tam.token).await.expect(200).json();
+            if status["state"] != "running" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!((status["state"].as_str(), status["total"].as_u64()), (Some("done"), Some(4)), "[{b}] the four enterprise accounts: {status}");
+        let h = c.get(&format!("/api/v1/accounts/{}/health", w.alpha), &w.tam.token).await.expect(200).json();
+        let first = &h["history"][0];
+        assert_eq!((first["day"].as_str(), first["score"].as_f64()), (Some("2026-03-01"), Some(0.0)), "[{b}] {h}");
+        c.get("/api/v1/scorecards/business/rescore", &w.admin.token).await.expect(404);
+    }
+}
