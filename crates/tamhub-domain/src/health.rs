@@ -132,10 +132,12 @@ pub enum MeasureSource {
     /// Open tickets of priority critical or high.
     OpenCriticalHighTickets,
     /// SLA breaches recorded in the last 30 days.
+    #[serde(rename = "sla_breaches_30d")]
     SlaBreaches30d,
     /// Tickets opened in the last 30 days against the 30 before, in percent (+50 = half again).
     TicketVolumeTrend,
     /// P0 and P1 incidents that impacted the account, declared in the last 90 days.
+    #[serde(rename = "major_incidents_90d")]
     MajorIncidents90d,
     /// Corrective actions of the account's incidents, open past their due date.
     OverdueActions,

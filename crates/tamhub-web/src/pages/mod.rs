@@ -24,6 +24,7 @@ pub mod notifications;
 pub mod policies;
 pub mod problems;
 pub mod profile;
+pub mod scorecards;
 pub mod taxonomy;
 pub mod team;
 pub mod ticket;
@@ -105,6 +106,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/calendars/{id}", get(calendars::edit_form).post(calendars::update))
         .route("/admin/calendars/{id}/default", post(calendars::set_default))
         .route("/admin/calendars/{id}/holidays", post(calendars::import_holidays))
+        .route("/admin/scorecards", get(scorecards::list))
+        .route("/admin/scorecards/{tier}", get(scorecards::edit_form).post(scorecards::save))
+        .route("/admin/scorecards/{tier}/rescore", post(scorecards::rescore))
         .route("/admin/incident-taxonomy", get(taxonomy::show).post(taxonomy::update))
         .route("/admin/sla-policies", get(policies::list).post(policies::create))
         .route("/admin/sla-policies/new", get(policies::new_form))

@@ -279,7 +279,11 @@ async fn a_new_scorecard_version_rescores_history_on_demand() {
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        assert_eq!((status["state"].as_str(), status["total"].as_u64()), (Some("done"), Some(4)), "[{b}] the four enterprise accounts: {status}");
+        assert_eq!(
+            (status["state"].as_str(), status["total"].as_u64()),
+            (Some("done"), Some(4)),
+            "[{b}] the four enterprise accounts: {status}"
+        );
         let h = c.get(&format!("/api/v1/accounts/{}/health", w.alpha), &w.tam.token).await.expect(200).json();
         let first = &h["history"][0];
         assert_eq!((first["day"].as_str(), first["score"].as_f64()), (Some("2026-03-01"), Some(0.0)), "[{b}] {h}");

@@ -102,3 +102,82 @@ async fn the_portfolio_shows_health_and_leadership_sees_who_turned_red() {
         c.page_get("/health/at-risk", &customer).await.expect(404);
     }
 }
+
+#[tokio::test]
+async fn an_admin_edits_a_scorecard_as_a_table_and_bad_rows_are_named() {
+    for t in TestApp::each().await {
+        let b = t.backend;
+        let c = Client::new(&t);
+        let w = World::build(&t).await;
+        let tam = c.login_as(&w.tam.user).await;
+        c.page_get("/admin/scorecards/enterprise", &tam).await.expect(403);
+        let admin = c.login_as(&w.admin.user).await;
+        let list = c.page_get("/admin/scorecards", &admin).await.expect(200).text();
+        assert!(list.contains("Enterprise default") && list.contains("built-in"), "[{b}]");
+        let page = unescape(&c.page_get("/admin/scorecards/enterprise", &admin).await.expect(200).text());
+        assert!(page.contains("value=\"uptime_pct\"") && page.contains("<30 → 40, <90 → 70, else 100"), "[{b}]");
+
+        let row = |i: usize, fields: &[(&str, &str)]| -> Vec<(String, String)> {
+            fields.iter().map(|(k, v)| (format!("measures[{i}].{k}"), v.to_string())).collect()
+        };
+        let mut form: Vec<(String, String)> = vec![
+            ("name".into(), "Lean".into()),
+            ("min_data_pct".into(), "50".into()),
+            ("green_from".into(), "80".into()),
+            ("yellow_from".into(), "60".into()),
+        ];
+        form.extend(row(
+            0,
+            &[
+                ("key", "uptime"),
+                ("label", "Uptime"),
+                ("source.kind", "signal"),
+                ("source.name", "uptime_pct"),
+                ("source.aggregate", "mean"),
+                ("source.window_days", "30"),
+                ("weight", "3"),
+                ("rule.kind", "linear"),
+                ("rule.direction", "higher_is_better"),
+                ("rule.good", "99.0"),
+                ("rule.bad", "99.9"),
+            ],
+        ));
+        // Row 1 left blank; row 2 has bands in the wrong order.
+        form.extend(row(
+            2,
+            &[
+                ("key", "renewal"),
+                ("label", "Renewal"),
+                ("source.kind", "renewal_proximity"),
+                ("weight", "1"),
+                ("rule.kind", "bands"),
+                ("rule.steps", "<90 → 70, <30 → 40, else 100"),
+            ],
+        ));
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let refused = unescape(&c.page_post("/admin/scorecards/enterprise", &admin, &pairs).await.expect(422).text());
+        assert!(refused.contains("thresholds in the wrong order"), "[{b}] {refused}");
+        assert_eq!(refused.matches("<tr class=\"invalid\">").count(), 2, "[{b}] rows 0 and 2 are marked");
+
+        let fixed: Vec<(String, String)> = form
+            .iter()
+            .map(|(k, v)| match k.as_str() {
+                "measures[0].rule.good" => (k.clone(), "99.9".to_string()),
+                "measures[0].rule.bad" => (k.clone(), "99.0".to_string()),
+                "measures[2].rule.steps" => (k.clone(), "<30 → 40, <90 → 70, else 100".to_string()),
+                _ => (k.clone(), v.clone()),
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = fixed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let saved = c.page_post("/admin/scorecards/enterprise", &admin, &pairs).await;
+        assert_eq!(saved.expect(303).location(), Some("/admin/scorecards/enterprise?notice=saved"), "[{b}]");
+        let api = c.get("/api/v1/scorecards/enterprise", &w.admin.token).await.expect(200).json();
+        let v1 = &api["items"][0];
+        assert_eq!(
+            (v1["version"].as_i64(), v1["name"].as_str(), v1["green_from"].as_f64()),
+            (Some(1), Some("Lean"), Some(80.0))
+        );
+        assert_eq!(v1["measures"].as_array().map(Vec::len), Some(2), "[{b}] the blank row is ignored");
+        assert_eq!(v1["measures"][1]["rule"]["steps"][0], json!({"below": 30.0, "score": 40.0}), "[{b}]");
+    }
+}
