@@ -322,49 +322,74 @@ impl App {
         Ok((points.len(), stored))
     }
 
-    /// The values of a scorecard's measures for an account at `now` (missing: no data).
+    /// The values of a scorecard's measures for each account at `now` (missing: no data), read
+    /// in a few queries for all of them.
     async fn measure_values(
         &self,
-        account: &Account,
+        accounts: &[&Account],
         card: &ScorecardContent,
         now: Timestamp,
-    ) -> AppResult<BTreeMap<String, f64>> {
-        let counts: BuiltinCounts = self.store.builtin_counts(account.id, now).await?;
-        let mut values = BTreeMap::new();
+    ) -> AppResult<Vec<BTreeMap<String, f64>>> {
+        let ids: Vec<AccountId> = accounts.iter().map(|a| a.id).collect();
+        let counts: std::collections::HashMap<AccountId, BuiltinCounts> =
+            self.store.builtin_counts(&ids, now).await?.into_iter().collect();
+        let mut signals: std::collections::HashMap<&str, std::collections::HashMap<AccountId, f64>> =
+            std::collections::HashMap::new();
         for m in &card.measures {
-            let value = match &m.source {
-                MeasureSource::OpenCriticalHighTickets => Some(counts.open_critical_high as f64),
-                MeasureSource::SlaBreaches30d => Some(counts.sla_breaches_30d as f64),
-                MeasureSource::TicketVolumeTrend => (counts.opened_prior_30d > 0).then(|| {
-                    (counts.opened_last_30d - counts.opened_prior_30d) as f64 * 100.0 / counts.opened_prior_30d as f64
-                }),
-                MeasureSource::MajorIncidents90d => Some(counts.major_incidents_90d as f64),
-                MeasureSource::OverdueActions => Some(counts.overdue_actions as f64),
-                MeasureSource::RenewalProximity => account
-                    .fields
-                    .renewal_date
-                    .and_then(|d| day_of(now).until(d).ok())
-                    .map(|span| span.get_days() as f64),
-                MeasureSource::Signal { name, aggregate, window_days } => {
-                    let since =
-                        now.saturating_sub(SignedDuration::from_hours(24 * i64::from(*window_days))).unwrap_or(now);
-                    let points = self.store.signal_values(account.id, name, since).await?;
-                    let in_window: Vec<f64> = points.iter().filter(|(at, _)| *at <= now).map(|(_, v)| *v).collect();
-                    aggregate.of(&in_window)
-                }
-            };
-            if let Some(v) = value {
-                values.insert(m.key.clone(), v);
+            if let MeasureSource::Signal { name, aggregate, window_days } = &m.source {
+                let since = now.saturating_sub(SignedDuration::from_hours(24 * i64::from(*window_days))).unwrap_or(now);
+                let found = self.store.signal_aggregates(&ids, name, *aggregate, since, now).await?;
+                signals.insert(m.key.as_str(), found.into_iter().collect());
             }
         }
-        Ok(values)
+        Ok(accounts
+            .iter()
+            .map(|account| {
+                let c = counts.get(&account.id).copied().unwrap_or_default();
+                let mut values = BTreeMap::new();
+                for m in &card.measures {
+                    let value = match &m.source {
+                        MeasureSource::OpenCriticalHighTickets => Some(c.open_critical_high as f64),
+                        MeasureSource::SlaBreaches30d => Some(c.sla_breaches_30d as f64),
+                        MeasureSource::TicketVolumeTrend => (c.opened_prior_30d > 0).then(|| {
+                            (c.opened_last_30d - c.opened_prior_30d) as f64 * 100.0 / c.opened_prior_30d as f64
+                        }),
+                        MeasureSource::MajorIncidents90d => Some(c.major_incidents_90d as f64),
+                        MeasureSource::OverdueActions => Some(c.overdue_actions as f64),
+                        MeasureSource::RenewalProximity => account
+                            .fields
+                            .renewal_date
+                            .and_then(|d| day_of(now).until(d).ok())
+                            .map(|span| span.get_days() as f64),
+                        MeasureSource::Signal { .. } => {
+                            signals.get(m.key.as_str()).and_then(|by| by.get(&account.id)).copied()
+                        }
+                    };
+                    if let Some(v) = value {
+                        values.insert(m.key.clone(), v);
+                    }
+                }
+                values
+            })
+            .collect())
     }
 
     /// Scores one account now with its tier's scorecard.
     pub(crate) async fn score_account(&self, account: &Account, now: Timestamp) -> AppResult<(i64, HealthScore)> {
         let card = self.scorecard_for(account.fields.tier).await?;
-        let values = self.measure_values(account, &card.content, now).await?;
-        Ok((card.version, card.content.score(&values)))
+        let mut scored = self.score_many(&card, &[account], now).await?;
+        scored.pop().ok_or(AppError::NotFound)
+    }
+
+    /// Scores accounts of one tier at `now` with a scorecard already read, in their order.
+    async fn score_many(
+        &self,
+        card: &Scorecard,
+        accounts: &[&Account],
+        now: Timestamp,
+    ) -> AppResult<Vec<(i64, HealthScore)>> {
+        let values = self.measure_values(accounts, &card.content, now).await?;
+        Ok(values.iter().map(|v| (card.version, card.content.score(v))).collect())
     }
 
     /// An account's health: the score and breakdown now, the override in force, the final band,
@@ -421,7 +446,7 @@ impl App {
         }
         errors.into_result()?;
         let now = self.clock.now();
-        let mut values = self.measure_values(&account, &card.content, now).await?;
+        let mut values = self.measure_values(&[&account], &card.content, now).await?.pop().unwrap_or_default();
         let actual = card.content.score(&values);
         values.extend(changes.iter().map(|(k, v)| (k.clone(), *v)));
         Ok((actual, card.content.score(&values)))
@@ -511,6 +536,7 @@ impl App {
     /// As `snapshot_health`; with `notify`, the TAMs of an account that turned red since the
     /// day before hear of it.
     async fn snapshot_health_notifying(&self, at: Timestamp, notify: bool) -> AppResult<u64> {
+        let cards = self.scorecards_in_force().await?;
         let mut query = AccountQuery::in_scope(tamhub_domain::scope::AccountScope::All);
         query.limit = 500;
         let mut scored = 0;
@@ -518,15 +544,21 @@ impl App {
             let page = self.store.list_accounts(&query).await?;
             let fetched = page.items.len();
             let mut snapshots = Vec::with_capacity(fetched);
-            for account in page.items.iter().filter(|a| a.archived_at.is_none()) {
-                let (version, score) = self.score_account(account, at).await?;
-                snapshots.push(HealthSnapshot {
-                    account_id: account.id,
-                    day: day_of(at),
-                    scorecard_version: version,
-                    score,
-                    computed_at: at,
-                });
+            for card in &cards {
+                let of_tier: Vec<&Account> =
+                    page.items.iter().filter(|a| a.archived_at.is_none() && a.fields.tier == card.tier).collect();
+                if of_tier.is_empty() {
+                    continue;
+                }
+                for (account, (version, score)) in of_tier.iter().zip(self.score_many(card, &of_tier, at).await?) {
+                    snapshots.push(HealthSnapshot {
+                        account_id: account.id,
+                        day: day_of(at),
+                        scorecard_version: version,
+                        score,
+                        computed_at: at,
+                    });
+                }
             }
             scored += snapshots.len() as u64;
             let notifications = if notify { self.turned_red(&page.items, &snapshots, at).await? } else { Vec::new() };
@@ -746,20 +778,25 @@ impl App {
                 end.checked_sub(SignedDuration::from_secs(1)).ok()
             })
             .collect();
-        for (n, account) in accounts.iter().enumerate() {
-            let mut snapshots = Vec::with_capacity(instants.len());
+        let card = self.scorecard_for(tier).await?;
+        let mut done = 0;
+        for batch in accounts.chunks(500) {
+            let batch: Vec<&Account> = batch.iter().collect();
+            let mut snapshots = Vec::with_capacity(batch.len() * instants.len());
             for at in &instants {
-                let (version, score) = self.score_account(account, *at).await?;
-                snapshots.push(HealthSnapshot {
-                    account_id: account.id,
-                    day: day_of(*at),
-                    scorecard_version: version,
-                    score,
-                    computed_at: now,
-                });
+                for (account, (version, score)) in batch.iter().zip(self.score_many(&card, &batch, *at).await?) {
+                    snapshots.push(HealthSnapshot {
+                        account_id: account.id,
+                        day: day_of(*at),
+                        scorecard_version: version,
+                        score,
+                        computed_at: now,
+                    });
+                }
             }
             self.store.save_snapshots(&snapshots, &[]).await?;
-            progress(n as u64 + 1, total);
+            done += batch.len() as u64;
+            progress(done, total);
         }
         Ok(total)
     }

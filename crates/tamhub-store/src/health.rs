@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use tamhub_domain::accounts::Tier;
 use tamhub_domain::audit::AuditEntry;
-use tamhub_domain::health::{HealthBand, HealthScore, Scorecard, ScorecardContent};
+use tamhub_domain::health::{Aggregate, HealthBand, HealthScore, Scorecard, ScorecardContent};
 use tamhub_domain::ids::{AccountId, UserId};
 use tamhub_domain::notifications::Notification;
 use tamhub_domain::{Date, Timestamp};
@@ -60,13 +60,16 @@ pub struct HealthOverride {
 pub trait HealthStore: Send + Sync {
     /// Stores the points not stored yet (by account, name and instant): how many were new.
     async fn save_signals(&self, points: &[SignalPoint], recorded_at: Timestamp) -> StoreResult<u64>;
-    /// One signal's values of an account at or after `since`, oldest first.
-    async fn signal_values(
+    /// One signal's aggregate over `(since, until]` for each of these accounts that has points
+    /// there.
+    async fn signal_aggregates(
         &self,
-        account: AccountId,
+        accounts: &[AccountId],
         name: &str,
+        aggregate: Aggregate,
         since: Timestamp,
-    ) -> StoreResult<Vec<(Timestamp, f64)>>;
+        until: Timestamp,
+    ) -> StoreResult<Vec<(AccountId, f64)>>;
     /// A new version of a tier's scorecard (the stored highest + 1).
     async fn save_scorecard(
         &self,
@@ -78,7 +81,12 @@ pub trait HealthStore: Send + Sync {
     ) -> StoreResult<Scorecard>;
     /// Every version of every tier's scorecard, oldest first.
     async fn scorecards(&self) -> StoreResult<Vec<Scorecard>>;
-    async fn builtin_counts(&self, account: AccountId, now: Timestamp) -> StoreResult<BuiltinCounts>;
+    /// The built-in measures' counts of each of these accounts at `now`.
+    async fn builtin_counts(
+        &self,
+        accounts: &[AccountId],
+        now: Timestamp,
+    ) -> StoreResult<Vec<(AccountId, BuiltinCounts)>>;
     /// Stores snapshots, replacing those of the same account and day, with the notifications
     /// they cause (an account turned red), in one transaction.
     async fn save_snapshots(&self, snapshots: &[HealthSnapshot], notifications: &[Notification]) -> StoreResult<()>;

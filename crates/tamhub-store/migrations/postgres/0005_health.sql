@@ -43,3 +43,9 @@ CREATE TABLE health_overrides (
     set_by UUID REFERENCES users(id),
     set_at TIMESTAMPTZ NOT NULL
 );
+
+-- The built-in measures count an account's tickets by creation time, its open urgent tickets
+-- and its breaches: indexes that answer those counts without reading the rows.
+CREATE INDEX tickets_account_created ON tickets (account_id, created_at);
+CREATE INDEX tickets_account_open_priority ON tickets (account_id, priority) WHERE status NOT IN ('solved', 'closed');
+CREATE INDEX sla_alerts_ticket_kind ON sla_alerts (ticket_id, kind, at);

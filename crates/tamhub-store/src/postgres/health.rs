@@ -1,11 +1,13 @@
 //! Signals, scorecards, health snapshots and overrides.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder};
 use tamhub_domain::accounts::Tier;
 use tamhub_domain::audit::AuditEntry;
-use tamhub_domain::health::{HealthBand, HealthScore, Scorecard, ScorecardContent};
+use tamhub_domain::health::{Aggregate, HealthBand, HealthScore, Scorecard, ScorecardContent};
 use tamhub_domain::ids::{AccountId, UserId};
 use tamhub_domain::notifications::Notification;
 use tamhub_domain::{Date, SignedDuration, Timestamp};
@@ -57,21 +59,36 @@ impl HealthStore for PgStore {
         Ok(inserted)
     }
 
-    async fn signal_values(
+    async fn signal_aggregates(
         &self,
-        account: AccountId,
+        accounts: &[AccountId],
         name: &str,
+        aggregate: Aggregate,
         since: Timestamp,
-    ) -> StoreResult<Vec<(Timestamp, f64)>> {
-        let rows: Vec<(jiff_sqlx::Timestamp, f64)> = sqlx::query_as(
-            "SELECT at, value FROM signals WHERE account_id = $1 AND name = $2 AND at >= $3 ORDER BY at",
-        )
-        .bind(account.0)
-        .bind(name)
-        .bind(ts(since))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|(at, v)| (jiff(at), v)).collect())
+        until: Timestamp,
+    ) -> StoreResult<Vec<(AccountId, f64)>> {
+        let ids: Vec<Uuid> = accounts.iter().map(|a| a.0).collect();
+        let sql = match aggregate {
+            Aggregate::Latest => {
+                "SELECT DISTINCT ON (account_id) account_id, value FROM signals WHERE account_id = ANY($1) \
+                 AND name = $2 AND at > $3 AND at <= $4 ORDER BY account_id, at DESC"
+            }
+            Aggregate::Mean => {
+                "SELECT account_id, AVG(value) FROM signals WHERE account_id = ANY($1) AND name = $2 \
+                 AND at > $3 AND at <= $4 GROUP BY account_id"
+            }
+            Aggregate::Min => {
+                "SELECT account_id, MIN(value) FROM signals WHERE account_id = ANY($1) AND name = $2 \
+                 AND at > $3 AND at <= $4 GROUP BY account_id"
+            }
+            Aggregate::Max => {
+                "SELECT account_id, MAX(value) FROM signals WHERE account_id = ANY($1) AND name = $2 \
+                 AND at > $3 AND at <= $4 GROUP BY account_id"
+            }
+        };
+        let rows: Vec<(Uuid, f64)> =
+            sqlx::query_as(sql).bind(&ids).bind(name).bind(ts(since)).bind(ts(until)).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|(a, v)| (AccountId(a), v)).collect())
     }
 
     async fn save_scorecard(
@@ -123,36 +140,80 @@ impl HealthStore for PgStore {
             .collect()
     }
 
-    async fn builtin_counts(&self, account: AccountId, now: Timestamp) -> StoreResult<BuiltinCounts> {
-        let row: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT \
-               (SELECT COUNT(*) FROM tickets WHERE account_id = $1 AND status NOT IN ('solved', 'closed') \
-                  AND priority IN ('critical', 'high')), \
-               (SELECT COUNT(*) FROM sla_alerts a JOIN tickets t ON t.id = a.ticket_id WHERE t.account_id = $1 \
-                  AND a.kind = 'breach' AND a.at > $3 AND a.at <= $2), \
-               (SELECT COUNT(*) FROM tickets WHERE account_id = $1 AND created_at > $3 AND created_at <= $2), \
-               (SELECT COUNT(*) FROM tickets WHERE account_id = $1 AND created_at > $4 AND created_at <= $3), \
-               (SELECT COUNT(*) FROM incidents i JOIN incident_accounts ia ON ia.incident_id = i.id \
-                  WHERE ia.account_id = $1 AND i.max_severity IN ('P0', 'P1') AND NOT i.test \
-                  AND i.status NOT IN ('declined', 'merged', 'canceled') AND i.declared_at > $5 AND i.declared_at <= $2), \
-               (SELECT COUNT(*) FROM actions a JOIN incident_accounts ia ON ia.incident_id = a.incident_id \
-                  WHERE ia.account_id = $1 AND a.status IN ('open', 'in_progress') AND a.due_at < $2)",
+    async fn builtin_counts(
+        &self,
+        accounts: &[AccountId],
+        now: Timestamp,
+    ) -> StoreResult<Vec<(AccountId, BuiltinCounts)>> {
+        let ids: Vec<Uuid> = accounts.iter().map(|a| a.0).collect();
+        let mut counts: BTreeMap<AccountId, BuiltinCounts> =
+            accounts.iter().map(|a| (*a, BuiltinCounts::default())).collect();
+        let (d30, d60, d90) = (days_before(now, 30), days_before(now, 60), days_before(now, 90));
+        let rows = |sql: &'static str, from: jiff_sqlx::Timestamp, to: jiff_sqlx::Timestamp| {
+            let ids = ids.clone();
+            async move {
+                let rows: Vec<(Uuid, i64)> =
+                    sqlx::query_as(sql).bind(ids).bind(from).bind(to).fetch_all(&self.pool).await?;
+                StoreResult::Ok(rows)
+            }
+        };
+        let open: Vec<(Uuid, i64)> = sqlx::query_as(
+            "SELECT account_id, COUNT(*) FROM tickets WHERE account_id = ANY($1) AND status NOT IN ('solved', 'closed') \
+             AND priority IN ('critical', 'high') GROUP BY account_id",
         )
-        .bind(account.0)
-        .bind(ts(now))
-        .bind(days_before(now, 30))
-        .bind(days_before(now, 60))
-        .bind(days_before(now, 90))
-        .fetch_one(&self.pool)
+        .bind(&ids)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(BuiltinCounts {
-            open_critical_high: row.0,
-            sla_breaches_30d: row.1,
-            opened_last_30d: row.2,
-            opened_prior_30d: row.3,
-            major_incidents_90d: row.4,
-            overdue_actions: row.5,
-        })
+        let breaches = rows(
+            "SELECT t.account_id, COUNT(*) FROM sla_alerts a JOIN tickets t ON t.id = a.ticket_id \
+             WHERE t.account_id = ANY($1) AND a.kind = 'breach' AND a.at > $2 AND a.at <= $3 GROUP BY t.account_id",
+            d30,
+            ts(now),
+        )
+        .await?;
+        let opened = |from, to| {
+            rows(
+                "SELECT account_id, COUNT(*) FROM tickets WHERE account_id = ANY($1) AND created_at > $2 \
+                 AND created_at <= $3 GROUP BY account_id",
+                from,
+                to,
+            )
+        };
+        let last_30 = opened(d30, ts(now)).await?;
+        let prior_30 = opened(d60, d30).await?;
+        let incidents = rows(
+            "SELECT ia.account_id, COUNT(*) FROM incidents i JOIN incident_accounts ia ON ia.incident_id = i.id \
+             WHERE ia.account_id = ANY($1) AND i.max_severity IN ('P0', 'P1') AND NOT i.test \
+             AND i.status NOT IN ('declined', 'merged', 'canceled') AND i.declared_at > $2 AND i.declared_at <= $3 \
+             GROUP BY ia.account_id",
+            d90,
+            ts(now),
+        )
+        .await?;
+        let overdue: Vec<(Uuid, i64)> = sqlx::query_as(
+            "SELECT ia.account_id, COUNT(*) FROM actions a JOIN incident_accounts ia ON ia.incident_id = a.incident_id \
+             WHERE ia.account_id = ANY($1) AND a.status IN ('open', 'in_progress') AND a.due_at < $2 GROUP BY ia.account_id",
+        )
+        .bind(&ids)
+        .bind(ts(now))
+        .fetch_all(&self.pool)
+        .await?;
+        let sets: [(Vec<(Uuid, i64)>, fn(&mut BuiltinCounts, i64)); 6] = [
+            (open, |c, n| c.open_critical_high = n),
+            (breaches, |c, n| c.sla_breaches_30d = n),
+            (last_30, |c, n| c.opened_last_30d = n),
+            (prior_30, |c, n| c.opened_prior_30d = n),
+            (incidents, |c, n| c.major_incidents_90d = n),
+            (overdue, |c, n| c.overdue_actions = n),
+        ];
+        for (rows, set) in sets {
+            for (account, n) in rows {
+                if let Some(c) = counts.get_mut(&AccountId(account)) {
+                    set(c, n);
+                }
+            }
+        }
+        Ok(counts.into_iter().collect())
     }
 
     async fn save_snapshots(&self, snapshots: &[HealthSnapshot], notifications: &[Notification]) -> StoreResult<()> {

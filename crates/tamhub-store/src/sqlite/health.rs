@@ -1,10 +1,12 @@
 //! Signals, scorecards, health snapshots and overrides.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite};
 use tamhub_domain::accounts::Tier;
 use tamhub_domain::audit::AuditEntry;
-use tamhub_domain::health::{HealthBand, Scorecard, ScorecardContent};
+use tamhub_domain::health::{Aggregate, HealthBand, Scorecard, ScorecardContent};
 use tamhub_domain::ids::{AccountId, UserId};
 use tamhub_domain::notifications::Notification;
 use tamhub_domain::{Date, SignedDuration, Timestamp};
@@ -54,20 +56,53 @@ impl HealthStore for SqliteStore {
         Ok(inserted)
     }
 
-    async fn signal_values(
+    async fn signal_aggregates(
         &self,
-        account: AccountId,
+        accounts: &[AccountId],
         name: &str,
+        aggregate: Aggregate,
         since: Timestamp,
-    ) -> StoreResult<Vec<(Timestamp, f64)>> {
-        let rows: Vec<(i64, f64)> =
-            sqlx::query_as("SELECT at, value FROM signals WHERE account_id = ? AND name = ? AND at >= ? ORDER BY at")
-                .bind(account.to_string())
-                .bind(name)
-                .bind(ms(since))
-                .fetch_all(&self.pool)
-                .await?;
-        rows.into_iter().map(|(at, v)| Ok((ts(at)?, v))).collect()
+        until: Timestamp,
+    ) -> StoreResult<Vec<(AccountId, f64)>> {
+        let mut out = Vec::new();
+        for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new("");
+            match aggregate {
+                Aggregate::Latest => {
+                    q.push(
+                        "SELECT s.account_id, s.value FROM signals s WHERE s.name = ",
+                    )
+                    .push_bind(name.to_string())
+                    .push(" AND s.at = (SELECT MAX(l.at) FROM signals l WHERE l.account_id = s.account_id AND l.name = s.name AND l.at > ")
+                    .push_bind(ms(since))
+                    .push(" AND l.at <= ")
+                    .push_bind(ms(until))
+                    .push(") AND s.account_id IN ");
+                    super::push_ids(&mut q, chunk);
+                }
+                _ => {
+                    let f = match aggregate {
+                        Aggregate::Mean => "AVG",
+                        Aggregate::Min => "MIN",
+                        _ => "MAX",
+                    };
+                    q.push(format!("SELECT account_id, {f}(value) FROM signals WHERE name = "))
+                        .push_bind(name.to_string())
+                        .push(" AND at > ")
+                        .push_bind(ms(since))
+                        .push(" AND at <= ")
+                        .push_bind(ms(until))
+                        .push(" AND account_id IN ");
+                    super::push_ids(&mut q, chunk);
+                    q.push(" GROUP BY account_id");
+                }
+            }
+            let rows: Vec<(String, f64)> = q.build_query_as().fetch_all(&self.pool).await?;
+            for (account, value) in rows {
+                out.push((id(&account)?, value));
+            }
+        }
+        Ok(out)
     }
 
     async fn save_scorecard(
@@ -115,36 +150,67 @@ impl HealthStore for SqliteStore {
             .collect()
     }
 
-    async fn builtin_counts(&self, account: AccountId, now: Timestamp) -> StoreResult<BuiltinCounts> {
-        let row: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT \
-               (SELECT COUNT(*) FROM tickets WHERE account_id = ?1 AND status NOT IN ('solved', 'closed') \
-                  AND priority IN ('critical', 'high')), \
-               (SELECT COUNT(*) FROM sla_alerts a JOIN tickets t ON t.id = a.ticket_id WHERE t.account_id = ?1 \
-                  AND a.kind = 'breach' AND a.at > ?3 AND a.at <= ?2), \
-               (SELECT COUNT(*) FROM tickets WHERE account_id = ?1 AND created_at > ?3 AND created_at <= ?2), \
-               (SELECT COUNT(*) FROM tickets WHERE account_id = ?1 AND created_at > ?4 AND created_at <= ?3), \
-               (SELECT COUNT(*) FROM incidents i JOIN incident_accounts ia ON ia.incident_id = i.id \
-                  WHERE ia.account_id = ?1 AND i.max_severity IN ('P0', 'P1') AND i.test = 0 \
-                  AND i.status NOT IN ('declined', 'merged', 'canceled') AND i.declared_at > ?5 AND i.declared_at <= ?2), \
-               (SELECT COUNT(*) FROM actions a JOIN incident_accounts ia ON ia.incident_id = a.incident_id \
-                  WHERE ia.account_id = ?1 AND a.status IN ('open', 'in_progress') AND a.due_at < ?2)",
-        )
-        .bind(account.to_string())
-        .bind(ms(now))
-        .bind(days_before(now, 30))
-        .bind(days_before(now, 60))
-        .bind(days_before(now, 90))
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(BuiltinCounts {
-            open_critical_high: row.0,
-            sla_breaches_30d: row.1,
-            opened_last_30d: row.2,
-            opened_prior_30d: row.3,
-            major_incidents_90d: row.4,
-            overdue_actions: row.5,
-        })
+    async fn builtin_counts(
+        &self,
+        accounts: &[AccountId],
+        now: Timestamp,
+    ) -> StoreResult<Vec<(AccountId, BuiltinCounts)>> {
+        let mut counts: BTreeMap<AccountId, BuiltinCounts> =
+            accounts.iter().map(|a| (*a, BuiltinCounts::default())).collect();
+        let (d30, d60, d90) = (days_before(now, 30), days_before(now, 60), days_before(now, 90));
+        // Each query counts one measure for the chunk's accounts, grouped by account.
+        let queries: [(&str, fn(&mut BuiltinCounts, i64)); 6] = [
+            (
+                "SELECT account_id, COUNT(*) FROM tickets WHERE status NOT IN ('solved', 'closed') \
+                 AND priority IN ('critical', 'high') AND account_id IN ",
+                |c, n| c.open_critical_high = n,
+            ),
+            (
+                "SELECT t.account_id, COUNT(*) FROM sla_alerts a JOIN tickets t ON t.id = a.ticket_id \
+                 WHERE a.kind = 'breach' AND a.at > :d30 AND a.at <= :now AND t.account_id IN ",
+                |c, n| c.sla_breaches_30d = n,
+            ),
+            (
+                "SELECT account_id, COUNT(*) FROM tickets WHERE created_at > :d30 AND created_at <= :now AND account_id IN ",
+                |c, n| c.opened_last_30d = n,
+            ),
+            (
+                "SELECT account_id, COUNT(*) FROM tickets WHERE created_at > :d60 AND created_at <= :d30 AND account_id IN ",
+                |c, n| c.opened_prior_30d = n,
+            ),
+            (
+                "SELECT ia.account_id, COUNT(*) FROM incidents i JOIN incident_accounts ia ON ia.incident_id = i.id \
+                 WHERE i.max_severity IN ('P0', 'P1') AND i.test = 0 AND i.status NOT IN ('declined', 'merged', 'canceled') \
+                 AND i.declared_at > :d90 AND i.declared_at <= :now AND ia.account_id IN ",
+                |c, n| c.major_incidents_90d = n,
+            ),
+            (
+                "SELECT ia.account_id, COUNT(*) FROM actions a JOIN incident_accounts ia ON ia.incident_id = a.incident_id \
+                 WHERE a.status IN ('open', 'in_progress') AND a.due_at < :now AND ia.account_id IN ",
+                |c, n| c.overdue_actions = n,
+            ),
+        ];
+        for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
+            for (sql, set) in &queries {
+                let mut q = QueryBuilder::<Sqlite>::new("");
+                // The instants are inlined as integers: they come from the clock, not from input.
+                let sql = sql
+                    .replace(":now", &ms(now).to_string())
+                    .replace(":d30", &d30.to_string())
+                    .replace(":d60", &d60.to_string())
+                    .replace(":d90", &d90.to_string());
+                q.push(sql);
+                super::push_ids(&mut q, chunk);
+                q.push(" GROUP BY 1");
+                let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+                for (account, n) in rows {
+                    if let Some(c) = counts.get_mut(&id(&account)?) {
+                        set(c, n);
+                    }
+                }
+            }
+        }
+        Ok(counts.into_iter().collect())
     }
 
     async fn save_snapshots(&self, snapshots: &[HealthSnapshot], notifications: &[Notification]) -> StoreResult<()> {
