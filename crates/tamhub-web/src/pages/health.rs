@@ -312,8 +312,11 @@ pub async fn import_signals(State(state): State<AppState>, upload: crate::auth::
     };
     match state.app.import_signals_csv(&user.actor, &bytes).await {
         Ok((rows, stored)) => {
+            let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
             let notice = format!(
-                "{file_name}: {rows} rows read, {stored} new points stored, {} already there.",
+                "{file_name}: {} read, {} stored, {} already there.",
+                plural(rows as u64, "row", "rows"),
+                plural(stored, "new point", "new points"),
                 rows as u64 - stored
             );
             signals_page(&user, Some(notice), Vec::new())
