@@ -402,14 +402,14 @@ impl App {
         let override_band = self.store.health_override(id).await?.filter(|o| o.expires_at > now);
         let today = day_of(now);
         let from = today.checked_sub(jiff::Span::new().days(30)).unwrap_or(today);
-        let snapshots = self.store.snapshots(&[id], from).await?;
+        let snapshots = self.store.snapshot_scores(&[id], from).await?;
         let score_on = |days: i64| {
             let day = today.checked_sub(jiff::Span::new().days(days)).ok()?;
-            snapshots.iter().find(|s| s.day == day)?.score.score
+            snapshots.iter().find(|s| s.day == day)?.score
         };
         let trend = |days: i64| Some(((computed.score? - score_on(days)?) * 100.0).round() / 100.0);
         let mut history: Vec<(Date, Option<f64>)> =
-            snapshots.iter().filter(|s| s.day < today).map(|s| (s.day, s.score.score)).collect();
+            snapshots.iter().filter(|s| s.day < today).map(|s| (s.day, s.score)).collect();
         history.push((today, computed.score));
         Ok(AccountHealth {
             tier: account.fields.tier,
@@ -586,11 +586,11 @@ impl App {
         let ids: Vec<AccountId> = red.iter().map(|s| s.account_id).collect();
         let before: BTreeMap<AccountId, HealthBand> = self
             .store
-            .snapshots(&ids, yesterday)
+            .snapshot_scores(&ids, yesterday)
             .await?
             .into_iter()
             .filter(|s| s.day == yesterday)
-            .map(|s| (s.account_id, s.score.band))
+            .map(|s| (s.account_id, s.band))
             .collect();
         let mut out = Vec::new();
         for snap in red {
@@ -638,7 +638,7 @@ impl App {
         let today = day_of(now);
         let from = today.checked_sub(jiff::Span::new().days(30)).unwrap_or(today);
         let mut out: BTreeMap<AccountId, HealthSummary> = BTreeMap::new();
-        for s in self.store.snapshots(accounts, from).await? {
+        for s in self.store.snapshot_scores(accounts, from).await? {
             let entry = out.entry(s.account_id).or_insert_with(|| HealthSummary {
                 score: None,
                 band: HealthBand::InsufficientData,
@@ -647,10 +647,10 @@ impl App {
                 days: Vec::new(),
                 change_30d: None,
             });
-            entry.days.push((s.day, s.score.score));
-            entry.score = s.score.score;
-            entry.band = s.score.band;
-            entry.computed_band = s.score.band;
+            entry.days.push((s.day, s.score));
+            entry.score = s.score;
+            entry.band = s.band;
+            entry.computed_band = s.band;
         }
         for summary in out.values_mut() {
             let first = summary.days.first().and_then(|(d, s)| (*d == from).then_some(*s).flatten());

@@ -46,6 +46,14 @@ pub struct HealthSnapshot {
     pub computed_at: Timestamp,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SnapshotScore {
+    pub account_id: AccountId,
+    pub day: Date,
+    pub score: Option<f64>,
+    pub band: HealthBand,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct HealthOverride {
     pub account_id: AccountId,
@@ -90,8 +98,9 @@ pub trait HealthStore: Send + Sync {
     /// Stores snapshots, replacing those of the same account and day, with the notifications
     /// they cause (an account turned red), in one transaction.
     async fn save_snapshots(&self, snapshots: &[HealthSnapshot], notifications: &[Notification]) -> StoreResult<()>;
-    /// Snapshots of these accounts from `from` on, oldest first.
-    async fn snapshots(&self, accounts: &[AccountId], from: Date) -> StoreResult<Vec<HealthSnapshot>>;
+    /// The score and band of these accounts' snapshots from `from` on, oldest first: what lists
+    /// and trends need, without the breakdowns.
+    async fn snapshot_scores(&self, accounts: &[AccountId], from: Date) -> StoreResult<Vec<SnapshotScore>>;
     async fn health_override(&self, account: AccountId) -> StoreResult<Option<HealthOverride>>;
     /// The overrides of these accounts (expired ones too).
     async fn health_overrides(&self, accounts: &[AccountId]) -> StoreResult<Vec<HealthOverride>>;

@@ -22,7 +22,7 @@ pub mod sqlite;
 pub mod tickets;
 
 pub use actions::{ActionPage, ActionQuery, ActionReminder, ActionStore, ReminderKind};
-pub use health::{BuiltinCounts, HealthOverride, HealthSnapshot, HealthStore, SignalPoint};
+pub use health::{BuiltinCounts, HealthOverride, HealthSnapshot, HealthStore, SignalPoint, SnapshotScore};
 pub use incidents::{
     CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentListItem, IncidentPage,
     IncidentQuery, IncidentStore,

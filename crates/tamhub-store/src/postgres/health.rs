@@ -7,7 +7,7 @@ use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder};
 use tamhub_domain::accounts::Tier;
 use tamhub_domain::audit::AuditEntry;
-use tamhub_domain::health::{Aggregate, HealthBand, HealthScore, Scorecard, ScorecardContent};
+use tamhub_domain::health::{Aggregate, HealthBand, Scorecard, ScorecardContent};
 use tamhub_domain::ids::{AccountId, UserId};
 use tamhub_domain::notifications::Notification;
 use tamhub_domain::{Date, SignedDuration, Timestamp};
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::rows::*;
 use super::tickets::insert_notifications;
 use super::{PgStore, insert_audit};
-use crate::health::{BuiltinCounts, HealthOverride, HealthSnapshot, HealthStore, SignalPoint};
+use crate::health::{BuiltinCounts, HealthOverride, HealthSnapshot, HealthStore, SignalPoint, SnapshotScore};
 use crate::{StoreError, StoreResult};
 
 const ROWS_PER_STATEMENT: usize = 500;
@@ -243,26 +243,26 @@ impl HealthStore for PgStore {
         Ok(())
     }
 
-    async fn snapshots(&self, accounts: &[AccountId], from: Date) -> StoreResult<Vec<HealthSnapshot>> {
+    async fn snapshot_scores(&self, accounts: &[AccountId], from: Date) -> StoreResult<Vec<SnapshotScore>> {
         let ids: Vec<Uuid> = accounts.iter().map(|a| a.0).collect();
-        let rows: Vec<(Uuid, jiff_sqlx::Date, i64, Json<HealthScore>, jiff_sqlx::Timestamp)> = sqlx::query_as(
-            "SELECT account_id, day, scorecard_version, breakdown, computed_at FROM health_snapshots \
-             WHERE day >= $1 AND account_id = ANY($2) ORDER BY day, account_id",
+        let rows: Vec<(Uuid, jiff_sqlx::Date, Option<f64>, String)> = sqlx::query_as(
+            "SELECT account_id, day, score, band FROM health_snapshots WHERE day >= $1 AND account_id = ANY($2) \
+             ORDER BY day, account_id",
         )
         .bind(sqlx_date(from))
         .bind(&ids)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(account, day, version, breakdown, at)| HealthSnapshot {
-                account_id: AccountId(account),
-                day: day.to_jiff(),
-                scorecard_version: version,
-                score: breakdown.0,
-                computed_at: jiff(at),
+        rows.into_iter()
+            .map(|(account, day, score, band)| {
+                Ok(SnapshotScore {
+                    account_id: AccountId(account),
+                    day: day.to_jiff(),
+                    score,
+                    band: HealthBand::parse(&band).ok_or_else(|| StoreError::Corrupt(format!("band {band:?}")))?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     async fn health_override(&self, account: AccountId) -> StoreResult<Option<HealthOverride>> {

@@ -14,7 +14,7 @@ use tamhub_domain::{Date, SignedDuration, Timestamp};
 use super::rows::*;
 use super::tickets::insert_notifications;
 use super::{SqliteStore, insert_audit};
-use crate::health::{BuiltinCounts, HealthOverride, HealthSnapshot, HealthStore, SignalPoint};
+use crate::health::{BuiltinCounts, HealthOverride, HealthSnapshot, HealthStore, SignalPoint, SnapshotScore};
 use crate::{StoreError, StoreResult};
 
 const ROWS_PER_STATEMENT: usize = 500;
@@ -240,23 +240,20 @@ impl HealthStore for SqliteStore {
         Ok(())
     }
 
-    async fn snapshots(&self, accounts: &[AccountId], from: Date) -> StoreResult<Vec<HealthSnapshot>> {
+    async fn snapshot_scores(&self, accounts: &[AccountId], from: Date) -> StoreResult<Vec<SnapshotScore>> {
         let mut out = Vec::new();
         for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT account_id, day, scorecard_version, breakdown, computed_at FROM health_snapshots WHERE day >= ",
-            );
+            let mut q =
+                QueryBuilder::<Sqlite>::new("SELECT account_id, day, score, band FROM health_snapshots WHERE day >= ");
             q.push_bind(from.to_string()).push(" AND account_id IN ");
             super::push_ids(&mut q, chunk);
-            q.push(" ORDER BY day, account_id");
-            let rows: Vec<(String, String, i64, String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
-            for (account, d, version, breakdown, at) in rows {
-                out.push(HealthSnapshot {
+            let rows: Vec<(String, String, Option<f64>, String)> = q.build_query_as().fetch_all(&self.pool).await?;
+            for (account, d, score, band) in rows {
+                out.push(SnapshotScore {
                     account_id: id(&account)?,
                     day: day(&d)?,
-                    scorecard_version: version,
-                    score: json(&breakdown)?,
-                    computed_at: ts(at)?,
+                    score,
+                    band: HealthBand::parse(&band).ok_or_else(|| StoreError::Corrupt(format!("band {band:?}")))?,
                 });
             }
         }
