@@ -12,15 +12,13 @@ use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::ids::{AccountId, ActionId, IncidentId, NotificationId, UserId};
 use tamhub_domain::incidents::{Incident, TimelineKind};
 use tamhub_domain::notifications::Notification;
-use tamhub_domain::postmortems::{IncidentTaxonomy, PostIncidentReview};
-use tamhub_domain::validation::FieldErrors;
+use tamhub_domain::postmortems::PostIncidentReview;
 use tamhub_store::{ActionPage, ActionQuery, ActionReminder, ReminderKind};
 
 use crate::incidents::Planned;
-use crate::policy::{can_manage_sla, can_work_incidents, require};
+use crate::policy::{can_work_incidents, require};
 use crate::{Actor, App, AppError, AppResult};
 
-const TAXONOMY_KEY: &str = "incident_taxonomy";
 /// Actions read per query when all of them are needed.
 const SUMMARY_LIMIT: u32 = 1_000;
 
@@ -43,29 +41,6 @@ pub struct ActionSummaries {
 }
 
 impl App {
-    pub async fn incident_taxonomy(&self) -> AppResult<IncidentTaxonomy> {
-        match self.store.get_setting(TAXONOMY_KEY).await? {
-            Some(value) => serde_json::from_value(value).map_err(|e| AppError::Internal(e.to_string())),
-            None => Ok(IncidentTaxonomy::default()),
-        }
-    }
-
-    pub async fn set_incident_taxonomy(
-        &self,
-        actor: &Actor,
-        taxonomy: IncidentTaxonomy,
-    ) -> AppResult<IncidentTaxonomy> {
-        require(can_manage_sla(actor.user.role), "change the incident taxonomy")?;
-        let taxonomy = taxonomy.validated()?;
-        let before = self.incident_taxonomy().await?;
-        let value = serde_json::to_value(&taxonomy).map_err(|e| AppError::Internal(e.to_string()))?;
-        let audit = AuditEntry::new(self.clock.now(), Some(actor.user.id), "setting", TAXONOMY_KEY, "update")
-            .with_before(&before)
-            .with_after(&taxonomy);
-        self.store.put_setting(TAXONOMY_KEY, &value, &audit).await?;
-        Ok(taxonomy)
-    }
-
     /// What an incident's actions may name: its services, the review's approval, tier-2 services.
     async fn source_context(
         &self,
@@ -311,13 +286,4 @@ fn reminder(action: &Action, kind: ReminderKind, now: Timestamp) -> Notification
         body: action.due_at.map(|d| format!("Due {}", d.strftime("%Y-%m-%d %H:%M UTC"))).unwrap_or_default(),
         read_at: None,
     }
-}
-
-/// Names the fields of a taxonomy error the way the review form shows them.
-pub(crate) fn unknown_category(taxonomy: &IncidentTaxonomy) -> FieldErrors {
-    let names: Vec<&str> = taxonomy.root_cause_categories.iter().map(|c| c.name.as_str()).collect();
-    FieldErrors::single(
-        "root_cause_category",
-        format!("must be one of the root-cause categories: {}", names.join(", ")),
-    )
 }

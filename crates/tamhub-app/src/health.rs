@@ -7,10 +7,11 @@ use tamhub_domain::accounts::{Account, Tier};
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::health::{
     Aggregate, Direction, HealthBand, HealthScore, Measure, MeasureSource, Scorecard, ScorecardContent, ScoringRule,
-    SignalIn, Step,
+    SignalIn, Step, is_key,
 };
 use tamhub_domain::ids::{AccountId, NotificationId};
 use tamhub_domain::notifications::Notification;
+use tamhub_domain::scope::AccountScope;
 use tamhub_domain::validation::{FieldErrors, required_text};
 use tamhub_domain::{Date, SignedDuration, Timestamp};
 use tamhub_store::{AccountQuery, BuiltinCounts, HealthOverride, HealthSnapshot, SignalPoint};
@@ -25,14 +26,15 @@ const FUTURE_SLACK_MINUTES: i64 = 5;
 /// How far an override may reach.
 const MAX_OVERRIDE_DAYS: i64 = 180;
 const SNAPSHOT_DAY_KEY: &str = "health_snapshot_day";
+/// Accounts scored together: their measures are read in one set of grouped queries.
+const SCORE_BATCH: usize = 500;
 
 /// An account's health as one reader sees it.
 #[derive(Clone, Debug)]
 pub struct AccountHealth {
     pub account: Account,
-    pub tier: Tier,
-    /// 0 for the built-in default scorecard.
-    pub scorecard_version: i64,
+    /// The tier's scorecard the score was made with (version 0: the built-in default).
+    pub scorecard: Scorecard,
     pub computed: HealthScore,
     /// The override in force (not expired).
     pub override_band: Option<HealthOverride>,
@@ -150,12 +152,7 @@ pub fn default_scorecard(tier: Tier) -> ScorecardContent {
 fn check_point(errors: &mut FieldErrors, field: &str, p: &SignalPoint, now: Timestamp) {
     let latest = now.saturating_add(SignedDuration::from_mins(FUTURE_SLACK_MINUTES)).unwrap_or(now);
     let earliest: Timestamp = "2000-01-01T00:00:00Z".parse().unwrap_or(Timestamp::UNIX_EPOCH);
-    let name = p.name.as_str();
-    if name.is_empty()
-        || name.len() > 40
-        || !name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
+    if !is_key(&p.name) {
         errors.add(&format!("{field}.name"), "must be lowercase letters, digits and _, starting with a letter");
     }
     if !p.value.is_finite() {
@@ -374,22 +371,41 @@ impl App {
             .collect())
     }
 
-    /// Scores one account now with its tier's scorecard.
-    pub(crate) async fn score_account(&self, account: &Account, now: Timestamp) -> AppResult<(i64, HealthScore)> {
-        let card = self.scorecard_for(account.fields.tier).await?;
-        let mut scored = self.score_many(&card, &[account], now).await?;
-        scored.pop().ok_or(AppError::NotFound)
-    }
-
-    /// Scores accounts of one tier at `now` with a scorecard already read, in their order.
-    async fn score_many(
+    /// Snapshots of accounts of one tier scored at `at` with their scorecard, for `at`'s day.
+    async fn snapshots_of(
         &self,
         card: &Scorecard,
         accounts: &[&Account],
-        now: Timestamp,
-    ) -> AppResult<Vec<(i64, HealthScore)>> {
-        let values = self.measure_values(accounts, &card.content, now).await?;
-        Ok(values.iter().map(|v| (card.version, card.content.score(v))).collect())
+        at: Timestamp,
+        computed_at: Timestamp,
+    ) -> AppResult<Vec<HealthSnapshot>> {
+        let values = self.measure_values(accounts, &card.content, at).await?;
+        Ok(accounts
+            .iter()
+            .zip(values)
+            .map(|(a, v)| HealthSnapshot {
+                account_id: a.id,
+                day: day_of(at),
+                scorecard_version: card.version,
+                score: card.content.score(&v),
+                computed_at,
+            })
+            .collect())
+    }
+
+    /// Every live account of a scope, of one tier or all, a page at a time.
+    async fn live_accounts(&self, scope: AccountScope, tier: Option<Tier>) -> AppResult<Vec<Account>> {
+        let mut query = AccountQuery { tier, limit: SCORE_BATCH as u32, ..AccountQuery::in_scope(scope) };
+        let mut accounts = Vec::new();
+        loop {
+            let page = self.store.list_accounts(&query).await?;
+            let fetched = page.items.len();
+            accounts.extend(page.items);
+            if fetched < query.limit as usize {
+                return Ok(accounts);
+            }
+            query.offset += fetched as u64;
+        }
     }
 
     /// An account's health: the score and breakdown now, the override in force, the final band,
@@ -398,7 +414,9 @@ impl App {
         let account = self.get_account(actor, id).await?;
         require(actor.user.role.is_staff(), "see health scores")?;
         let now = self.clock.now();
-        let (version, computed) = self.score_account(&account, now).await?;
+        let scorecard = self.scorecard_for(account.fields.tier).await?;
+        let values = self.measure_values(&[&account], &scorecard.content, now).await?;
+        let computed = scorecard.content.score(&values[0]);
         let override_band = self.store.health_override(id).await?.filter(|o| o.expires_at > now);
         let today = day_of(now);
         let from = today.checked_sub(jiff::Span::new().days(30)).unwrap_or(today);
@@ -412,13 +430,12 @@ impl App {
             snapshots.iter().filter(|s| s.day < today).map(|s| (s.day, s.score)).collect();
         history.push((today, computed.score));
         Ok(AccountHealth {
-            tier: account.fields.tier,
+            scorecard,
             final_band: override_band.as_ref().map_or(computed.band, |o| o.band),
             trend_7d: trend(7),
             trend_30d: trend(30),
             override_band,
             history,
-            scorecard_version: version,
             computed,
             account,
             computed_at: now,
@@ -536,45 +553,25 @@ impl App {
     /// As `snapshot_health`; with `notify`, the TAMs of an account that turned red since the
     /// day before hear of it.
     async fn snapshot_health_notifying(&self, at: Timestamp, notify: bool) -> AppResult<u64> {
-        let cards = self.scorecards_in_force().await?;
-        let mut query = AccountQuery::in_scope(tamhub_domain::scope::AccountScope::All);
-        query.limit = 500;
         let mut scored = 0;
-        loop {
-            let page = self.store.list_accounts(&query).await?;
-            let fetched = page.items.len();
-            let mut snapshots = Vec::with_capacity(fetched);
-            for card in &cards {
-                let of_tier: Vec<&Account> =
-                    page.items.iter().filter(|a| a.archived_at.is_none() && a.fields.tier == card.tier).collect();
-                if of_tier.is_empty() {
-                    continue;
-                }
-                for (account, (version, score)) in of_tier.iter().zip(self.score_many(card, &of_tier, at).await?) {
-                    snapshots.push(HealthSnapshot {
-                        account_id: account.id,
-                        day: day_of(at),
-                        scorecard_version: version,
-                        score,
-                        computed_at: at,
-                    });
-                }
+        for card in self.scorecards_in_force().await? {
+            let accounts = self.live_accounts(AccountScope::All, Some(card.tier)).await?;
+            for batch in accounts.chunks(SCORE_BATCH) {
+                let batch: Vec<&Account> = batch.iter().collect();
+                let snapshots = self.snapshots_of(&card, &batch, at, at).await?;
+                let notifications = if notify { self.turned_red(&batch, &snapshots, at).await? } else { Vec::new() };
+                self.store.save_snapshots(&snapshots, &notifications).await?;
+                scored += snapshots.len() as u64;
             }
-            scored += snapshots.len() as u64;
-            let notifications = if notify { self.turned_red(&page.items, &snapshots, at).await? } else { Vec::new() };
-            self.store.save_snapshots(&snapshots, &notifications).await?;
-            if fetched < query.limit as usize {
-                return Ok(scored);
-            }
-            query.offset += fetched as u64;
         }
+        Ok(scored)
     }
 
     /// Notices to the primary and backup TAM of each account whose snapshot is red today and
     /// was not red the day before.
     async fn turned_red(
         &self,
-        accounts: &[Account],
+        accounts: &[&Account],
         today: &[HealthSnapshot],
         at: Timestamp,
     ) -> AppResult<Vec<Notification>> {
@@ -674,18 +671,7 @@ impl App {
         if !drop.is_finite() || drop <= 0.0 || drop > 100.0 {
             return Err(AppError::invalid_field("drop", "must be a number of points from 1 to 100"));
         }
-        let mut query = AccountQuery::in_scope(actor.scope);
-        query.limit = 500;
-        let mut accounts = Vec::new();
-        loop {
-            let page = self.store.list_accounts(&query).await?;
-            let fetched = page.items.len();
-            accounts.extend(page.items.into_iter().filter(|a| a.archived_at.is_none()));
-            if fetched < query.limit as usize {
-                break;
-            }
-            query.offset += fetched as u64;
-        }
+        let accounts = self.live_accounts(actor.scope, None).await?;
         let ids: Vec<AccountId> = accounts.iter().map(|a| a.id).collect();
         let mut health = self.portfolio_health(actor, &ids).await?;
         let mut out: Vec<(Account, HealthSummary)> = accounts
@@ -752,19 +738,7 @@ impl App {
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> AppResult<u64> {
         let now = self.clock.now();
-        let mut query = AccountQuery::in_scope(tamhub_domain::scope::AccountScope::All);
-        query.tier = Some(tier);
-        query.limit = 500;
-        let mut accounts = Vec::new();
-        loop {
-            let page = self.store.list_accounts(&query).await?;
-            let fetched = page.items.len();
-            accounts.extend(page.items.into_iter().filter(|a| a.archived_at.is_none()));
-            if fetched < query.limit as usize {
-                break;
-            }
-            query.offset += fetched as u64;
-        }
+        let accounts = self.live_accounts(AccountScope::All, Some(tier)).await?;
         let total = accounts.len() as u64;
         let today = day_of(now);
         let instants: Vec<Timestamp> = (0..i64::from(days))
@@ -780,19 +754,11 @@ impl App {
             .collect();
         let card = self.scorecard_for(tier).await?;
         let mut done = 0;
-        for batch in accounts.chunks(500) {
+        for batch in accounts.chunks(SCORE_BATCH) {
             let batch: Vec<&Account> = batch.iter().collect();
             let mut snapshots = Vec::with_capacity(batch.len() * instants.len());
             for at in &instants {
-                for (account, (version, score)) in batch.iter().zip(self.score_many(&card, &batch, *at).await?) {
-                    snapshots.push(HealthSnapshot {
-                        account_id: account.id,
-                        day: day_of(*at),
-                        scorecard_version: version,
-                        score,
-                        computed_at: now,
-                    });
-                }
+                snapshots.extend(self.snapshots_of(&card, &batch, *at, now).await?);
             }
             self.store.save_snapshots(&snapshots, &[]).await?;
             done += batch.len() as u64;

@@ -13,7 +13,8 @@ use tamhub_domain::SignedDuration;
 use tamhub_domain::actions::ActionSummary;
 use tamhub_domain::ids::AccountId;
 use tamhub_domain::postmortems::{
-    PostIncidentReview, Problem, ReviewContent, ReviewStatus, is_repeat, problems, review_due, review_required,
+    IncidentTaxonomy, PostIncidentReview, Problem, ReviewContent, ReviewStatus, is_repeat, problems, review_due,
+    review_required,
 };
 use tamhub_store::{ActionQuery, IncidentQuery};
 
@@ -21,7 +22,7 @@ use crate::incidents::{IncidentView, Planned};
 use tamhub_domain::sla::calendar::{Calendar, CalendarSpec};
 use tamhub_domain::validation::FieldErrors;
 
-use crate::policy::{can_work_incidents, require};
+use crate::policy::{can_manage_sla, can_work_incidents, require};
 use crate::{Actor, App, AppError, AppResult};
 
 /// Business days from resolution to the review's deadline (PagerDuty's practice; R-I5).
@@ -162,7 +163,32 @@ impl App {
     }
 }
 
+const TAXONOMY_KEY: &str = "incident_taxonomy";
+
 impl App {
+    pub async fn incident_taxonomy(&self) -> AppResult<IncidentTaxonomy> {
+        match self.store.get_setting(TAXONOMY_KEY).await? {
+            Some(value) => serde_json::from_value(value).map_err(|e| AppError::Internal(e.to_string())),
+            None => Ok(IncidentTaxonomy::default()),
+        }
+    }
+
+    pub async fn set_incident_taxonomy(
+        &self,
+        actor: &Actor,
+        taxonomy: IncidentTaxonomy,
+    ) -> AppResult<IncidentTaxonomy> {
+        require(can_manage_sla(actor.user.role), "change the incident taxonomy")?;
+        let taxonomy = taxonomy.validated()?;
+        let before = self.incident_taxonomy().await?;
+        let value = serde_json::to_value(&taxonomy).map_err(|e| AppError::Internal(e.to_string()))?;
+        let audit = AuditEntry::new(self.clock.now(), Some(actor.user.id), "setting", TAXONOMY_KEY, "update")
+            .with_before(&before)
+            .with_after(&taxonomy);
+        self.store.put_setting(TAXONOMY_KEY, &value, &audit).await?;
+        Ok(taxonomy)
+    }
+
     /// The taxonomy's spelling of the review's root-cause category; a category the taxonomy no
     /// longer lists is kept only if the review already had it.
     async fn canonical_category(&self, id: IncidentId, content: &mut ReviewContent) -> AppResult<()> {
@@ -178,7 +204,7 @@ impl App {
         if kept.as_deref() == Some(typed) {
             return Ok(());
         }
-        Err(crate::actions::unknown_category(&taxonomy).into())
+        Err(unknown_category(&taxonomy).into())
     }
 
     /// Incidents that repeat this one (same root-cause category in their reviews, a shared
@@ -347,4 +373,13 @@ fn weekdays_utc() -> Calendar {
     }))
     .unwrap_or_default();
     Calendar::from_spec(&spec, "calendar").unwrap_or_else(|_| Calendar::always_open())
+}
+
+/// Names the fields of a taxonomy error the way the review form shows them.
+fn unknown_category(taxonomy: &IncidentTaxonomy) -> FieldErrors {
+    let names: Vec<&str> = taxonomy.root_cause_categories.iter().map(|c| c.name.as_str()).collect();
+    FieldErrors::single(
+        "root_cause_category",
+        format!("must be one of the root-cause categories: {}", names.join(", ")),
+    )
 }

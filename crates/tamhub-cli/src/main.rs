@@ -254,10 +254,8 @@ async fn run(cli: Cli, mut config: Config) -> Result<()> {
         }
         Command::Sla { command: SlaCommand::Eval } => sla_eval(),
         Command::Health { command: HealthCommand::Rescore { tier, days } } => {
-            let tier =
-                tamhub_domain::accounts::Tier::ALL.iter().find(|(_, n)| *n == tier).map(|(t, _)| *t).with_context(
-                    || format!("--tier must be enterprise, enterprise_on_ramp or business, not {tier:?}"),
-                )?;
+            let tier = tamhub_domain::accounts::Tier::parse(&tier)
+                .with_context(|| format!("--tier must be enterprise, enterprise_on_ramp or business, not {tier:?}"))?;
             if !(1..=tamhub_app::health::MAX_RESCORE_DAYS).contains(&days) {
                 bail!("--days must be from 1 to {}", tamhub_app::health::MAX_RESCORE_DAYS);
             }

@@ -201,8 +201,8 @@ fn default_yellow() -> f64 {
     50.0
 }
 
-/// A key: lowercase letters, digits and underscores, starting with a letter.
-fn is_key(text: &str) -> bool {
+/// A key or signal name: lowercase letters, digits and underscores, starting with a letter.
+pub fn is_key(text: &str) -> bool {
     text.len() <= 40
         && text.chars().next().is_some_and(|c| c.is_ascii_lowercase())
         && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')

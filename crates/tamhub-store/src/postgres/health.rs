@@ -26,11 +26,7 @@ fn days_before(now: Timestamp, days: i64) -> jiff_sqlx::Timestamp {
 }
 
 fn tier(text: &str) -> StoreResult<Tier> {
-    Tier::ALL
-        .iter()
-        .find(|(_, n)| *n == text)
-        .map(|(t, _)| *t)
-        .ok_or_else(|| StoreError::Corrupt(format!("tier {text:?}")))
+    Tier::parse(text).ok_or_else(|| StoreError::Corrupt(format!("tier {text:?}")))
 }
 
 fn sqlx_date(d: Date) -> jiff_sqlx::Date {

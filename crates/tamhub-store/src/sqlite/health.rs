@@ -24,11 +24,7 @@ fn days_before(now: Timestamp, days: i64) -> i64 {
 }
 
 fn tier(text: &str) -> StoreResult<Tier> {
-    Tier::ALL
-        .iter()
-        .find(|(_, n)| *n == text)
-        .map(|(t, _)| *t)
-        .ok_or_else(|| StoreError::Corrupt(format!("tier {text:?}")))
+    Tier::parse(text).ok_or_else(|| StoreError::Corrupt(format!("tier {text:?}")))
 }
 
 fn day(text: &str) -> StoreResult<Date> {

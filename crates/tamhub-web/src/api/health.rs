@@ -119,8 +119,8 @@ impl From<AccountHealth> for HealthOut {
     fn from(h: AccountHealth) -> Self {
         HealthOut {
             account_id: h.account.id,
-            tier: h.tier,
-            scorecard_version: h.scorecard_version,
+            tier: h.scorecard.tier,
+            scorecard_version: h.scorecard.version,
             score: h.computed.score,
             band: h.final_band,
             computed: ComputedOut { score: h.computed.score, band: h.computed.band, data_pct: h.computed.data_pct },
@@ -220,7 +220,7 @@ pub struct ScorecardList {
 }
 
 fn tier_of(text: &str) -> Result<Tier, AppError> {
-    Tier::ALL.iter().find(|(_, n)| *n == text).map(|(t, _)| *t).ok_or(AppError::NotFound)
+    Tier::parse(text).ok_or(AppError::NotFound)
 }
 
 #[utoipa::path(get, path = "/api/v1/scorecards", tag = "health",

@@ -574,7 +574,7 @@ async fn account_page(
         None
     };
     let page = AccountPage {
-        health: super::health::panel(state, user, account.id, health_form.unwrap_or_default()).await?,
+        health: super::health::panel(state, user, account.id, &names, health_form.unwrap_or_default()).await?,
         action_rows: super::actions::rows_for(state, user, None, Some(account.id)).await?,
         show_incident: true,
         problems: super::problems::cards_for(state, user, account.id).await?,

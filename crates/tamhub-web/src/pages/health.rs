@@ -6,11 +6,13 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
+use std::collections::HashMap;
 use tamhub_app::AppError;
 use tamhub_app::health::{AccountHealth, HealthSummary};
 use tamhub_domain::Date;
 use tamhub_domain::health::HealthBand;
-use tamhub_domain::ids::AccountId;
+
+use tamhub_domain::ids::{AccountId, UserId};
 use tamhub_domain::validation::FieldErrors;
 
 use super::forms::FormState;
@@ -28,6 +30,11 @@ pub(super) fn spark_points(days: &[(Date, Option<f64>)], from: Date) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A measure's value as shown: whole numbers without decimals, others to hundredths.
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") }
 }
 
 fn score_text(score: Option<f64>) -> String {
@@ -113,6 +120,7 @@ pub(super) async fn panel(
     state: &AppState,
     user: &PageUser,
     id: AccountId,
+    names: &HashMap<UserId, String>,
     form: FormState,
 ) -> Result<Option<HealthPanel>, AppError> {
     use tamhub_domain::users::Role;
@@ -120,20 +128,16 @@ pub(super) async fn panel(
         return Ok(None);
     }
     let h: AccountHealth = state.app.account_health(&user.actor, id).await?;
-    let cards = state.app.scorecards_in_force().await?;
-    let card = cards.iter().find(|c| c.tier == h.tier);
-    let number = |v: Option<f64>| {
-        v.map_or_else(|| "no data".into(), |v| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") })
-    };
+    let card = &h.scorecard;
     let rows = h
         .computed
         .measures
         .iter()
         .map(|m| {
-            let source = card.and_then(|c| c.content.measures.iter().find(|x| x.key == m.key)).map(|x| &x.source);
+            let source = card.content.measures.iter().find(|x| x.key == m.key).map(|x| &x.source);
             BreakdownRow {
                 label: m.label.clone(),
-                value: number(m.value),
+                value: m.value.map_or_else(|| "no data".into(), number),
                 score: m.score.map_or_else(|| "—".into(), |s| format!("{s:.0}")),
                 weight: format!("{}", m.weight),
                 share: m.share_pct.map_or_else(|| "left out".into(), |s| format!("{s:.0} %")),
@@ -147,7 +151,6 @@ pub(super) async fn panel(
         .collect();
     let today = h.computed_at.to_zoned(jiff::tz::TimeZone::UTC).date();
     let from = today.checked_sub(jiff::Span::new().days(30)).unwrap_or(today);
-    let names = super::tickets::people(state, user, None).await?;
     Ok(Some(HealthPanel {
         score: score_text(h.computed.score),
         band: h.final_band.as_str(),
@@ -165,13 +168,11 @@ pub(super) async fn panel(
         trend_7d: change_text(h.trend_7d),
         trend_30d: change_text(h.trend_30d),
         data_pct: format!("{:.0} %", h.computed.data_pct),
-        scorecard: card.map_or_else(String::new, |c| {
-            if c.version == 0 {
-                format!("{} (built-in)", c.content.name)
-            } else {
-                format!("{} v{}", c.content.name, c.version)
-            }
-        }),
+        scorecard: if card.version == 0 {
+            format!("{} (built-in)", card.content.name)
+        } else {
+            format!("{} v{}", card.content.name, card.version)
+        },
         spark: spark_points(&h.history, from),
         rows,
         can_override: matches!(user.actor.user.role, Role::Tam | Role::Psm | Role::Leadership | Role::Admin),
@@ -384,9 +385,6 @@ pub async fn what_if(
         }
         Err(other) => return Err(other.into()),
     };
-    let shown = |v: Option<f64>| {
-        v.map_or_else(String::new, |v| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") })
-    };
     let rows = actual
         .measures
         .iter()
@@ -394,10 +392,10 @@ pub async fn what_if(
         .map(|(a, h)| WhatIfRow {
             key: a.key.clone(),
             label: a.label.clone(),
-            now_value: shown(a.value).if_empty("no data"),
-            input: changes.get(&a.key).map(|v| shown(Some(*v))).unwrap_or_else(|| shown(a.value)),
-            now_score: shown(a.score).if_empty("—"),
-            what_if_score: shown(h.score).if_empty("—"),
+            now_value: a.value.map_or_else(|| "no data".into(), number),
+            input: changes.get(&a.key).or(a.value.as_ref()).map(|v| number(*v)).unwrap_or_default(),
+            now_score: a.score.map_or_else(|| "—".into(), number),
+            what_if_score: h.score.map_or_else(|| "—".into(), number),
             changed: changes.contains_key(&a.key),
         })
         .collect();
@@ -413,14 +411,4 @@ pub async fn what_if(
         errors,
     };
     Ok(render(&page))
-}
-
-trait IfEmpty {
-    fn if_empty(self, default: &str) -> String;
-}
-
-impl IfEmpty for String {
-    fn if_empty(self, default: &str) -> String {
-        if self.is_empty() { default.to_string() } else { self }
-    }
 }

@@ -35,7 +35,7 @@ fn require_admin(user: &PageUser) -> Result<(), AppError> {
 }
 
 fn tier_of(text: &str) -> Result<Tier, AppError> {
-    Tier::ALL.iter().find(|(_, n)| *n == text).map(|(t, _)| *t).ok_or(AppError::NotFound)
+    Tier::parse(text).ok_or(AppError::NotFound)
 }
 
 fn source_name(s: &MeasureSource) -> &'static str {
