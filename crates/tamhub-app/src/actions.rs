@@ -16,7 +16,7 @@ use tamhub_domain::postmortems::PostIncidentReview;
 use tamhub_store::{ActionPage, ActionQuery, ActionReminder, ReminderKind};
 
 use crate::incidents::Planned;
-use crate::policy::{can_work_incidents, require};
+use crate::policy::{can_work_charter, can_work_incidents, require};
 use crate::{Actor, App, AppError, AppResult};
 
 /// Actions read per query when all of them are needed.
@@ -98,6 +98,9 @@ impl App {
             Some(incident) => Some(self.get_incident(actor, incident).await?.incident),
             None => None,
         };
+        if let Some(account) = action.source.account_id() {
+            self.get_account(actor, account).await?;
+        }
         let overdue = action.is_overdue(self.clock.now());
         Ok(ActionView { action, incident, overdue })
     }
@@ -114,7 +117,11 @@ impl App {
     pub async fn change_action(&self, actor: &Actor, id: ActionId, patch: ActionPatch) -> AppResult<Action> {
         let view = self.get_action(actor, id).await?;
         let before = view.action;
-        require(can_work_incidents(actor.user.role) || before.owner_id == actor.user.id, "change this action")?;
+        let may_work_source = match before.source {
+            ActionSource::IncidentReview { .. } => can_work_incidents(actor.user.role),
+            ActionSource::Meeting { .. } => can_work_charter(actor.user.role),
+        };
+        require(may_work_source || before.owner_id == actor.user.id, "change this action")?;
         if let Some(owner) = patch.owner_id
             && owner != before.owner_id
             && let Err(message) = self.role_holder_problem(owner).await?
@@ -168,12 +175,20 @@ impl App {
                 });
             }
         }
+        let mut single: Vec<AccountId> = actions.iter().filter_map(|a| a.source.account_id()).collect();
+        single.sort();
+        single.dedup();
+        let names: HashMap<AccountId, String> =
+            self.store.get_accounts(&single).await?.into_iter().map(|a| (a.id, a.fields.name)).collect();
         let mut by_service: BTreeMap<String, Vec<&Action>> = BTreeMap::new();
         let mut by_account: BTreeMap<(String, AccountId), Vec<&Action>> = BTreeMap::new();
         for a in &actions {
             by_service.entry(a.service.clone().unwrap_or_default()).or_default().push(a);
             let accounts = a.source.incident_id().and_then(|i| incidents.get(&i));
             for (account, name) in accounts.into_iter().flatten() {
+                by_account.entry((name.clone(), *account)).or_default().push(a);
+            }
+            if let Some((account, name)) = a.source.account_id().and_then(|id| names.get_key_value(&id)) {
                 by_account.entry((name.clone(), *account)).or_default().push(a);
             }
         }

@@ -394,7 +394,7 @@ impl App {
     }
 
     /// Every live account of a scope, of one tier or all, a page at a time.
-    async fn live_accounts(&self, scope: AccountScope, tier: Option<Tier>) -> AppResult<Vec<Account>> {
+    pub(crate) async fn live_accounts(&self, scope: AccountScope, tier: Option<Tier>) -> AppResult<Vec<Account>> {
         let mut query = AccountQuery { tier, limit: SCORE_BATCH as u32, ..AccountQuery::in_scope(scope) };
         let mut accounts = Vec::new();
         loop {

@@ -32,6 +32,10 @@ pub struct ScanReport {
     pub action_reminders: u64,
     /// Accounts whose daily health snapshot was taken (once per UTC day).
     pub health_snapshots: u64,
+    /// Engagements added to charters' schedules (once per UTC day, up to the 12-month horizon).
+    pub engagements_scheduled: u64,
+    /// Engagements newly overdue whose TAMs were told.
+    pub engagements_overdue: u64,
 }
 
 impl App {
@@ -51,6 +55,7 @@ impl App {
                 report.incidents = self.cadence_scan_once().await?;
                 report.action_reminders = self.action_reminder_scan_once().await?;
                 report.health_snapshots = self.snapshot_health_if_due().await?;
+                (report.engagements_scheduled, report.engagements_overdue) = self.engagement_scan_once().await?;
                 return Ok(report);
             }
             let tickets = self.store.get_tickets(&due).await?;

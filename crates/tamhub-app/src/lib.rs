@@ -10,6 +10,7 @@ pub mod demo;
 mod demo_health;
 mod demo_incidents;
 mod demo_tickets;
+pub mod engagements;
 pub mod error;
 pub mod escalations;
 pub mod health;

@@ -96,6 +96,12 @@ pub fn can_work_incidents(role: Role) -> bool {
     can_work_tickets(role)
 }
 
+/// Those who run the engagement with the customer keep its charter, contacts and meetings:
+/// TAMs, PSMs (onboarding), leadership and admins. PAMs, support and customers read them.
+pub fn can_work_charter(role: Role) -> bool {
+    matches!(role, Role::Tam | Role::Psm | Role::Leadership | Role::Admin)
+}
+
 /// Staff may read the SLA configuration (calendars and policies) their tickets run on.
 pub fn can_view_sla_config(role: Role) -> bool {
     role.is_staff()

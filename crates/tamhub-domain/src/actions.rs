@@ -1,12 +1,12 @@
 //! Actions: the one model for every follow-up tamhub tracks (SLA-SPEC 2.6 action items; PRODUCT
 //! capability 5). An action has a title, an owner, a due date, a status and the record it came
-//! from. Today its sources are post-incident reviews (corrective actions); meetings, success
-//! plans and risk mitigations add their own `ActionSource` variants to this same model.
+//! from: a post-incident review (corrective actions) or a meeting (action items); success plans
+//! and risk mitigations add their own `ActionSource` variants to this same model.
 
 use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
-use crate::ids::{ActionId, IncidentId, UserId};
+use crate::ids::{AccountId, ActionId, IncidentId, MeetingId, UserId};
 use crate::validation::{FieldErrors, optional_text, parse_choice, required_text};
 
 /// How long a priority action has from the review's approval (Atlassian's SLO), and how long
@@ -15,30 +15,6 @@ pub const PRIORITY_ACTION_WEEKS: i64 = 4;
 pub const PRIORITY_ACTION_WEEKS_TIER2: i64 = 8;
 /// An owner is reminded this long before an action falls due.
 pub const REMINDER_LEAD_DAYS: i64 = 3;
-
-macro_rules! wire_enum {
-    ($name:ident { $($variant:ident => $wire:literal, $label:literal;)+ }) => {
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [($name, &'static str)] = &[$(($name::$variant, $wire)),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $wire),+ }
-            }
-
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label),+ }
-            }
-
-            pub fn parse(text: &str) -> Option<$name> {
-                Self::ALL.iter().find(|(_, w)| *w == text).map(|(v, _)| *v)
-            }
-        }
-    };
-}
 
 wire_enum!(ActionType {
     Mitigate => "mitigate", "Mitigate";
@@ -73,12 +49,23 @@ impl ActionStatus {
 pub enum ActionSource {
     /// A corrective action of an incident's post-incident review.
     IncidentReview { incident_id: IncidentId },
+    /// An action item of a meeting with an account.
+    Meeting { meeting_id: MeetingId, account_id: AccountId },
 }
 
 impl ActionSource {
     pub fn incident_id(&self) -> Option<IncidentId> {
         match self {
             ActionSource::IncidentReview { incident_id } => Some(*incident_id),
+            ActionSource::Meeting { .. } => None,
+        }
+    }
+
+    /// The one account a source concerns (an incident may concern several: see its accounts).
+    pub fn account_id(&self) -> Option<AccountId> {
+        match self {
+            ActionSource::IncidentReview { .. } => None,
+            ActionSource::Meeting { account_id, .. } => Some(*account_id),
         }
     }
 }
@@ -181,7 +168,7 @@ impl SourceContext {
 }
 
 /// A new action as typed, before validation.
-#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ActionDraft {
     pub title: String,

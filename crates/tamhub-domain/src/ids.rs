@@ -58,3 +58,6 @@ id_type!(NotificationId);
 id_type!(EscalationId);
 id_type!(IncidentId);
 id_type!(ActionId);
+id_type!(ContactId);
+id_type!(EngagementId);
+id_type!(MeetingId);

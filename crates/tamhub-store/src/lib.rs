@@ -14,6 +14,7 @@ use tamhub_domain::scope::AccountScope;
 use tamhub_domain::users::{Role, User};
 
 pub mod actions;
+pub mod engagements;
 pub mod health;
 pub mod incidents;
 pub mod postgres;
@@ -22,6 +23,7 @@ pub mod sqlite;
 pub mod tickets;
 
 pub use actions::{ActionPage, ActionQuery, ActionReminder, ActionStore, ReminderKind};
+pub use engagements::{CharterChange, EngagementQuery, EngagementStore, MeetingRecord};
 pub use health::{BuiltinCounts, HealthOverride, HealthSnapshot, HealthStore, SignalPoint, SnapshotScore};
 pub use incidents::{
     CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentListItem, IncidentPage,
@@ -187,7 +189,7 @@ pub struct Credentials {
 
 #[async_trait]
 pub trait Store:
-    TicketStore + SlaConfigStore + IncidentStore + ActionStore + HealthStore + Send + Sync + 'static
+    TicketStore + SlaConfigStore + IncidentStore + ActionStore + HealthStore + EngagementStore + Send + Sync + 'static
 {
     /// Used by `/readyz`.
     async fn ping(&self) -> StoreResult<()>;

@@ -19,6 +19,8 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(readyz))
         .route("/metrics", get(prometheus))
         .route("/static/{file}", get(crate::pages::assets::serve))
+        // Calendar clients cannot sign in: the secret token in the address is the credential.
+        .route("/calendar/{file}", get(crate::api::engagements::feed))
 }
 
 /// The process-wide metrics recorder, installed on first use (tests build many routers).

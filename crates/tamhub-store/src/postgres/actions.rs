@@ -28,13 +28,15 @@ pub(super) async fn upsert_action(conn: &mut PgConnection, action: &Action) -> S
     }
     let a = &stored;
     let query = sqlx::query(if action.version == 0 {
-        "INSERT INTO actions (incident_id, owner_id, service, priority, status, due_at, updated_at, version, state, \
-           number, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        "INSERT INTO actions (incident_id, account_id, owner_id, service, priority, status, due_at, updated_at, \
+           version, state, number, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     } else {
-        "UPDATE actions SET incident_id = $1, owner_id = $2, service = $3, priority = $4, status = $5, due_at = $6, \
-           updated_at = $7, version = $8, state = $9 WHERE number = $10 AND id = $11 AND version = $12"
+        "UPDATE actions SET incident_id = $1, account_id = $2, owner_id = $3, service = $4, priority = $5, \
+           status = $6, due_at = $7, updated_at = $8, version = $9, state = $10 WHERE number = $11 AND id = $12 \
+           AND version = $13"
     })
     .bind(a.source.incident_id().map(|i| i.0))
+    .bind(a.source.account_id().map(|i| i.0))
     .bind(a.owner_id.0)
     .bind(a.service.as_deref())
     .bind(a.priority.as_str())
@@ -54,20 +56,23 @@ pub(super) async fn upsert_action(conn: &mut PgConnection, action: &Action) -> S
 
 fn push_filters(q: &mut QueryBuilder<Postgres>, query: &ActionQuery) {
     q.push(" WHERE TRUE");
+    // An action concerns its own account (single-account sources) or its incident's accounts.
     if query.scope != AccountScope::All {
         q.push(
-            " AND EXISTS (SELECT 1 FROM incident_accounts ia JOIN accounts ON accounts.id = ia.account_id \
+            " AND (EXISTS (SELECT 1 FROM incident_accounts ia JOIN accounts ON accounts.id = ia.account_id \
              WHERE ia.incident_id = a.incident_id",
         );
         push_scope(q, query.scope, "accounts");
-        q.push(")");
+        q.push(") OR EXISTS (SELECT 1 FROM accounts WHERE accounts.id = a.account_id");
+        push_scope(q, query.scope, "accounts");
+        q.push("))");
     }
     if let Some(account) = query.account_id {
-        q.push(
-            " AND EXISTS (SELECT 1 FROM incident_accounts ia WHERE ia.incident_id = a.incident_id AND ia.account_id = ",
+        q.push(" AND (a.account_id = ").push_bind(account.0).push(
+            " OR EXISTS (SELECT 1 FROM incident_accounts ia WHERE ia.incident_id = a.incident_id AND ia.account_id = ",
         )
         .push_bind(account.0)
-        .push(")");
+        .push("))");
     }
     if let Some(incident) = query.incident_id {
         q.push(" AND a.incident_id = ").push_bind(incident.0);

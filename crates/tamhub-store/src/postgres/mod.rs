@@ -2,6 +2,7 @@
 
 mod accounts;
 mod actions;
+mod engagements;
 mod health;
 mod incidents;
 mod rows;

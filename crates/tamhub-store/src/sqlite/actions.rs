@@ -27,13 +27,14 @@ pub(super) async fn upsert_action(conn: &mut SqliteConnection, action: &Action) 
     }
     let a = &stored;
     let query = sqlx::query(if action.version == 0 {
-        "INSERT INTO actions (incident_id, owner_id, service, priority, status, due_at, updated_at, version, state, \
-           number, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO actions (incident_id, account_id, owner_id, service, priority, status, due_at, updated_at, \
+           version, state, number, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     } else {
-        "UPDATE actions SET incident_id = ?, owner_id = ?, service = ?, priority = ?, status = ?, due_at = ?, \
+        "UPDATE actions SET incident_id = ?, account_id = ?, owner_id = ?, service = ?, priority = ?, status = ?, due_at = ?, \
            updated_at = ?, version = ?, state = ? WHERE number = ? AND id = ? AND version = ?"
     })
     .bind(a.source.incident_id().map(|i| i.to_string()))
+    .bind(a.source.account_id().map(|i| i.to_string()))
     .bind(a.owner_id.to_string())
     .bind(a.service.as_deref())
     .bind(a.priority.as_str())
@@ -53,20 +54,23 @@ pub(super) async fn upsert_action(conn: &mut SqliteConnection, action: &Action) 
 
 fn push_filters(q: &mut QueryBuilder<Sqlite>, query: &ActionQuery) {
     q.push(" WHERE 1 = 1");
+    // An action concerns its own account (single-account sources) or its incident's accounts.
     if query.scope != AccountScope::All {
         q.push(
-            " AND EXISTS (SELECT 1 FROM incident_accounts ia JOIN accounts ON accounts.id = ia.account_id \
+            " AND (EXISTS (SELECT 1 FROM incident_accounts ia JOIN accounts ON accounts.id = ia.account_id \
              WHERE ia.incident_id = a.incident_id",
         );
         push_scope(q, query.scope, "accounts");
-        q.push(")");
+        q.push(") OR EXISTS (SELECT 1 FROM accounts WHERE accounts.id = a.account_id");
+        push_scope(q, query.scope, "accounts");
+        q.push("))");
     }
     if let Some(account) = query.account_id {
-        q.push(
-            " AND EXISTS (SELECT 1 FROM incident_accounts ia WHERE ia.incident_id = a.incident_id AND ia.account_id = ",
+        q.push(" AND (a.account_id = ").push_bind(account.to_string()).push(
+            " OR EXISTS (SELECT 1 FROM incident_accounts ia WHERE ia.incident_id = a.incident_id AND ia.account_id = ",
         )
         .push_bind(account.to_string())
-        .push(")");
+        .push("))");
     }
     if let Some(incident) = query.incident_id {
         q.push(" AND a.incident_id = ").push_bind(incident.to_string());

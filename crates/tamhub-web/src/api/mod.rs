@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod engagements;
 pub mod health;
 pub mod incidents;
 pub mod json;
@@ -87,6 +88,26 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/default-calendar", get(sla::default_calendar).put(sla::set_default_calendar))
         .route("/sla-policies", get(sla::list_policies).post(sla::create_policy))
         .route("/sla-policies/{id}", get(sla::show_policy).patch(sla::update_policy).delete(sla::delete_policy))
+        .route("/charters", get(engagements::list_charters).post(engagements::create_charter))
+        .route("/charters/{id}", get(engagements::show_charter).put(engagements::update_charter))
+        .route("/charters/{id}/template", get(engagements::template))
+        .route("/charters/{id}/engagements", get(engagements::engagements))
+        .route("/charters/{id}/engagements.ics", get(engagements::engagements_ics))
+        .route("/charters/{id}/compliance", get(engagements::account_compliance))
+        .route("/compliance", get(engagements::portfolio_compliance))
+        .route("/engagements/{id}", get(engagements::show_engagement))
+        .route("/engagements/{id}/skip", post(engagements::skip_engagement))
+        .route("/accounts/{id}/meetings", get(engagements::meetings).post(engagements::record_meeting))
+        .route("/meetings/{id}", get(engagements::show_meeting))
+        .route("/accounts/{id}/contacts", get(engagements::contacts).post(engagements::create_contact))
+        .route(
+            "/contacts/{id}",
+            get(engagements::show_contact).put(engagements::update_contact).delete(engagements::delete_contact),
+        )
+        .route(
+            "/me/calendar-feed",
+            get(engagements::feed_status).post(engagements::rotate_feed).delete(engagements::revoke_feed),
+        )
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))

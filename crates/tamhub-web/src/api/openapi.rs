@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, actions, health, incidents, notifications, sla, team, tickets, tokens, users};
+use super::{accounts, actions, engagements, health, incidents, notifications, sla, team, tickets, tokens, users};
 
 struct BearerAuth;
 
@@ -25,7 +25,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "tamhub API", description = "Technical Account Management: portfolio, lifecycle, access, tickets and SLA clocks, incidents, corrective actions, health scores."),
+    info(title = "tamhub API", description = "Technical Account Management: portfolio, lifecycle, access, tickets and SLA clocks, incidents, corrective actions, health scores, the engagement charter and its compliance."),
     modifiers(&BearerAuth),
     paths(
         users::me, users::list, users::create, users::show, users::update,
@@ -49,6 +49,12 @@ impl Modify for BearerAuth {
         sla::default_calendar, sla::set_default_calendar,
         sla::list_policies, sla::create_policy, sla::show_policy, sla::update_policy, sla::delete_policy,
         notifications::list, notifications::mark_read, notifications::mark_all_read,
+        engagements::list_charters, engagements::create_charter, engagements::show_charter, engagements::update_charter,
+        engagements::template, engagements::engagements, engagements::engagements_ics, engagements::account_compliance,
+        engagements::portfolio_compliance, engagements::show_engagement, engagements::skip_engagement,
+        engagements::meetings, engagements::record_meeting, engagements::show_meeting,
+        engagements::contacts, engagements::create_contact, engagements::show_contact, engagements::update_contact,
+        engagements::delete_contact, engagements::feed_status, engagements::rotate_feed, engagements::revoke_feed,
     )
 )]
 pub struct ApiDoc;

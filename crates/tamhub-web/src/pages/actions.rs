@@ -12,7 +12,8 @@ use tamhub_app::actions::ActionSummaries;
 use tamhub_app::{ActionQuery, AppError, policy};
 use tamhub_domain::Timestamp;
 use tamhub_domain::actions::{
-    Action, ActionDraft, ActionPatch, ActionPriority, ActionStatus, ActionSummary, ActionType, REMINDER_LEAD_DAYS,
+    Action, ActionDraft, ActionPatch, ActionPriority, ActionSource, ActionStatus, ActionSummary, ActionType,
+    REMINDER_LEAD_DAYS,
 };
 use tamhub_domain::ids::{AccountId, ActionId, IncidentId, UserId};
 use tamhub_domain::incidents::Incident;
@@ -44,8 +45,8 @@ pub struct ActionRow {
     pub status: &'static str,
     pub status_label: &'static str,
     pub service: String,
-    /// The incident it came from: (id, INC-n).
-    pub incident: Option<(String, String)>,
+    /// The record it came from: (link, "INC-7" or "Meeting 2026-03-04").
+    pub source: Option<(String, String)>,
 }
 
 fn row(
@@ -73,7 +74,12 @@ fn row(
         status: a.status.as_str(),
         status_label: a.status.label(),
         service: a.service.clone().unwrap_or_default(),
-        incident: a.source.incident_id().map(|i| (i.to_string(), incidents.get(&i).cloned().unwrap_or_default())),
+        source: match a.source {
+            ActionSource::IncidentReview { incident_id } => {
+                Some((format!("/incidents/{incident_id}"), incidents.get(&incident_id).cloned().unwrap_or_default()))
+            }
+            ActionSource::Meeting { meeting_id, .. } => Some((format!("/meetings/{meeting_id}"), "Meeting".into())),
+        },
     }
 }
 
@@ -327,7 +333,11 @@ async fn show_page(
     let a = &view.action;
     let names = people(state, user, None).await?;
     let incidents: HashMap<IncidentId, String> = view.incident.iter().map(|i| (i.id, i.display_number())).collect();
-    let can_edit = policy::can_work_incidents(user.actor.user.role) || a.owner_id == user.actor.user.id;
+    let may_work_source = match a.source {
+        ActionSource::IncidentReview { .. } => policy::can_work_incidents(user.actor.user.role),
+        ActionSource::Meeting { .. } => policy::can_work_charter(user.actor.user.role),
+    };
+    let can_edit = may_work_source || a.owner_id == user.actor.user.id;
     let alert = form.as_ref().filter(|f| !f.errors.is_empty()).map(|f| {
         let all: Vec<String> = f.errors.iter().map(|(field, m)| format!("{field}: {m}")).collect();
         format!("Not saved: {}.", all.join("; "))

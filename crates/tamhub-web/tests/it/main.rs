@@ -8,6 +8,7 @@ mod actions_api;
 mod audit;
 mod auth;
 mod bad_input;
+mod charters_api;
 mod handoff;
 mod health_api;
 mod health_pages;

@@ -1,0 +1,366 @@
+//! Contacts, charters, scheduled engagements, meetings and calendar feeds.
+
+use async_trait::async_trait;
+use sqlx::types::Json;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use tamhub_domain::audit::AuditEntry;
+use tamhub_domain::contacts::Contact;
+use tamhub_domain::engagements::{Charter, Engagement, Meeting};
+use tamhub_domain::ids::{AccountId, ContactId, EngagementId, MeetingId, UserId};
+use tamhub_domain::notifications::Notification;
+use tamhub_domain::scope::AccountScope;
+use tamhub_domain::users::User;
+use tamhub_domain::{Date, Timestamp};
+use uuid::Uuid;
+
+use super::accounts::push_scope;
+use super::actions::upsert_action;
+use super::rows::*;
+use super::tickets::insert_notifications;
+use super::{PgStore, insert_audit};
+use crate::engagements::{CharterChange, EngagementQuery, EngagementStore, MeetingRecord};
+use crate::{Store, StoreError, StoreResult};
+
+fn outcome(e: &Engagement) -> &'static str {
+    if e.meeting_id.is_some() {
+        "held"
+    } else if e.skip_reason.is_some() {
+        "skipped"
+    } else {
+        "open"
+    }
+}
+
+fn date(d: Date) -> Option<jiff_sqlx::Date> {
+    opt_date(Some(d))
+}
+
+async fn insert_engagements(conn: &mut PgConnection, engagements: &[Engagement]) -> StoreResult<u64> {
+    let mut added = 0;
+    for chunk in engagements.chunks(200) {
+        let mut q = QueryBuilder::<Postgres>::new(
+            "INSERT INTO engagements (id, account_id, engagement_type, workload, due_on, window_closes, outcome, \
+             overdue_notified, state) ",
+        );
+        q.push_values(chunk, |mut row, e| {
+            row.push_bind(e.id.0)
+                .push_bind(e.account_id.0)
+                .push_bind(e.engagement_type.as_str())
+                .push_bind(e.workload.clone().unwrap_or_default())
+                .push_bind(date(e.due_on))
+                .push_bind(date(e.window_closes()))
+                .push_bind(outcome(e))
+                .push_bind(e.overdue_notified_at.is_some())
+                .push_bind(Json(e));
+        });
+        q.push(" ON CONFLICT DO NOTHING");
+        added += q.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(added)
+}
+
+async fn update_engagement(conn: &mut PgConnection, e: &Engagement, only_open: bool) -> StoreResult<()> {
+    let done = sqlx::query(if only_open {
+        "UPDATE engagements SET outcome = $1, overdue_notified = $2, state = $3 WHERE id = $4 AND outcome = 'open'"
+    } else {
+        "UPDATE engagements SET outcome = $1, overdue_notified = $2, state = $3 WHERE id = $4"
+    })
+    .bind(outcome(e))
+    .bind(e.overdue_notified_at.is_some())
+    .bind(Json(e))
+    .bind(e.id.0)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict("the engagement was held or skipped meanwhile; reload it".into()));
+    }
+    Ok(())
+}
+
+async fn upsert_contact(conn: &mut PgConnection, c: &Contact) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO contacts (id, account_id, name, executive_sponsor, state) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, executive_sponsor = excluded.executive_sponsor, \
+         state = excluded.state",
+    )
+    .bind(c.id.0)
+    .bind(c.account_id.0)
+    .bind(&c.name)
+    .bind(c.executive_sponsor)
+    .bind(Json(c))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn states<T>(rows: Vec<(Json<T>,)>) -> Vec<T> {
+    rows.into_iter().map(|(state,)| state.0).collect()
+}
+
+#[async_trait]
+impl EngagementStore for PgStore {
+    async fn list_contacts(&self, account: AccountId) -> StoreResult<Vec<Contact>> {
+        let rows: Vec<(Json<Contact>,)> = sqlx::query_as(
+            "SELECT state FROM contacts WHERE account_id = $1 ORDER BY executive_sponsor DESC, name, id",
+        )
+        .bind(account.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(states(rows))
+    }
+
+    async fn get_contact(&self, id: ContactId) -> StoreResult<Contact> {
+        let row: Option<(Json<Contact>,)> =
+            sqlx::query_as("SELECT state FROM contacts WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+    }
+
+    async fn save_contact(
+        &self,
+        contact: &Contact,
+        audit: &AuditEntry,
+        notifications: &[Notification],
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        upsert_contact(&mut tx, contact).await?;
+        insert_notifications(&mut tx, &notifications.iter().collect::<Vec<_>>()).await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_contact(
+        &self,
+        id: ContactId,
+        audit: &AuditEntry,
+        notifications: &[Notification],
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query("DELETE FROM contacts WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        insert_notifications(&mut tx, &notifications.iter().collect::<Vec<_>>()).await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn charter_versions(&self, account: AccountId) -> StoreResult<Vec<Charter>> {
+        let rows: Vec<(Json<Charter>,)> =
+            sqlx::query_as("SELECT state FROM charters WHERE account_id = $1 ORDER BY version")
+                .bind(account.0)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(states(rows))
+    }
+
+    async fn charters_in_force(&self, accounts: &[AccountId]) -> StoreResult<Vec<Charter>> {
+        let ids: Vec<Uuid> = accounts.iter().map(|a| a.0).collect();
+        let rows: Vec<(Json<Charter>,)> = sqlx::query_as(
+            "SELECT DISTINCT ON (account_id) state FROM charters WHERE account_id = ANY($1) \
+             ORDER BY account_id, version DESC",
+        )
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(states(rows))
+    }
+
+    async fn save_charter(&self, change: &CharterChange) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        let c = &change.charter;
+        let inserted = sqlx::query(
+            "INSERT INTO charters (account_id, version, created_at, state) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(c.account_id.0)
+        .bind(c.version)
+        .bind(ts(c.created_at))
+        .bind(Json(c))
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() != 1 {
+            return Err(StoreError::Conflict("the charter changed meanwhile; reload it and try again".into()));
+        }
+        sqlx::query("DELETE FROM engagements WHERE account_id = $1 AND outcome = 'open' AND due_on >= $2")
+            .bind(c.account_id.0)
+            .bind(date(change.replace_open_from))
+            .execute(&mut *tx)
+            .await?;
+        insert_engagements(&mut tx, &change.schedule).await?;
+        insert_audit(&mut tx, &change.audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn add_engagements(&self, engagements: &[Engagement]) -> StoreResult<u64> {
+        let mut tx = self.write().await?;
+        let added = insert_engagements(&mut tx, engagements).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn list_engagements(&self, query: &EngagementQuery) -> StoreResult<Vec<Engagement>> {
+        let mut q = QueryBuilder::<Postgres>::new(
+            "SELECT e.state FROM engagements e JOIN accounts ON accounts.id = e.account_id WHERE TRUE",
+        );
+        if query.scope != AccountScope::All {
+            push_scope(&mut q, query.scope, "accounts");
+        }
+        if let Some(account) = query.account_id {
+            q.push(" AND e.account_id = ").push_bind(account.0);
+        }
+        if let Some(from) = query.from {
+            q.push(" AND e.due_on >= ").push_bind(date(from));
+        }
+        if let Some(to) = query.to {
+            q.push(" AND e.due_on <= ").push_bind(date(to));
+        }
+        if query.open_only {
+            q.push(" AND e.outcome = 'open'");
+        }
+        if let Some(before) = query.overdue_unnotified_before {
+            q.push(" AND e.outcome = 'open' AND NOT e.overdue_notified AND e.window_closes < ").push_bind(date(before));
+        }
+        q.push(" ORDER BY e.due_on, e.engagement_type, e.workload LIMIT ").push_bind(i64::from(query.limit));
+        let rows: Vec<(Json<Engagement>,)> = q.build_query_as().fetch_all(&self.pool).await?;
+        Ok(states(rows))
+    }
+
+    async fn get_engagement(&self, id: EngagementId) -> StoreResult<Engagement> {
+        let row: Option<(Json<Engagement>,)> =
+            sqlx::query_as("SELECT state FROM engagements WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+    }
+
+    async fn save_open_engagement(&self, engagement: &Engagement, audit: &AuditEntry) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        update_engagement(&mut tx, engagement, true).await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn mark_overdue_notified(
+        &self,
+        ids: &[EngagementId],
+        at: Timestamp,
+        notifications: &[Notification],
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        for id in ids {
+            let row: Option<(Json<Engagement>,)> =
+                sqlx::query_as("SELECT state FROM engagements WHERE id = $1 AND NOT overdue_notified FOR UPDATE")
+                    .bind(id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some((Json(mut e),)) = row {
+                e.overdue_notified_at = Some(at);
+                update_engagement(&mut tx, &e, false).await?;
+            }
+        }
+        insert_notifications(&mut tx, &notifications.iter().collect::<Vec<_>>()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn save_meeting(&self, record: &MeetingRecord) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        let m = &record.meeting;
+        sqlx::query("INSERT INTO meetings (id, account_id, starts_at, state) VALUES ($1, $2, $3, $4)")
+            .bind(m.id.0)
+            .bind(m.account_id.0)
+            .bind(ts(m.starts_at))
+            .bind(Json(m))
+            .execute(&mut *tx)
+            .await?;
+        if let Some(e) = &record.engagement {
+            update_engagement(&mut tx, e, true).await?;
+        }
+        for action in &record.actions {
+            upsert_action(&mut tx, action).await?;
+        }
+        for contact in &record.contacts {
+            upsert_contact(&mut tx, contact).await?;
+        }
+        insert_notifications(&mut tx, &record.notifications.iter().collect::<Vec<_>>()).await?;
+        for audit in &record.audit {
+            insert_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_meeting(&self, id: MeetingId) -> StoreResult<Meeting> {
+        let row: Option<(Json<Meeting>,)> =
+            sqlx::query_as("SELECT state FROM meetings WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+    }
+
+    async fn list_meetings(&self, account: AccountId, limit: u32) -> StoreResult<Vec<Meeting>> {
+        let rows: Vec<(Json<Meeting>,)> =
+            sqlx::query_as("SELECT state FROM meetings WHERE account_id = $1 ORDER BY starts_at DESC, id LIMIT $2")
+                .bind(account.0)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(states(rows))
+    }
+
+    async fn rotate_calendar_feed(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        at: Timestamp,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE calendar_feeds SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(ts(at))
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO calendar_feeds (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
+            .bind(token_hash)
+            .bind(user.0)
+            .bind(ts(at))
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn revoke_calendar_feeds(&self, user: UserId, at: Timestamp, audit: &AuditEntry) -> StoreResult<u64> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query("UPDATE calendar_feeds SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(ts(at))
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn calendar_feed_user(&self, token_hash: &str) -> StoreResult<Option<User>> {
+        let row: Option<(Uuid,)> =
+            sqlx::query_as("SELECT user_id FROM calendar_feeds WHERE token_hash = $1 AND revoked_at IS NULL")
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((user_id,)) = row else { return Ok(None) };
+        let user = self.get_user(UserId(user_id)).await?;
+        Ok(user.active.then_some(user))
+    }
+
+    async fn calendar_feed_created(&self, user: UserId) -> StoreResult<Option<Timestamp>> {
+        let row: Option<(jiff_sqlx::Timestamp,)> =
+            sqlx::query_as("SELECT created_at FROM calendar_feeds WHERE user_id = $1 AND revoked_at IS NULL")
+                .bind(user.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(at,)| jiff(at)))
+    }
+}
