@@ -249,6 +249,7 @@ impl App {
         let tickets = self.demo_tickets(&accounts, &users).await?;
         let incidents = self.demo_incidents(&accounts, &users).await?;
         self.demo_health(&accounts, &users).await?;
+        self.demo_charters(&accounts, &users).await?;
         Ok(DemoSummary { users, accounts: accounts.len(), tickets, incidents })
     }
 

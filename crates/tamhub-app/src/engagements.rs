@@ -2,9 +2,10 @@
 //! the engagements they schedule, meetings that fulfil them, charter compliance, the job that
 //! extends schedules and flags overdue engagements, and calendar feeds.
 //!
-//! Everyone who sees an account reads its charter, schedule, contacts and compliance (customers
-//! included: it is their answer to "is our TAM doing what was promised?"); TAMs, PSMs, leadership
-//! and admins change them. Meeting notes are internal: customers do not read meetings.
+//! Everyone who sees an account reads its charter, schedule and compliance (customers included:
+//! it is their answer to "is our TAM doing what was promised?"); TAMs, PSMs, leadership and
+//! admins change them. Meeting notes and the stakeholder map (influence, sentiment) are the
+//! team's own: customers read neither.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -82,12 +83,17 @@ impl App {
 
     // ----- contacts -----
 
+    /// The stakeholder map is the team's assessment (influence, sentiment): staff only.
     pub async fn list_contacts(&self, actor: &Actor, account: AccountId) -> AppResult<Vec<Contact>> {
         self.get_account(actor, account).await?;
+        require(actor.user.role.is_staff(), "read the stakeholder map")?;
         Ok(self.store.list_contacts(account).await?)
     }
 
     pub async fn get_contact(&self, actor: &Actor, id: ContactId) -> AppResult<Contact> {
+        if !actor.user.role.is_staff() {
+            return Err(AppError::NotFound);
+        }
         let contact = self.store.get_contact(id).await?;
         self.get_account(actor, contact.account_id).await?;
         Ok(contact)

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod demo;
+mod demo_charters;
 mod demo_health;
 mod demo_incidents;
 mod demo_tickets;

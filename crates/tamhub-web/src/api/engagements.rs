@@ -186,8 +186,8 @@ pub struct CharterParams {
     pub version: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/charters/{account_id}", tag = "charters",
-    params(("account_id" = AccountId, Path, description = "Account id"), CharterParams),
+#[utoipa::path(get, path = "/api/v1/charters/{id}", tag = "charters",
+    params(("id" = AccountId, Path, description = "Account id"), CharterParams),
     responses((status = 200, body = CharterOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn show_charter(
     State(state): State<AppState>,
@@ -220,8 +220,8 @@ pub struct CharterIn {
     pub charter: CharterDraft,
 }
 
-#[utoipa::path(put, path = "/api/v1/charters/{account_id}", tag = "charters", request_body = CharterIn,
-    params(("account_id" = AccountId, Path, description = "Account id")),
+#[utoipa::path(put, path = "/api/v1/charters/{id}", tag = "charters", request_body = CharterIn,
+    params(("id" = AccountId, Path, description = "Account id")),
     responses((status = 200, body = CharterOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -250,8 +250,8 @@ pub struct TemplateOut {
     pub commitments: Vec<Commitment>,
 }
 
-#[utoipa::path(get, path = "/api/v1/charters/{account_id}/template", tag = "charters",
-    params(("account_id" = AccountId, Path, description = "Account id"), TemplateParams),
+#[utoipa::path(get, path = "/api/v1/charters/{id}/template", tag = "charters",
+    params(("id" = AccountId, Path, description = "Account id"), TemplateParams),
     responses((status = 200, body = TemplateOut), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn template(
@@ -340,8 +340,8 @@ fn period(from: &Option<String>, to: &Option<String>) -> Result<Period, AppError
     Ok(Period { from, to })
 }
 
-#[utoipa::path(get, path = "/api/v1/charters/{account_id}/engagements", tag = "charters",
-    params(("account_id" = AccountId, Path, description = "Account id"), EngagementParams),
+#[utoipa::path(get, path = "/api/v1/charters/{id}/engagements", tag = "charters",
+    params(("id" = AccountId, Path, description = "Account id"), EngagementParams),
     responses((status = 200, body = EngagementList), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn engagements(
@@ -368,8 +368,8 @@ pub async fn engagements(
     Ok(axum::Json(EngagementList { items }))
 }
 
-#[utoipa::path(get, path = "/api/v1/charters/{account_id}/engagements.ics", tag = "charters",
-    params(("account_id" = AccountId, Path, description = "Account id")),
+#[utoipa::path(get, path = "/api/v1/charters/{id}/engagements.ics", tag = "charters",
+    params(("id" = AccountId, Path, description = "Account id")),
     responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn engagements_ics(
@@ -452,8 +452,8 @@ pub struct AccountComplianceOut {
     pub compliance: Compliance,
 }
 
-#[utoipa::path(get, path = "/api/v1/charters/{account_id}/compliance", tag = "charters",
-    params(("account_id" = AccountId, Path, description = "Account id"), ComplianceParams),
+#[utoipa::path(get, path = "/api/v1/charters/{id}/compliance", tag = "charters",
+    params(("id" = AccountId, Path, description = "Account id"), ComplianceParams),
     responses((status = 200, body = AccountComplianceOut), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]

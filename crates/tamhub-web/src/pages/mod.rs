@@ -7,7 +7,9 @@ pub mod actions;
 pub mod admin;
 pub mod assets;
 pub mod calendars;
+pub mod charters;
 pub mod clocks;
+pub mod contacts;
 pub mod escalations;
 pub mod format;
 pub mod forms;
@@ -58,6 +60,17 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/tickets", get(tickets::account_queue))
         .route("/accounts/{id}/health/override", post(health::set_override))
         .route("/accounts/{id}/health/what-if", get(health::what_if))
+        .route("/accounts/{id}/charter", get(charters::show).post(charters::create))
+        .route("/accounts/{id}/charter/edit", get(charters::edit_form).post(charters::save))
+        .route("/accounts/{id}/charter.ics", get(charters::ics))
+        .route("/accounts/{id}/meetings", post(charters::record_meeting))
+        .route("/accounts/{id}/meetings/new", get(charters::new_meeting))
+        .route("/accounts/{id}/stakeholders", get(contacts::list).post(contacts::create))
+        .route("/contacts/{id}", get(contacts::edit_form).post(contacts::update))
+        .route("/contacts/{id}/delete", post(contacts::delete))
+        .route("/engagements/{id}/skip", post(charters::skip))
+        .route("/meetings/{id}", get(charters::meeting))
+        .route("/compliance", get(charters::compliance))
         .route("/health/at-risk", get(health::at_risk))
         .route("/health/signals", get(health::signals_form).post(health::import_signals))
         .route("/tickets", get(tickets::queue).post(tickets::create))
@@ -117,6 +130,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/sla-policies/{id}/delete", post(policies::delete))
         .route("/profile", get(profile::show))
         .route("/profile/tokens", post(profile::create_token))
+        .route("/profile/calendar-feed", post(profile::rotate_feed))
+        .route("/profile/calendar-feed/revoke", post(profile::revoke_feed))
         .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
 }
 
@@ -152,6 +167,9 @@ impl Layout {
         items.push(("/incidents", "Incidents"));
         if role.is_staff() {
             items.push(("/actions", "Actions"));
+        }
+        if role.is_staff() {
+            items.push(("/compliance", "Compliance"));
         }
         if policy::can_view_team_load(role) {
             items.push(("/health/at-risk", "At risk"));

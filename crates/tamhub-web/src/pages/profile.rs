@@ -31,6 +31,11 @@ struct ProfilePage {
     new_secret: Option<String>,
     error: Option<String>,
     token_name: String,
+    staff: bool,
+    /// When the calendar feed was created, if one is live.
+    feed_since: Option<String>,
+    /// The new feed address, shown once after it is made.
+    feed_url: Option<String>,
 }
 
 async fn profile_page(
@@ -39,6 +44,17 @@ async fn profile_page(
     new_secret: Option<String>,
     error: Option<String>,
     token_name: String,
+) -> PageResult {
+    feed_page(state, user, new_secret, error, token_name, None).await
+}
+
+async fn feed_page(
+    state: &AppState,
+    user: &PageUser,
+    new_secret: Option<String>,
+    error: Option<String>,
+    token_name: String,
+    feed_url: Option<String>,
 ) -> PageResult {
     let tokens = state
         .app
@@ -63,6 +79,9 @@ async fn profile_page(
         new_secret,
         error,
         token_name,
+        staff: u.role.is_staff(),
+        feed_since: state.app.calendar_feed_created(&user.actor).await?.map(format::instant),
+        feed_url,
     };
     let mut response = render(&page);
     if page.error.is_some() {
@@ -95,4 +114,21 @@ pub async fn revoke_token(
     let id: TokenId = id.parse().map_err(|_| AppError::NotFound)?;
     state.app.revoke_api_token(&user.actor, id).await?;
     Ok(Redirect::to("/profile").into_response())
+}
+
+/// `POST /profile/calendar-feed`: a new secret feed address (the old one stops working).
+pub async fn rotate_feed(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    PageForm { user, .. }: PageForm,
+) -> PageResult {
+    let token = state.app.rotate_calendar_feed(&user.actor).await?;
+    let url = format!("{}/calendar/{token}.ics", crate::api::engagements::base_url(&headers));
+    feed_page(&state, &user, None, None, String::new(), Some(url)).await
+}
+
+/// `POST /profile/calendar-feed/revoke`.
+pub async fn revoke_feed(State(state): State<AppState>, PageForm { user, .. }: PageForm) -> PageResult {
+    state.app.revoke_calendar_feed(&user.actor).await?;
+    Ok(Redirect::to("/profile#calendar").into_response())
 }

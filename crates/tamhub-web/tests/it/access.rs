@@ -4,6 +4,7 @@
 
 use axum::http::Method;
 use serde_json::Value;
+use tamhub_app::policy;
 use tamhub_domain::ids::AccountId;
 use tamhub_domain::users::Role;
 use tamhub_testkit::TestApp;
@@ -75,12 +76,37 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
         "/accounts/{id}/health/override",
         Payload::Form(&[("band", "red"), ("expires_at", "2026-03-20"), ("reason", "hijacked")]),
     ),
+    route("GET", "/api/v1/charters/{id}", Payload::None),
+    route("PUT", "/api/v1/charters/{id}", Payload::Json(r#"{"launch_date": "2026-03-02"}"#)),
+    route("GET", "/api/v1/charters/{id}/template", Payload::None),
+    route("GET", "/api/v1/charters/{id}/engagements", Payload::None),
+    route("GET", "/api/v1/charters/{id}/engagements.ics", Payload::None),
+    route("GET", "/api/v1/charters/{id}/compliance", Payload::None),
+    route("GET", "/api/v1/accounts/{id}/meetings", Payload::None),
+    route("POST", "/api/v1/accounts/{id}/meetings", Payload::Json(r#"{"type": "check_in"}"#)),
+    route("GET", "/api/v1/accounts/{id}/contacts", Payload::None),
+    route("POST", "/api/v1/accounts/{id}/contacts", Payload::Json(r#"{"name": "Hijacker"}"#)),
+    route("GET", "/accounts/{id}/charter", Payload::None),
+    route("POST", "/accounts/{id}/charter", Payload::Form(&[("launch_date", "2026-03-02")])),
+    route("GET", "/accounts/{id}/charter/edit", Payload::None),
+    route("POST", "/accounts/{id}/charter/edit", Payload::Form(&[("launch_date", "2026-03-02")])),
+    route("GET", "/accounts/{id}/charter.ics", Payload::None),
+    route("POST", "/accounts/{id}/meetings", Payload::Form(&[("type", "check_in")])),
+    route("GET", "/accounts/{id}/meetings/new", Payload::None),
+    route("GET", "/accounts/{id}/stakeholders", Payload::None),
+    route("POST", "/accounts/{id}/stakeholders", Payload::Form(&[("name", "Hijacker")])),
 ];
 
 /// Account routes that address no single account (lists, creation, the empty form): their
 /// scoping is tested by the list and create tests.
-const UNSCOPED_ACCOUNT_ROUTES: &[(&str, &str)] =
-    &[("GET", "/api/v1/accounts"), ("POST", "/api/v1/accounts"), ("POST", "/accounts"), ("GET", "/accounts/new")];
+const UNSCOPED_ACCOUNT_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/accounts"),
+    ("POST", "/api/v1/accounts"),
+    ("POST", "/accounts"),
+    ("GET", "/accounts/new"),
+    ("GET", "/api/v1/charters"),
+    ("POST", "/api/v1/charters"),
+];
 
 pub(crate) const API_ROUTER: &str = include_str!("../../src/api/mod.rs");
 const PAGE_ROUTER: &str = include_str!("../../src/pages/mod.rs");
@@ -131,7 +157,13 @@ fn the_route_table_covers_every_account_route_in_the_routers() {
     assert!(routes.iter().any(|(m, p)| m == "POST" && p == "/accounts/{id}/handoff/sign-off"), "{routes:?}");
     let account_routes: Vec<&(String, String)> = routes
         .iter()
-        .filter(|(_, p)| p == "/accounts" || p.starts_with("/accounts/") || p.starts_with("/api/v1/accounts"))
+        // Charters are addressed by their account's id.
+        .filter(|(_, p)| {
+            p == "/accounts"
+                || p.starts_with("/accounts/")
+                || p.starts_with("/api/v1/accounts")
+                || p.starts_with("/api/v1/charters")
+        })
         .collect();
     for (method, path) in &account_routes {
         let scoped = SCOPED_ROUTES.iter().any(|r| r.method == method && r.path == path);
@@ -182,6 +214,16 @@ fn in_scope_read_status(role: Role, path: &str) -> u16 {
         "/accounts/{id}/edit" if matches!(role, Role::Support | Role::Customer) => 403,
         // Health scores are internal.
         "/api/v1/accounts/{id}/health" | "/accounts/{id}/health/what-if" if !staff => 403,
+        // No charter is written in this world: read in scope, there is none to show.
+        "/api/v1/charters/{id}" => 404,
+        // Meeting notes and the stakeholder map are the team's own.
+        "/api/v1/accounts/{id}/meetings" | "/api/v1/accounts/{id}/contacts" | "/accounts/{id}/stakeholders"
+            if !staff =>
+        {
+            403
+        }
+        // Charters, contacts and meetings are kept by TAMs, PSMs, leadership and admins.
+        "/accounts/{id}/charter/edit" | "/accounts/{id}/meetings/new" if !policy::can_work_charter(role) => 403,
         _ => 200,
     }
 }

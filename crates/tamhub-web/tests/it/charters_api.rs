@@ -389,7 +389,8 @@ async fn meetings_hold_notes_and_action_items_and_the_stakeholder_map_watches_th
             None,
         )
         .await
-        .expect_error(403, "forbidden", None);
+        .expect_error(404, "not_found", None);
+        c.get(&contacts, &w.customer.token).await.expect_error(403, "forbidden", None);
     }
 }
 

@@ -8,6 +8,7 @@ mod actions_api;
 mod audit;
 mod auth;
 mod bad_input;
+mod charter_pages;
 mod charters_api;
 mod handoff;
 mod health_api;
