@@ -89,7 +89,9 @@ impl App {
             .iter()
             .filter(|a| a.fields.phase == Phase::PostLaunch && a.fields.primary_tam_id.is_some())
             .collect();
-        live.sort_by_key(|a| a.fields.primary_tam_id != maya);
+        // The demo TAM's accounts first, then those with customer logins: both show their charter.
+        let customers: Vec<_> = users.iter().filter_map(|u| u.account_id).collect();
+        live.sort_by_key(|a| (a.fields.primary_tam_id != maya, !customers.contains(&a.id)));
         let mut meetings = 0;
         for (n, account) in live.iter().take(CHARTERED).enumerate() {
             let f = &account.fields;

@@ -104,12 +104,20 @@ pub fn default_scorecard(tier: Tier) -> ScorecardContent {
                 incident_weight,
                 linear(Lower, 0.0, 3.0),
             ),
+            measure("overdue_actions", "Overdue actions", MeasureSource::OverdueActions, 2.0, linear(Lower, 0.0, 4.0)),
             measure(
-                "overdue_actions",
-                "Overdue corrective actions",
-                MeasureSource::OverdueActions,
+                "overdue_engagements",
+                "Overdue charter engagements",
+                MeasureSource::OverdueEngagements,
                 2.0,
-                linear(Lower, 0.0, 4.0),
+                linear(Lower, 0.0, 3.0),
+            ),
+            measure(
+                "days_since_engagement",
+                "Days since the last meeting",
+                MeasureSource::DaysSinceEngagement,
+                1.0,
+                linear(Lower, 14.0, 60.0),
             ),
             measure("renewal", "Days until renewal", MeasureSource::RenewalProximity, 1.0, renewal),
             measure(
@@ -353,6 +361,10 @@ impl App {
                         }),
                         MeasureSource::MajorIncidents90d => Some(c.major_incidents_90d as f64),
                         MeasureSource::OverdueActions => Some(c.overdue_actions as f64),
+                        MeasureSource::OverdueEngagements => c.overdue_engagements.map(|n| n as f64),
+                        MeasureSource::DaysSinceEngagement => {
+                            c.last_meeting_at.map(|at| (now.duration_since(at).as_secs() / 86_400) as f64)
+                        }
                         MeasureSource::RenewalProximity => account
                             .fields
                             .renewal_date

@@ -139,8 +139,14 @@ pub enum MeasureSource {
     /// P0 and P1 incidents that impacted the account, declared in the last 90 days.
     #[serde(rename = "major_incidents_90d")]
     MajorIncidents90d,
-    /// Corrective actions of the account's incidents, open past their due date.
+    /// Actions open past their due date: corrective actions of the account's incidents and the
+    /// account's own (meeting action items).
     OverdueActions,
+    /// Engagements of the charter past their window, neither held nor skipped (no data without
+    /// a charter).
+    OverdueEngagements,
+    /// Days since the last meeting held with the account (no data before the first).
+    DaysSinceEngagement,
     /// Days until the renewal date (negative once past).
     RenewalProximity,
     /// An aggregate of a pushed signal over the last `window_days` days.
@@ -154,7 +160,9 @@ impl MeasureSource {
             MeasureSource::SlaBreaches30d => "SLA breaches in the last 30 days".into(),
             MeasureSource::TicketVolumeTrend => "tickets opened in 30 days vs the 30 before (%)".into(),
             MeasureSource::MajorIncidents90d => "P0/P1 incidents in the last 90 days".into(),
-            MeasureSource::OverdueActions => "overdue corrective actions".into(),
+            MeasureSource::OverdueActions => "overdue actions".into(),
+            MeasureSource::OverdueEngagements => "overdue charter engagements".into(),
+            MeasureSource::DaysSinceEngagement => "days since the last meeting held".into(),
             MeasureSource::RenewalProximity => "days until renewal".into(),
             MeasureSource::Signal { name, aggregate, window_days } => {
                 format!("{} of {name} over {window_days} days", format!("{aggregate:?}").to_lowercase())

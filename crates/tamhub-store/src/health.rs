@@ -32,8 +32,12 @@ pub struct BuiltinCounts {
     /// P0/P1 incidents (most severe ever) impacting it, declared in the last 90 days, not
     /// declined, merged, canceled or tests.
     pub major_incidents_90d: i64,
-    /// Corrective actions of its incidents open past their due date.
+    /// Actions open past their due date: its incidents' corrective actions and its own.
     pub overdue_actions: i64,
+    /// Charter engagements past their window, neither held nor skipped; None without a schedule.
+    pub overdue_engagements: Option<i64>,
+    /// When the last meeting with it started; None before the first.
+    pub last_meeting_at: Option<Timestamp>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -187,21 +187,48 @@ impl HealthStore for PgStore {
         )
         .await?;
         let overdue: Vec<(Uuid, i64)> = sqlx::query_as(
-            "SELECT ia.account_id, COUNT(*) FROM actions a JOIN incident_accounts ia ON ia.incident_id = a.incident_id \
-             WHERE ia.account_id = ANY($1) AND a.status IN ('open', 'in_progress') AND a.due_at < $2 GROUP BY ia.account_id",
+            "SELECT account_id, COUNT(*) FROM (\
+               SELECT ia.account_id FROM actions a JOIN incident_accounts ia ON ia.incident_id = a.incident_id \
+               WHERE a.status IN ('open', 'in_progress') AND a.due_at < $2 \
+               UNION ALL SELECT a.account_id FROM actions a WHERE a.account_id IS NOT NULL \
+               AND a.status IN ('open', 'in_progress') AND a.due_at < $2) x \
+             WHERE account_id = ANY($1) GROUP BY account_id",
         )
         .bind(&ids)
         .bind(ts(now))
         .fetch_all(&self.pool)
         .await?;
-        let sets: [(Vec<(Uuid, i64)>, fn(&mut BuiltinCounts, i64)); 6] = [
+        let today = opt_date(Some(now.to_zoned(jiff::tz::TimeZone::UTC).date()));
+        let engagements: Vec<(Uuid, i64)> = sqlx::query_as(
+            "SELECT account_id, COUNT(*) FILTER (WHERE outcome = 'open' AND window_closes < $2) FROM engagements \
+             WHERE account_id = ANY($1) AND due_on <= $2 GROUP BY account_id",
+        )
+        .bind(&ids)
+        .bind(today)
+        .fetch_all(&self.pool)
+        .await?;
+        let meetings: Vec<(Uuid, jiff_sqlx::Timestamp)> = sqlx::query_as(
+            "SELECT account_id, MAX(starts_at) FROM meetings WHERE account_id = ANY($1) AND starts_at <= $2 \
+             GROUP BY account_id",
+        )
+        .bind(&ids)
+        .bind(ts(now))
+        .fetch_all(&self.pool)
+        .await?;
+        let sets: [(Vec<(Uuid, i64)>, fn(&mut BuiltinCounts, i64)); 7] = [
             (open, |c, n| c.open_critical_high = n),
             (breaches, |c, n| c.sla_breaches_30d = n),
             (last_30, |c, n| c.opened_last_30d = n),
             (prior_30, |c, n| c.opened_prior_30d = n),
             (incidents, |c, n| c.major_incidents_90d = n),
             (overdue, |c, n| c.overdue_actions = n),
+            (engagements, |c, n| c.overdue_engagements = Some(n)),
         ];
+        for (account, at) in meetings {
+            if let Some(c) = counts.get_mut(&AccountId(account)) {
+                c.last_meeting_at = Some(jiff(at));
+            }
+        }
         for (rows, set) in sets {
             for (account, n) in rows {
                 if let Some(c) = counts.get_mut(&AccountId(account)) {

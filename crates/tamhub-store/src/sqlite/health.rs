@@ -155,7 +155,8 @@ impl HealthStore for SqliteStore {
             accounts.iter().map(|a| (*a, BuiltinCounts::default())).collect();
         let (d30, d60, d90) = (days_before(now, 30), days_before(now, 60), days_before(now, 90));
         // Each query counts one measure for the chunk's accounts, grouped by account.
-        let queries: [(&str, fn(&mut BuiltinCounts, i64)); 6] = [
+        let today = now.to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
+        let queries: [(&str, fn(&mut BuiltinCounts, i64)); 8] = [
             (
                 "SELECT account_id, COUNT(*) FROM tickets WHERE status NOT IN ('solved', 'closed') \
                  AND priority IN ('critical', 'high') AND account_id IN ",
@@ -181,10 +182,21 @@ impl HealthStore for SqliteStore {
                 |c, n| c.major_incidents_90d = n,
             ),
             (
-                "SELECT ia.account_id, COUNT(*) FROM actions a JOIN incident_accounts ia ON ia.incident_id = a.incident_id \
-                 WHERE a.status IN ('open', 'in_progress') AND a.due_at < :now AND ia.account_id IN ",
+                "SELECT account_id, COUNT(*) FROM (\
+                   SELECT ia.account_id AS account_id FROM actions a JOIN incident_accounts ia ON ia.incident_id = a.incident_id \
+                   WHERE a.status IN ('open', 'in_progress') AND a.due_at < :now \
+                   UNION ALL SELECT a.account_id FROM actions a WHERE a.account_id IS NOT NULL \
+                   AND a.status IN ('open', 'in_progress') AND a.due_at < :now) x WHERE account_id IN ",
                 |c, n| c.overdue_actions = n,
             ),
+            (
+                "SELECT account_id, SUM(outcome = 'open' AND window_closes < ':today') FROM engagements \
+                 WHERE due_on <= ':today' AND account_id IN ",
+                |c, n| c.overdue_engagements = Some(n),
+            ),
+            ("SELECT account_id, MAX(starts_at) FROM meetings WHERE starts_at <= :now AND account_id IN ", |c, n| {
+                c.last_meeting_at = Timestamp::from_millisecond(n).ok()
+            }),
         ];
         for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
             for (sql, set) in &queries {
@@ -194,7 +206,8 @@ impl HealthStore for SqliteStore {
                     .replace(":now", &ms(now).to_string())
                     .replace(":d30", &d30.to_string())
                     .replace(":d60", &d60.to_string())
-                    .replace(":d90", &d90.to_string());
+                    .replace(":d90", &d90.to_string())
+                    .replace(":today", &today);
                 q.push(sql);
                 super::push_ids(&mut q, chunk);
                 q.push(" GROUP BY 1");

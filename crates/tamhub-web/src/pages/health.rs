@@ -112,6 +112,7 @@ fn link_for(key_source: &tamhub_domain::health::MeasureSource, id: AccountId) ->
         SlaBreaches30d | TicketVolumeTrend => Some(format!("/accounts/{id}/tickets?view=all")),
         MajorIncidents90d => Some("/incidents?view=all&severity=P0".to_string()),
         OverdueActions => Some(format!("/actions?view=overdue&account_id={id}")),
+        OverdueEngagements | DaysSinceEngagement => Some(format!("/accounts/{id}/charter#schedule")),
         RenewalProximity | Signal { .. } => None,
     }
 }

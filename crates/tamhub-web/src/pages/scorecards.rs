@@ -20,12 +20,14 @@ use crate::auth::{FormData, PageForm, PageUser};
 /// Blank rows offered below the measures for new ones.
 const BLANK_ROWS: usize = 3;
 
-const SOURCES: [(&str, &str); 7] = [
+const SOURCES: [(&str, &str); 9] = [
     ("open_critical_high_tickets", "Open critical/high tickets"),
     ("sla_breaches_30d", "SLA breaches, 30 days"),
     ("ticket_volume_trend", "Ticket volume trend %"),
     ("major_incidents_90d", "P0/P1 incidents, 90 days"),
-    ("overdue_actions", "Overdue corrective actions"),
+    ("overdue_actions", "Overdue actions"),
+    ("overdue_engagements", "Overdue charter engagements"),
+    ("days_since_engagement", "Days since the last meeting"),
     ("renewal_proximity", "Days until renewal"),
     ("signal", "A signal…"),
 ];
@@ -45,6 +47,8 @@ fn source_name(s: &MeasureSource) -> &'static str {
         MeasureSource::TicketVolumeTrend => "ticket_volume_trend",
         MeasureSource::MajorIncidents90d => "major_incidents_90d",
         MeasureSource::OverdueActions => "overdue_actions",
+        MeasureSource::OverdueEngagements => "overdue_engagements",
+        MeasureSource::DaysSinceEngagement => "days_since_engagement",
         MeasureSource::RenewalProximity => "renewal_proximity",
         MeasureSource::Signal { .. } => "signal",
     }
@@ -115,6 +119,8 @@ fn parse(form: &FormData) -> Result<(ScorecardContent, Vec<usize>), FieldErrors>
             "ticket_volume_trend" => Some(MeasureSource::TicketVolumeTrend),
             "major_incidents_90d" => Some(MeasureSource::MajorIncidents90d),
             "overdue_actions" => Some(MeasureSource::OverdueActions),
+            "overdue_engagements" => Some(MeasureSource::OverdueEngagements),
+            "days_since_engagement" => Some(MeasureSource::DaysSinceEngagement),
             "renewal_proximity" => Some(MeasureSource::RenewalProximity),
             "signal" => {
                 let aggregate = match form.get(&f("source.aggregate")) {
