@@ -112,6 +112,7 @@ pub fn default_scorecard(tier: Tier) -> ScorecardContent {
                 2.0,
                 linear(Lower, 0.0, 3.0),
             ),
+            measure("open_high_risks", "Open high risks", MeasureSource::OpenHighRisks, 2.0, linear(Lower, 0.0, 3.0)),
             measure(
                 "days_since_engagement",
                 "Days since the last meeting",
@@ -362,6 +363,7 @@ impl App {
                         MeasureSource::MajorIncidents90d => Some(c.major_incidents_90d as f64),
                         MeasureSource::OverdueActions => Some(c.overdue_actions as f64),
                         MeasureSource::OverdueEngagements => c.overdue_engagements.map(|n| n as f64),
+                        MeasureSource::OpenHighRisks => Some(c.open_high_risks as f64),
                         MeasureSource::DaysSinceEngagement => {
                             c.last_meeting_at.map(|at| (now.duration_since(at).as_secs() / 86_400) as f64)
                         }

@@ -18,6 +18,7 @@ pub mod health;
 pub mod incidents;
 pub mod jobs;
 pub mod notifications;
+pub mod plans;
 pub mod policy;
 pub mod portfolio;
 pub mod postmortems;

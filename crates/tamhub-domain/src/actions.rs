@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
-use crate::ids::{AccountId, ActionId, IncidentId, MeetingId, UserId};
+use crate::ids::{AccountId, ActionId, IncidentId, MeetingId, RiskId, SuccessPlanId, UserId};
 use crate::validation::{FieldErrors, optional_text, parse_choice, required_text};
 
 /// How long a priority action has from the review's approval (Atlassian's SLO), and how long
@@ -51,13 +51,17 @@ pub enum ActionSource {
     IncidentReview { incident_id: IncidentId },
     /// An action item of a meeting with an account.
     Meeting { meeting_id: MeetingId, account_id: AccountId },
+    /// An action of an account's success plan.
+    SuccessPlan { plan_id: SuccessPlanId, account_id: AccountId },
+    /// The mitigation of a risk of an account's register.
+    Risk { risk_id: RiskId, account_id: AccountId },
 }
 
 impl ActionSource {
     pub fn incident_id(&self) -> Option<IncidentId> {
         match self {
             ActionSource::IncidentReview { incident_id } => Some(*incident_id),
-            ActionSource::Meeting { .. } => None,
+            ActionSource::Meeting { .. } | ActionSource::SuccessPlan { .. } | ActionSource::Risk { .. } => None,
         }
     }
 
@@ -65,7 +69,9 @@ impl ActionSource {
     pub fn account_id(&self) -> Option<AccountId> {
         match self {
             ActionSource::IncidentReview { .. } => None,
-            ActionSource::Meeting { account_id, .. } => Some(*account_id),
+            ActionSource::Meeting { account_id, .. }
+            | ActionSource::SuccessPlan { account_id, .. }
+            | ActionSource::Risk { account_id, .. } => Some(*account_id),
         }
     }
 }

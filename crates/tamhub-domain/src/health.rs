@@ -147,6 +147,8 @@ pub enum MeasureSource {
     OverdueEngagements,
     /// Days since the last meeting held with the account (no data before the first).
     DaysSinceEngagement,
+    /// Open or mitigating risks scoring 15 or more (likelihood × impact).
+    OpenHighRisks,
     /// Days until the renewal date (negative once past).
     RenewalProximity,
     /// An aggregate of a pushed signal over the last `window_days` days.
@@ -163,6 +165,7 @@ impl MeasureSource {
             MeasureSource::OverdueActions => "overdue actions".into(),
             MeasureSource::OverdueEngagements => "overdue charter engagements".into(),
             MeasureSource::DaysSinceEngagement => "days since the last meeting held".into(),
+            MeasureSource::OpenHighRisks => "open high risks".into(),
             MeasureSource::RenewalProximity => "days until renewal".into(),
             MeasureSource::Signal { name, aggregate, window_days } => {
                 format!("{} of {name} over {window_days} days", format!("{aggregate:?}").to_lowercase())

@@ -61,3 +61,5 @@ id_type!(ActionId);
 id_type!(ContactId);
 id_type!(EngagementId);
 id_type!(MeetingId);
+id_type!(SuccessPlanId);
+id_type!(RiskId);

@@ -41,6 +41,7 @@ pub mod incident_metrics;
 pub mod incidents;
 pub mod load;
 pub mod notifications;
+pub mod plans;
 pub mod postmortems;
 pub mod scope;
 pub mod sla;

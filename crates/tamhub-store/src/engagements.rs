@@ -1,13 +1,14 @@
 //! What the stores keep for the charter and its cadence: contacts, charter versions, scheduled
-//! engagements, meetings and calendar feeds.
+//! engagements, meetings and calendar feeds; and for success plans and the risk register.
 
 use async_trait::async_trait;
 use tamhub_domain::actions::Action;
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::contacts::Contact;
 use tamhub_domain::engagements::{Charter, Engagement, Meeting};
-use tamhub_domain::ids::{AccountId, ContactId, EngagementId, MeetingId, UserId};
+use tamhub_domain::ids::{AccountId, ContactId, EngagementId, MeetingId, RiskId, SuccessPlanId, UserId};
 use tamhub_domain::notifications::Notification;
+use tamhub_domain::plans::{Risk, SuccessPlan};
 use tamhub_domain::scope::AccountScope;
 use tamhub_domain::users::User;
 use tamhub_domain::{Date, Timestamp};
@@ -66,6 +67,16 @@ pub struct MeetingRecord {
     pub audit: Vec<AuditEntry>,
 }
 
+/// A success plan or risk with what its change brings along, written at once.
+#[derive(Clone, Debug)]
+pub struct PlanChange<T> {
+    /// Inserted when at version 0, else updated if still at its version (`Conflict` if not).
+    pub record: T,
+    pub actions: Vec<Action>,
+    pub audit: Vec<AuditEntry>,
+    pub notifications: Vec<Notification>,
+}
+
 #[async_trait]
 pub trait EngagementStore: Send + Sync {
     async fn list_contacts(&self, account: AccountId) -> StoreResult<Vec<Contact>>;
@@ -122,4 +133,20 @@ pub trait EngagementStore: Send + Sync {
     async fn calendar_feed_user(&self, token_hash: &str) -> StoreResult<Option<User>>;
     /// When the user's live feed was created, if they have one.
     async fn calendar_feed_created(&self, user: UserId) -> StoreResult<Option<Timestamp>>;
+
+    async fn list_success_plans(&self, account: AccountId) -> StoreResult<Vec<SuccessPlan>>;
+    async fn get_success_plan(&self, id: SuccessPlanId) -> StoreResult<SuccessPlan>;
+    /// Returns the plan as stored (its version one up).
+    async fn save_success_plan(&self, change: &PlanChange<SuccessPlan>) -> StoreResult<SuccessPlan>;
+
+    /// Risks of the accounts in `scope` (one account with `account`), highest score first.
+    async fn list_risks(
+        &self,
+        scope: AccountScope,
+        account: Option<AccountId>,
+        live_only: bool,
+    ) -> StoreResult<Vec<Risk>>;
+    async fn get_risk(&self, id: RiskId) -> StoreResult<Risk>;
+    /// Returns the risk as stored (its version one up).
+    async fn save_risk(&self, change: &PlanChange<Risk>) -> StoreResult<Risk>;
 }

@@ -38,6 +38,8 @@ pub struct BuiltinCounts {
     pub overdue_engagements: Option<i64>,
     /// When the last meeting with it started; None before the first.
     pub last_meeting_at: Option<Timestamp>,
+    /// Open or mitigating risks scoring 15 or more.
+    pub open_high_risks: i64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

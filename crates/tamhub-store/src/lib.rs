@@ -23,7 +23,7 @@ pub mod sqlite;
 pub mod tickets;
 
 pub use actions::{ActionPage, ActionQuery, ActionReminder, ActionStore, ReminderKind};
-pub use engagements::{CharterChange, EngagementQuery, EngagementStore, MeetingRecord};
+pub use engagements::{CharterChange, EngagementQuery, EngagementStore, MeetingRecord, PlanChange};
 pub use health::{BuiltinCounts, HealthOverride, HealthSnapshot, HealthStore, SignalPoint, SnapshotScore};
 pub use incidents::{
     CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentListItem, IncidentPage,

@@ -6,8 +6,9 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::contacts::Contact;
 use tamhub_domain::engagements::{Charter, Engagement, Meeting};
-use tamhub_domain::ids::{AccountId, ContactId, EngagementId, MeetingId, UserId};
+use tamhub_domain::ids::{AccountId, ContactId, EngagementId, MeetingId, RiskId, SuccessPlanId, UserId};
 use tamhub_domain::notifications::Notification;
+use tamhub_domain::plans::{Risk, SuccessPlan};
 use tamhub_domain::scope::AccountScope;
 use tamhub_domain::users::User;
 use tamhub_domain::{Date, Timestamp};
@@ -18,7 +19,7 @@ use super::actions::upsert_action;
 use super::rows::*;
 use super::tickets::insert_notifications;
 use super::{PgStore, insert_audit};
-use crate::engagements::{CharterChange, EngagementQuery, EngagementStore, MeetingRecord};
+use crate::engagements::{CharterChange, EngagementQuery, EngagementStore, MeetingRecord, PlanChange};
 use crate::{Store, StoreError, StoreResult};
 
 fn outcome(e: &Engagement) -> &'static str {
@@ -90,6 +91,21 @@ async fn upsert_contact(conn: &mut PgConnection, c: &Contact) -> StoreResult<()>
     .bind(Json(c))
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// What a plan's or risk's change brings along: its actions, notifications and audit entries.
+async fn write_extras<T>(conn: &mut PgConnection, change: &PlanChange<T>, rows_written: u64) -> StoreResult<()> {
+    if rows_written != 1 {
+        return Err(StoreError::Conflict("it changed meanwhile; reload it and apply your change again".into()));
+    }
+    for action in &change.actions {
+        upsert_action(&mut *conn, action).await?;
+    }
+    insert_notifications(&mut *conn, &change.notifications.iter().collect::<Vec<_>>()).await?;
+    for audit in &change.audit {
+        insert_audit(&mut *conn, audit).await?;
+    }
     Ok(())
 }
 
@@ -362,5 +378,100 @@ impl EngagementStore for PgStore {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(|(at,)| jiff(at)))
+    }
+
+    async fn list_success_plans(&self, account: AccountId) -> StoreResult<Vec<SuccessPlan>> {
+        let rows: Vec<(Json<SuccessPlan>,)> =
+            sqlx::query_as("SELECT state FROM success_plans WHERE account_id = $1 ORDER BY updated_at DESC, id")
+                .bind(account.0)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(states(rows))
+    }
+
+    async fn get_success_plan(&self, id: SuccessPlanId) -> StoreResult<SuccessPlan> {
+        let row: Option<(Json<SuccessPlan>,)> = sqlx::query_as("SELECT state FROM success_plans WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+    }
+
+    async fn save_success_plan(&self, change: &PlanChange<SuccessPlan>) -> StoreResult<SuccessPlan> {
+        let p = &change.record;
+        let mut stored = p.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if p.version == 0 {
+            "INSERT INTO success_plans (account_id, shared, updated_at, version, state, id) VALUES ($1, $2, $3, $4, $5, $6)"
+        } else {
+            "UPDATE success_plans SET account_id = $1, shared = $2, updated_at = $3, version = $4, state = $5 \
+             WHERE id = $6 AND version = $7"
+        })
+        .bind(p.account_id.0)
+        .bind(p.shared_with_customer)
+        .bind(ts(p.updated_at))
+        .bind(stored.version)
+        .bind(Json(&stored))
+        .bind(p.id.0);
+        let q = if p.version == 0 { q } else { q.bind(p.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn list_risks(
+        &self,
+        scope: AccountScope,
+        account: Option<AccountId>,
+        live_only: bool,
+    ) -> StoreResult<Vec<Risk>> {
+        let mut q = QueryBuilder::<Postgres>::new(
+            "SELECT r.state FROM risks r JOIN accounts ON accounts.id = r.account_id WHERE TRUE",
+        );
+        if scope != AccountScope::All {
+            push_scope(&mut q, scope, "accounts");
+        }
+        if let Some(account) = account {
+            q.push(" AND r.account_id = ").push_bind(account.0);
+        }
+        if live_only {
+            q.push(" AND r.status IN ('open', 'mitigating')");
+        }
+        q.push(" ORDER BY r.score DESC, r.updated_at DESC LIMIT 5000");
+        let rows: Vec<(Json<Risk>,)> = q.build_query_as().fetch_all(&self.pool).await?;
+        Ok(states(rows))
+    }
+
+    async fn get_risk(&self, id: RiskId) -> StoreResult<Risk> {
+        let row: Option<(Json<Risk>,)> =
+            sqlx::query_as("SELECT state FROM risks WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+    }
+
+    async fn save_risk(&self, change: &PlanChange<Risk>) -> StoreResult<Risk> {
+        let r = &change.record;
+        let mut stored = r.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if r.version == 0 {
+            "INSERT INTO risks (account_id, status, score, updated_at, version, state, id) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        } else {
+            "UPDATE risks SET account_id = $1, status = $2, score = $3, updated_at = $4, version = $5, state = $6 \
+             WHERE id = $7 AND version = $8"
+        })
+        .bind(r.account_id.0)
+        .bind(r.status.as_str())
+        .bind(i32::from(r.score()))
+        .bind(ts(r.updated_at))
+        .bind(stored.version)
+        .bind(Json(&stored))
+        .bind(r.id.0);
+        let q = if r.version == 0 { q } else { q.bind(r.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        tx.commit().await?;
+        Ok(stored)
     }
 }

@@ -207,6 +207,13 @@ impl HealthStore for PgStore {
         .bind(today)
         .fetch_all(&self.pool)
         .await?;
+        let risks: Vec<(Uuid, i64)> = sqlx::query_as(
+            "SELECT account_id, COUNT(*) FROM risks WHERE account_id = ANY($1) AND status IN ('open', 'mitigating') \
+             AND score >= 15 GROUP BY account_id",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await?;
         let meetings: Vec<(Uuid, jiff_sqlx::Timestamp)> = sqlx::query_as(
             "SELECT account_id, MAX(starts_at) FROM meetings WHERE account_id = ANY($1) AND starts_at <= $2 \
              GROUP BY account_id",
@@ -215,7 +222,7 @@ impl HealthStore for PgStore {
         .bind(ts(now))
         .fetch_all(&self.pool)
         .await?;
-        let sets: [(Vec<(Uuid, i64)>, fn(&mut BuiltinCounts, i64)); 7] = [
+        let sets: [(Vec<(Uuid, i64)>, fn(&mut BuiltinCounts, i64)); 8] = [
             (open, |c, n| c.open_critical_high = n),
             (breaches, |c, n| c.sla_breaches_30d = n),
             (last_30, |c, n| c.opened_last_30d = n),
@@ -223,6 +230,7 @@ impl HealthStore for PgStore {
             (incidents, |c, n| c.major_incidents_90d = n),
             (overdue, |c, n| c.overdue_actions = n),
             (engagements, |c, n| c.overdue_engagements = Some(n)),
+            (risks, |c, n| c.open_high_risks = n),
         ];
         for (account, at) in meetings {
             if let Some(c) = counts.get_mut(&AccountId(account)) {

@@ -6,8 +6,9 @@ use tamhub_domain::Timestamp;
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::contacts::Contact;
 use tamhub_domain::engagements::{Charter, Engagement, Meeting};
-use tamhub_domain::ids::{AccountId, ContactId, EngagementId, MeetingId, UserId};
+use tamhub_domain::ids::{AccountId, ContactId, EngagementId, MeetingId, RiskId, SuccessPlanId, UserId};
 use tamhub_domain::notifications::Notification;
+use tamhub_domain::plans::{Risk, SuccessPlan};
 use tamhub_domain::scope::AccountScope;
 use tamhub_domain::users::User;
 
@@ -16,7 +17,7 @@ use super::actions::upsert_action;
 use super::rows::*;
 use super::tickets::insert_notifications;
 use super::{SqliteStore, insert_audit, push_ids};
-use crate::engagements::{CharterChange, EngagementQuery, EngagementStore, MeetingRecord};
+use crate::engagements::{CharterChange, EngagementQuery, EngagementStore, MeetingRecord, PlanChange};
 use crate::{Store, StoreError, StoreResult};
 
 fn outcome(e: &Engagement) -> &'static str {
@@ -84,6 +85,21 @@ async fn upsert_contact(conn: &mut SqliteConnection, c: &Contact) -> StoreResult
     .bind(to_json(c))
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// What a plan's or risk's change brings along: its actions, notifications and audit entries.
+async fn write_extras<T>(conn: &mut SqliteConnection, change: &PlanChange<T>, rows_written: u64) -> StoreResult<()> {
+    if rows_written != 1 {
+        return Err(StoreError::Conflict("it changed meanwhile; reload it and apply your change again".into()));
+    }
+    for action in &change.actions {
+        upsert_action(&mut *conn, action).await?;
+    }
+    insert_notifications(&mut *conn, &change.notifications.iter().collect::<Vec<_>>()).await?;
+    for audit in &change.audit {
+        insert_audit(&mut *conn, audit).await?;
+    }
     Ok(())
 }
 
@@ -363,5 +379,102 @@ impl EngagementStore for SqliteStore {
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(|(at,)| ts(at)).transpose()
+    }
+
+    async fn list_success_plans(&self, account: AccountId) -> StoreResult<Vec<SuccessPlan>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT state FROM success_plans WHERE account_id = ? ORDER BY updated_at DESC, id")
+                .bind(account.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+        states(&rows)
+    }
+
+    async fn get_success_plan(&self, id: SuccessPlanId) -> StoreResult<SuccessPlan> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM success_plans WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+    }
+
+    async fn save_success_plan(&self, change: &PlanChange<SuccessPlan>) -> StoreResult<SuccessPlan> {
+        let p = &change.record;
+        let mut stored = p.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if p.version == 0 {
+            "INSERT INTO success_plans (account_id, shared, updated_at, version, state, id) VALUES (?, ?, ?, ?, ?, ?)"
+        } else {
+            "UPDATE success_plans SET account_id = ?, shared = ?, updated_at = ?, version = ?, state = ? \
+             WHERE id = ? AND version = ?"
+        })
+        .bind(p.account_id.to_string())
+        .bind(p.shared_with_customer)
+        .bind(ms(p.updated_at))
+        .bind(stored.version)
+        .bind(to_json(&stored))
+        .bind(p.id.to_string());
+        let q = if p.version == 0 { q } else { q.bind(p.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn list_risks(
+        &self,
+        scope: AccountScope,
+        account: Option<AccountId>,
+        live_only: bool,
+    ) -> StoreResult<Vec<Risk>> {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT r.state FROM risks r JOIN accounts ON accounts.id = r.account_id WHERE 1 = 1",
+        );
+        if scope != AccountScope::All {
+            push_scope(&mut q, scope, "accounts");
+        }
+        if let Some(account) = account {
+            q.push(" AND r.account_id = ").push_bind(account.to_string());
+        }
+        if live_only {
+            q.push(" AND r.status IN ('open', 'mitigating')");
+        }
+        q.push(" ORDER BY r.score DESC, r.updated_at DESC LIMIT 5000");
+        let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
+        states(&rows)
+    }
+
+    async fn get_risk(&self, id: RiskId) -> StoreResult<Risk> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM risks WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+    }
+
+    async fn save_risk(&self, change: &PlanChange<Risk>) -> StoreResult<Risk> {
+        let r = &change.record;
+        let mut stored = r.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if r.version == 0 {
+            "INSERT INTO risks (account_id, status, score, updated_at, version, state, id) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        } else {
+            "UPDATE risks SET account_id = ?, status = ?, score = ?, updated_at = ?, version = ?, state = ? \
+             WHERE id = ? AND version = ?"
+        })
+        .bind(r.account_id.to_string())
+        .bind(r.status.as_str())
+        .bind(i64::from(r.score()))
+        .bind(ms(r.updated_at))
+        .bind(stored.version)
+        .bind(to_json(&stored))
+        .bind(r.id.to_string());
+        let q = if r.version == 0 { q } else { q.bind(r.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        tx.commit().await?;
+        Ok(stored)
     }
 }

@@ -156,7 +156,7 @@ impl HealthStore for SqliteStore {
         let (d30, d60, d90) = (days_before(now, 30), days_before(now, 60), days_before(now, 90));
         // Each query counts one measure for the chunk's accounts, grouped by account.
         let today = now.to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
-        let queries: [(&str, fn(&mut BuiltinCounts, i64)); 8] = [
+        let queries: [(&str, fn(&mut BuiltinCounts, i64)); 9] = [
             (
                 "SELECT account_id, COUNT(*) FROM tickets WHERE status NOT IN ('solved', 'closed') \
                  AND priority IN ('critical', 'high') AND account_id IN ",
@@ -197,6 +197,11 @@ impl HealthStore for SqliteStore {
             ("SELECT account_id, MAX(starts_at) FROM meetings WHERE starts_at <= :now AND account_id IN ", |c, n| {
                 c.last_meeting_at = Timestamp::from_millisecond(n).ok()
             }),
+            (
+                "SELECT account_id, COUNT(*) FROM risks WHERE status IN ('open', 'mitigating') AND score >= 15 \
+                 AND account_id IN ",
+                |c, n| c.open_high_risks = n,
+            ),
         ];
         for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
             for (sql, set) in &queries {

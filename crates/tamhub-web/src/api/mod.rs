@@ -10,6 +10,7 @@ pub mod json;
 pub mod notifications;
 pub mod openapi;
 pub mod pagination;
+pub mod plans;
 pub mod sla;
 pub mod team;
 pub mod tickets;
@@ -108,6 +109,12 @@ pub fn routes() -> Router<AppState> {
             "/me/calendar-feed",
             get(engagements::feed_status).post(engagements::rotate_feed).delete(engagements::revoke_feed),
         )
+        .route("/accounts/{id}/success-plans", get(plans::list_plans).post(plans::create_plan))
+        .route("/success-plans/{id}", get(plans::show_plan).put(plans::update_plan))
+        .route("/success-plans/{id}/actions", post(plans::add_plan_action))
+        .route("/accounts/{id}/risks", get(plans::account_risks).post(plans::create_risk))
+        .route("/risks", get(plans::risks))
+        .route("/risks/{id}", get(plans::show_risk).patch(plans::update_risk))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))

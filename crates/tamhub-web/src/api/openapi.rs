@@ -4,7 +4,9 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, actions, engagements, health, incidents, notifications, sla, team, tickets, tokens, users};
+use super::{
+    accounts, actions, engagements, health, incidents, notifications, plans, sla, team, tickets, tokens, users,
+};
 
 struct BearerAuth;
 
@@ -55,6 +57,8 @@ impl Modify for BearerAuth {
         engagements::meetings, engagements::record_meeting, engagements::show_meeting,
         engagements::contacts, engagements::create_contact, engagements::show_contact, engagements::update_contact,
         engagements::delete_contact, engagements::feed_status, engagements::rotate_feed, engagements::revoke_feed,
+        plans::list_plans, plans::create_plan, plans::show_plan, plans::update_plan, plans::add_plan_action,
+        plans::account_risks, plans::risks, plans::create_risk, plans::show_risk, plans::update_risk,
     )
 )]
 pub struct ApiDoc;

@@ -79,6 +79,10 @@ fn row(
                 Some((format!("/incidents/{incident_id}"), incidents.get(&incident_id).cloned().unwrap_or_default()))
             }
             ActionSource::Meeting { meeting_id, .. } => Some((format!("/meetings/{meeting_id}"), "Meeting".into())),
+            ActionSource::SuccessPlan { plan_id, .. } => {
+                Some((format!("/success-plans/{plan_id}"), "Success plan".into()))
+            }
+            ActionSource::Risk { risk_id, .. } => Some((format!("/risks/{risk_id}"), "Risk".into())),
         },
     }
 }
@@ -335,7 +339,7 @@ async fn show_page(
     let incidents: HashMap<IncidentId, String> = view.incident.iter().map(|i| (i.id, i.display_number())).collect();
     let may_work_source = match a.source {
         ActionSource::IncidentReview { .. } => policy::can_work_incidents(user.actor.user.role),
-        ActionSource::Meeting { .. } => policy::can_work_charter(user.actor.user.role),
+        _ => policy::can_work_charter(user.actor.user.role),
     };
     let can_edit = may_work_source || a.owner_id == user.actor.user.id;
     let alert = form.as_ref().filter(|f| !f.errors.is_empty()).map(|f| {

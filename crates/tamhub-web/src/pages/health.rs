@@ -113,6 +113,7 @@ fn link_for(key_source: &tamhub_domain::health::MeasureSource, id: AccountId) ->
         MajorIncidents90d => Some("/incidents?view=all&severity=P0".to_string()),
         OverdueActions => Some(format!("/actions?view=overdue&account_id={id}")),
         OverdueEngagements | DaysSinceEngagement => Some(format!("/accounts/{id}/charter#schedule")),
+        OpenHighRisks => Some(format!("/accounts/{id}/risks")),
         RenewalProximity | Signal { .. } => None,
     }
 }

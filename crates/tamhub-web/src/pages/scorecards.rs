@@ -20,7 +20,7 @@ use crate::auth::{FormData, PageForm, PageUser};
 /// Blank rows offered below the measures for new ones.
 const BLANK_ROWS: usize = 3;
 
-const SOURCES: [(&str, &str); 9] = [
+const SOURCES: [(&str, &str); 10] = [
     ("open_critical_high_tickets", "Open critical/high tickets"),
     ("sla_breaches_30d", "SLA breaches, 30 days"),
     ("ticket_volume_trend", "Ticket volume trend %"),
@@ -28,6 +28,7 @@ const SOURCES: [(&str, &str); 9] = [
     ("overdue_actions", "Overdue actions"),
     ("overdue_engagements", "Overdue charter engagements"),
     ("days_since_engagement", "Days since the last meeting"),
+    ("open_high_risks", "Open high risks"),
     ("renewal_proximity", "Days until renewal"),
     ("signal", "A signal…"),
 ];
@@ -49,6 +50,7 @@ fn source_name(s: &MeasureSource) -> &'static str {
         MeasureSource::OverdueActions => "overdue_actions",
         MeasureSource::OverdueEngagements => "overdue_engagements",
         MeasureSource::DaysSinceEngagement => "days_since_engagement",
+        MeasureSource::OpenHighRisks => "open_high_risks",
         MeasureSource::RenewalProximity => "renewal_proximity",
         MeasureSource::Signal { .. } => "signal",
     }
@@ -121,6 +123,7 @@ fn parse(form: &FormData) -> Result<(ScorecardContent, Vec<usize>), FieldErrors>
             "overdue_actions" => Some(MeasureSource::OverdueActions),
             "overdue_engagements" => Some(MeasureSource::OverdueEngagements),
             "days_since_engagement" => Some(MeasureSource::DaysSinceEngagement),
+            "open_high_risks" => Some(MeasureSource::OpenHighRisks),
             "renewal_proximity" => Some(MeasureSource::RenewalProximity),
             "signal" => {
                 let aggregate = match form.get(&f("source.aggregate")) {

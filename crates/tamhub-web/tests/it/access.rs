@@ -95,6 +95,10 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
     route("GET", "/accounts/{id}/meetings/new", Payload::None),
     route("GET", "/accounts/{id}/stakeholders", Payload::None),
     route("POST", "/accounts/{id}/stakeholders", Payload::Form(&[("name", "Hijacker")])),
+    route("GET", "/api/v1/accounts/{id}/success-plans", Payload::None),
+    route("POST", "/api/v1/accounts/{id}/success-plans", Payload::Json(r#"{"title": "Hijacked"}"#)),
+    route("GET", "/api/v1/accounts/{id}/risks", Payload::None),
+    route("POST", "/api/v1/accounts/{id}/risks", Payload::Json(r#"{"title": "Hijacked"}"#)),
 ];
 
 /// Account routes that address no single account (lists, creation, the empty form): their
@@ -217,7 +221,10 @@ fn in_scope_read_status(role: Role, path: &str) -> u16 {
         // No charter is written in this world: read in scope, there is none to show.
         "/api/v1/charters/{id}" => 404,
         // Meeting notes and the stakeholder map are the team's own.
-        "/api/v1/accounts/{id}/meetings" | "/api/v1/accounts/{id}/contacts" | "/accounts/{id}/stakeholders"
+        "/api/v1/accounts/{id}/meetings"
+        | "/api/v1/accounts/{id}/contacts"
+        | "/accounts/{id}/stakeholders"
+        | "/api/v1/accounts/{id}/risks"
             if !staff =>
         {
             403
