@@ -23,6 +23,7 @@ pub mod incident_timeline;
 pub mod incidents;
 pub mod login;
 pub mod notifications;
+pub mod plans;
 pub mod policies;
 pub mod problems;
 pub mod profile;
@@ -71,6 +72,12 @@ pub fn routes() -> Router<AppState> {
         .route("/engagements/{id}/skip", post(charters::skip))
         .route("/meetings/{id}", get(charters::meeting))
         .route("/compliance", get(charters::compliance))
+        .route("/accounts/{id}/success-plans", get(plans::list).post(plans::create))
+        .route("/success-plans/{id}", get(plans::show).post(plans::update))
+        .route("/success-plans/{id}/actions", post(plans::add_action))
+        .route("/accounts/{id}/risks", get(plans::account_risks).post(plans::create_risk))
+        .route("/risks", get(plans::portfolio))
+        .route("/risks/{id}", get(plans::risk).post(plans::update_risk))
         .route("/health/at-risk", get(health::at_risk))
         .route("/health/signals", get(health::signals_form).post(health::import_signals))
         .route("/tickets", get(tickets::queue).post(tickets::create))
@@ -170,6 +177,7 @@ impl Layout {
         }
         if role.is_staff() {
             items.push(("/compliance", "Compliance"));
+            items.push(("/risks", "Risks"));
         }
         if policy::can_view_team_load(role) {
             items.push(("/health/at-risk", "At risk"));

@@ -99,6 +99,10 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
     route("POST", "/api/v1/accounts/{id}/success-plans", Payload::Json(r#"{"title": "Hijacked"}"#)),
     route("GET", "/api/v1/accounts/{id}/risks", Payload::None),
     route("POST", "/api/v1/accounts/{id}/risks", Payload::Json(r#"{"title": "Hijacked"}"#)),
+    route("GET", "/accounts/{id}/success-plans", Payload::None),
+    route("POST", "/accounts/{id}/success-plans", Payload::Form(&[("title", "Hijacked")])),
+    route("GET", "/accounts/{id}/risks", Payload::None),
+    route("POST", "/accounts/{id}/risks", Payload::Form(&[("title", "Hijacked")])),
 ];
 
 /// Account routes that address no single account (lists, creation, the empty form): their
@@ -225,6 +229,7 @@ fn in_scope_read_status(role: Role, path: &str) -> u16 {
         | "/api/v1/accounts/{id}/contacts"
         | "/accounts/{id}/stakeholders"
         | "/api/v1/accounts/{id}/risks"
+        | "/accounts/{id}/risks"
             if !staff =>
         {
             403

@@ -17,6 +17,7 @@ mod incident_pages;
 mod incidents_api;
 mod ops;
 mod pages;
+mod plan_pages;
 mod plans_api;
 mod roles;
 mod sla_api;
