@@ -250,6 +250,7 @@ impl App {
         let incidents = self.demo_incidents(&accounts, &users).await?;
         self.demo_health(&accounts, &users).await?;
         self.demo_charters(&accounts, &users).await?;
+        self.demo_plans(&accounts, crate::demo_charters::CHARTERED).await?;
         Ok(DemoSummary { users, accounts: accounts.len(), tickets, incidents })
     }
 

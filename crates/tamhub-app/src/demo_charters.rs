@@ -20,7 +20,7 @@ use crate::engagements::local_today;
 use crate::{Actor, App, AppResult};
 
 /// Accounts given a charter (the demo TAM's first).
-const CHARTERED: usize = 36;
+pub(crate) const CHARTERED: usize = 36;
 
 const PEOPLE: &[(&str, &str, &str, &str, &str)] = &[
     // (first name, last name, title, role, influence)

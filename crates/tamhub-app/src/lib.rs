@@ -10,6 +10,7 @@ pub mod demo;
 mod demo_charters;
 mod demo_health;
 mod demo_incidents;
+mod demo_plans;
 mod demo_tickets;
 pub mod engagements;
 pub mod error;
