@@ -129,6 +129,8 @@ impl App {
                 provider.push(NamedUser { user_id: pam, role: "Account manager".into() });
             }
             let draft = CharterDraft {
+                account_id: Some(account.id),
+                version: None,
                 launch_date: Some(launch.to_string()),
                 commitments: None,
                 customer_contacts: vec![

@@ -14,8 +14,8 @@ use tamhub_domain::actions::{Action, ActionSource, SourceContext};
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::contacts::{Contact, ContactDraft, loses_executive_sponsor};
 use tamhub_domain::engagements::{
-    Charter, CharterContext, CharterDraft, Commitment, Compliance, Engagement, Meeting, MeetingContext, MeetingDraft,
-    combine, compliance, engagement_for_meeting, horizon_end, schedule,
+    Charter, CharterCompliance, CharterContext, CharterDraft, Commitment, Engagement, Meeting, MeetingContext,
+    MeetingDraft, combine, compliance, engagement_for_meeting, horizon_end, schedule,
 };
 use tamhub_domain::ical::{CalendarItem, calendar};
 use tamhub_domain::ids::{AccountId, ContactId, EngagementId, MeetingId, NotificationId, UserId};
@@ -56,13 +56,13 @@ pub struct CharterView {
     pub users: HashMap<UserId, User>,
 }
 
-/// Compliance over a period for every account in scope, per account and per primary TAM.
+/// CharterCompliance over a period for every account in scope, per account and per primary TAM.
 #[derive(Clone, Debug, Default)]
 pub struct PortfolioCompliance {
-    pub total: Compliance,
-    pub accounts: Vec<(Account, Compliance)>,
+    pub total: CharterCompliance,
+    pub accounts: Vec<(Account, CharterCompliance)>,
     /// Per primary TAM (accounts without one are in the total only).
-    pub tams: Vec<(User, Compliance)>,
+    pub tams: Vec<(User, CharterCompliance)>,
 }
 
 impl App {
@@ -498,14 +498,14 @@ impl App {
         account: AccountId,
         from: Date,
         to: Date,
-    ) -> AppResult<(Account, Compliance)> {
+    ) -> AppResult<(Account, CharterCompliance)> {
         let (account, engagements) = self.engagements(actor, account, Some(from), Some(to)).await?;
         let today = local_today(&account, self.clock.now());
         let result = compliance(&engagements, from, to, today);
         Ok((account, result))
     }
 
-    /// Compliance of every account the actor sees, and per primary TAM.
+    /// CharterCompliance of every account the actor sees, and per primary TAM.
     pub async fn portfolio_compliance(&self, actor: &Actor, from: Date, to: Date) -> AppResult<PortfolioCompliance> {
         let now = self.clock.now();
         let accounts = self.live_accounts(actor.scope, None).await?;
@@ -520,7 +520,7 @@ impl App {
             by_account.entry(e.account_id).or_default().push(e);
         }
         let mut out = PortfolioCompliance::default();
-        let mut by_tam: BTreeMap<UserId, Vec<Compliance>> = BTreeMap::new();
+        let mut by_tam: BTreeMap<UserId, Vec<CharterCompliance>> = BTreeMap::new();
         for account in accounts {
             let Some(list) = by_account.remove(&account.id) else { continue };
             let c = compliance(&list, from, to, local_today(&account, now));

@@ -151,6 +151,11 @@ impl From<&Commitment> for CommitmentDraft {
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CharterDraft {
+    /// The account (required to create one with `POST /api/v1/charters`; on a change, the
+    /// account of the URL or absent).
+    pub account_id: Option<AccountId>,
+    /// On a change: the version read (409 when someone changed it meanwhile).
+    pub version: Option<i64>,
     /// YYYY-MM-DD; defaults to the day the account entered Post-Launch, else today.
     pub launch_date: Option<String>,
     pub commitments: Option<Vec<CommitmentDraft>>,
@@ -184,6 +189,8 @@ fn parse_date(errors: &mut FieldErrors, field: &str, text: &str) -> Option<Date>
 impl CharterDraft {
     pub fn from_content(content: &CharterContent) -> CharterDraft {
         CharterDraft {
+            account_id: None,
+            version: None,
             launch_date: Some(content.launch_date.to_string()),
             commitments: Some(content.commitments.iter().map(CommitmentDraft::from).collect()),
             customer_contacts: content.customer_contacts.clone(),
@@ -642,7 +649,7 @@ pub struct TypeCompliance {
 /// Charter compliance over a period: of the engagements due in it whose outcome is known (held,
 /// skipped, or past their window), the share held on time; still-open ones are `pending`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Compliance {
+pub struct CharterCompliance {
     pub promised: u32,
     pub on_time: u32,
     pub pending: u32,
@@ -655,9 +662,9 @@ fn pct(on_time: u32, promised: u32) -> Option<f64> {
     (promised > 0).then(|| f64::from(on_time) * 100.0 / f64::from(promised))
 }
 
-/// Compliance of the engagements due from `from` to `to` (both included) as known on `today`.
-pub fn compliance(engagements: &[Engagement], from: Date, to: Date, today: Date) -> Compliance {
-    let mut out = Compliance::default();
+/// CharterCompliance of the engagements due from `from` to `to` (both included) as known on `today`.
+pub fn compliance(engagements: &[Engagement], from: Date, to: Date, today: Date) -> CharterCompliance {
+    let mut out = CharterCompliance::default();
     let mut by_type: Vec<TypeCompliance> = EngagementType::ALL
         .iter()
         .map(|(t, _)| TypeCompliance { engagement_type: Some(*t), ..Default::default() })
@@ -707,8 +714,8 @@ pub fn compliance(engagements: &[Engagement], from: Date, to: Date, today: Date)
 }
 
 /// Several accounts' compliance as one (a TAM's portfolio).
-pub fn combine<'a>(parts: impl IntoIterator<Item = &'a Compliance>) -> Compliance {
-    let mut out = Compliance::default();
+pub fn combine<'a>(parts: impl IntoIterator<Item = &'a CharterCompliance>) -> CharterCompliance {
+    let mut out = CharterCompliance::default();
     for part in parts {
         out.promised += part.promised;
         out.on_time += part.on_time;

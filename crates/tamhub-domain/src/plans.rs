@@ -14,7 +14,7 @@ use crate::{Date, Timestamp};
 /// A risk scoring this much (likelihood × impact) or more is high.
 pub const HIGH_RISK_SCORE: u8 = 15;
 
-wire_enum!(Phase {
+wire_enum!(PlanPhase {
     Days30 => "days30", "First 30 days";
     Days60 => "days60", "Days 31-60";
     Days90 => "days90", "Days 61-90";
@@ -50,7 +50,7 @@ pub struct Objective {
     pub baseline: f64,
     pub target: f64,
     pub current: f64,
-    pub phase: Phase,
+    pub phase: PlanPhase,
     #[schema(value_type = String, format = Date)]
     pub due_on: Date,
 }
@@ -115,12 +115,12 @@ impl SuccessPlan {
     }
 
     /// The 30/60/90 day a phase ends on.
-    pub fn phase_ends(&self, phase: Phase) -> Option<Date> {
+    pub fn phase_ends(&self, phase: PlanPhase) -> Option<Date> {
         let days = match phase {
-            Phase::Days30 => 30,
-            Phase::Days60 => 60,
-            Phase::Days90 => 90,
-            Phase::Later => return None,
+            PlanPhase::Days30 => 30,
+            PlanPhase::Days60 => 60,
+            PlanPhase::Days90 => 90,
+            PlanPhase::Later => return None,
         };
         Some(self.starts_on.saturating_add(jiff::Span::new().days(days - 1)))
     }
@@ -257,12 +257,12 @@ impl SuccessPlanDraft {
                 }
             };
             let phase = match o.phase.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-                Some(p) => parse_choice(&mut errors, &field("phase"), p, Phase::ALL),
+                Some(p) => parse_choice(&mut errors, &field("phase"), p, PlanPhase::ALL),
                 None => due_on.map(|d| match (d - starts_on).get_days() {
-                    0..30 => Phase::Days30,
-                    30..60 => Phase::Days60,
-                    60..90 => Phase::Days90,
-                    _ => Phase::Later,
+                    0..30 => PlanPhase::Days30,
+                    30..60 => PlanPhase::Days60,
+                    60..90 => PlanPhase::Days90,
+                    _ => PlanPhase::Later,
                 }),
             };
             let key =
@@ -483,7 +483,7 @@ mod tests {
             baseline,
             target,
             current,
-            phase: Phase::Days90,
+            phase: PlanPhase::Days90,
             due_on: d(due),
         }
     }
@@ -554,7 +554,7 @@ mod tests {
         let plan = ok.validate(AccountId::new(), None, UserId::new(), d("2026-01-01"), Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!(
             (plan.objectives[0].phase, plan.objectives[0].current, plan.objectives[0].key.as_str()),
-            (Phase::Days60, 0.0, "o1")
+            (PlanPhase::Days60, 0.0, "o1")
         );
     }
 

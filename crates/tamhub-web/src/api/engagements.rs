@@ -12,7 +12,7 @@ use tamhub_app::engagements::{PortfolioCompliance, local_today};
 use tamhub_domain::accounts::Account;
 use tamhub_domain::contacts::{Contact, ContactDraft};
 use tamhub_domain::engagements::{
-    Charter, CharterDraft, Commitment, Compliance, Engagement, EngagementStatus, EngagementType, EscalationStep,
+    Charter, CharterCompliance, CharterDraft, Commitment, Engagement, EngagementStatus, EngagementType, EscalationStep,
     Meeting, MeetingDraft, NamedContact, NamedUser,
 };
 use tamhub_domain::ids::{AccountId, ContactId, EngagementId, MeetingId, UserId};
@@ -148,33 +148,25 @@ pub async fn list_charters(
     Ok(axum::Json(CharterList { items }))
 }
 
-/// A new charter: the account, and the charter's fields (without `commitments`, the tier's
-/// template counted from `launch_date`).
-#[derive(Deserialize, ToSchema)]
-pub struct NewCharterIn {
-    pub account_id: AccountId,
-    #[serde(flatten)]
-    pub charter: CharterDraft,
-}
-
-#[utoipa::path(post, path = "/api/v1/charters", tag = "charters", request_body = NewCharterIn,
+#[utoipa::path(post, path = "/api/v1/charters", tag = "charters", request_body = CharterDraft,
     responses((status = 201, body = CharterOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_charter(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    ApiJson(input): ApiJson<NewCharterIn>,
+    ApiJson(input): ApiJson<CharterDraft>,
 ) -> ApiResult<impl IntoResponse> {
-    let charter =
-        state.app.save_charter(&actor, input.account_id, input.charter, Some(0)).await.map_err(|e| match e {
-            AppError::Conflict(_) => AppError::Conflict(format!(
-                "the account already has a charter: change it with PUT /api/v1/charters/{}",
-                input.account_id
-            )),
-            other => other,
-        })?;
-    let view = state.app.charter(&actor, input.account_id).await?;
+    let Some(account_id) = input.account_id else {
+        return Err(AppError::invalid_field("account_id", "must not be empty: the account the charter is for").into());
+    };
+    let charter = state.app.save_charter(&actor, account_id, input, Some(0)).await.map_err(|e| match e {
+        AppError::Conflict(_) => AppError::Conflict(format!(
+            "the account already has a charter: change it with PUT /api/v1/charters/{account_id}"
+        )),
+        other => other,
+    })?;
+    let view = state.app.charter(&actor, account_id).await?;
     let versions = view.versions.iter().chain(std::iter::once(&charter)).map(version_out).collect();
     Ok((StatusCode::CREATED, axum::Json(charter_out(&view.account, charter, versions))))
 }
@@ -211,16 +203,8 @@ pub async fn show_charter(
     Ok(axum::Json(charter_out(&view.account, charter, versions)))
 }
 
-/// A charter change: every field as it should be; `version` is the version you read (the change
-/// is refused with 409 when someone changed it meanwhile).
-#[derive(Deserialize, ToSchema)]
-pub struct CharterIn {
-    pub version: Option<i64>,
-    #[serde(flatten)]
-    pub charter: CharterDraft,
-}
-
-#[utoipa::path(put, path = "/api/v1/charters/{id}", tag = "charters", request_body = CharterIn,
+/// A change writes every field as it should be, as a new version.
+#[utoipa::path(put, path = "/api/v1/charters/{id}", tag = "charters", request_body = CharterDraft,
     params(("id" = AccountId, Path, description = "Account id")),
     responses((status = 200, body = CharterOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -229,10 +213,14 @@ pub async fn update_charter(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    ApiJson(input): ApiJson<CharterIn>,
+    ApiJson(input): ApiJson<CharterDraft>,
 ) -> ApiResult<axum::Json<CharterOut>> {
     let id = account_id(&id)?;
-    state.app.save_charter(&actor, id, input.charter, input.version).await?;
+    if input.account_id.is_some_and(|a| a != id) {
+        return Err(AppError::invalid_field("account_id", "must be the account of the URL (or left out)").into());
+    }
+    let version = input.version;
+    state.app.save_charter(&actor, id, input, version).await?;
     show_charter(State(state), ApiActor(actor), Path(id.to_string()), ApiQuery(CharterParams::default())).await
 }
 
@@ -449,7 +437,7 @@ pub struct AccountComplianceOut {
     #[schema(value_type = String, format = Date)]
     pub to: Date,
     #[serde(flatten)]
-    pub compliance: Compliance,
+    pub compliance: CharterCompliance,
 }
 
 #[utoipa::path(get, path = "/api/v1/charters/{id}/compliance", tag = "charters",
@@ -480,7 +468,7 @@ pub struct TamComplianceOut {
     pub user_id: UserId,
     pub name: String,
     #[serde(flatten)]
-    pub compliance: Compliance,
+    pub compliance: CharterCompliance,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -489,7 +477,7 @@ pub struct PortfolioComplianceOut {
     pub from: Date,
     #[schema(value_type = String, format = Date)]
     pub to: Date,
-    pub total: Compliance,
+    pub total: CharterCompliance,
     /// Accounts with engagements due in the period.
     pub accounts: Vec<AccountComplianceOut>,
     /// Per primary TAM.

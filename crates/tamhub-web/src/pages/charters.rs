@@ -16,7 +16,7 @@ use tamhub_domain::Date;
 use tamhub_domain::accounts::Account;
 use tamhub_domain::actions::ActionDraft;
 use tamhub_domain::engagements::{
-    CharterDraft, CommitmentDraft, Compliance, Engagement, EngagementStatus, EngagementType, EscalationStep,
+    CharterCompliance, CharterDraft, CommitmentDraft, Engagement, EngagementStatus, EngagementType, EscalationStep,
     MeetingDraft, MissKind, NamedContact, NamedUser,
 };
 use tamhub_domain::ids::{AccountId, ContactId, EngagementId, MeetingId, UserId};
@@ -77,7 +77,7 @@ pub struct ComplianceView {
     pub misses: Vec<MissRow>,
 }
 
-fn compliance_view(c: &Compliance, names: &HashMap<AccountId, String>) -> ComplianceView {
+fn compliance_view(c: &CharterCompliance, names: &HashMap<AccountId, String>) -> ComplianceView {
     ComplianceView {
         pct: pct(c.on_time_pct),
         class: pct_class(c.on_time_pct),
@@ -725,6 +725,8 @@ fn draft_from_form(form: &crate::auth::FormData) -> (CharterDraft, Option<i64>, 
         .map(|user_id| NamedUser { user_id, role: form.get(&format!("staff_role.{user_id}")).to_string() })
         .collect();
     let draft = CharterDraft {
+        account_id: None,
+        version: form.get("version").parse().ok(),
         launch_date: Some(form.get("launch_date").to_string()),
         commitments: Some(commitments),
         customer_contacts,

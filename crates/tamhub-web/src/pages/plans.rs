@@ -16,7 +16,7 @@ use tamhub_domain::accounts::Account;
 use tamhub_domain::actions::{Action, ActionDraft};
 use tamhub_domain::ids::{AccountId, RiskId, SuccessPlanId, UserId};
 use tamhub_domain::plans::{
-    ObjectiveDraft, Phase, Risk, RiskCategory, RiskDraft, RiskStatus, SuccessPlan, SuccessPlanDraft, heat_map,
+    ObjectiveDraft, PlanPhase, Risk, RiskCategory, RiskDraft, RiskStatus, SuccessPlan, SuccessPlanDraft, heat_map,
 };
 use tamhub_domain::validation::FieldErrors;
 
@@ -97,7 +97,7 @@ fn objective_inputs(draft: &SuccessPlanDraft, errors: &FieldErrors) -> Vec<Objec
 
 fn phases() -> Vec<Opt> {
     let mut out = vec![opt("", "From the due date")];
-    out.extend(Phase::ALL.iter().map(|(p, n)| opt(*n, p.label())));
+    out.extend(PlanPhase::ALL.iter().map(|(p, n)| opt(*n, p.label())));
     out
 }
 
@@ -291,7 +291,7 @@ struct PlanPage {
 }
 
 fn phase_views(plan: &SuccessPlan, today: Date) -> Vec<PhaseView> {
-    Phase::ALL
+    PlanPhase::ALL
         .iter()
         .filter_map(|(phase, _)| {
             let objectives: Vec<ObjectiveView> = plan
