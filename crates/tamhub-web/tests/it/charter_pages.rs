@@ -163,6 +163,7 @@ async fn customers_read_their_charter_only_and_staff_make_calendar_feeds() {
         let html = unescape(&c.page_get(&format!("/accounts/{}/charter", w.alpha), &customer).await.expect(200).text());
         assert!(html.contains("Charter compliance") && html.contains("Escalation path"), "[{b}]");
         assert!(!html.contains("Edit charter") && !html.contains("Skip it") && !html.contains("/meetings/"), "[{b}]");
+        assert!(!html.contains("/stakeholders"), "[{b}] no link to what they may not read");
         for path in [
             format!("/accounts/{}/charter", w.bravo),
             format!("/accounts/{}/charter/edit", w.bravo),
