@@ -36,6 +36,8 @@ pub struct ScanReport {
     pub engagements_scheduled: u64,
     /// Engagements newly overdue whose TAMs were told.
     pub engagements_overdue: u64,
+    /// Reminders of overdue event checklist items.
+    pub event_reminders: u64,
 }
 
 impl App {
@@ -56,6 +58,7 @@ impl App {
                 report.action_reminders = self.action_reminder_scan_once().await?;
                 report.health_snapshots = self.snapshot_health_if_due().await?;
                 (report.engagements_scheduled, report.engagements_overdue) = self.engagement_scan_once().await?;
+                report.event_reminders = self.event_reminder_scan_once().await?;
                 return Ok(report);
             }
             let tickets = self.store.get_tickets(&due).await?;

@@ -15,6 +15,7 @@ mod demo_tickets;
 pub mod engagements;
 pub mod error;
 pub mod escalations;
+pub mod events;
 pub mod health;
 pub mod incidents;
 pub mod jobs;

@@ -63,3 +63,5 @@ id_type!(EngagementId);
 id_type!(MeetingId);
 id_type!(SuccessPlanId);
 id_type!(RiskId);
+id_type!(EventId);
+id_type!(QuotaId);

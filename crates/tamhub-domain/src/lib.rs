@@ -32,6 +32,7 @@ pub mod audit;
 pub mod contacts;
 pub mod engagements;
 pub mod escalations;
+pub mod events;
 pub mod handoff;
 pub mod health;
 pub mod ical;

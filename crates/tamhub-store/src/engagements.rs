@@ -6,7 +6,10 @@ use tamhub_domain::actions::Action;
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::contacts::Contact;
 use tamhub_domain::engagements::{Charter, Engagement, Meeting};
-use tamhub_domain::ids::{AccountId, ContactId, EngagementId, MeetingId, RiskId, SuccessPlanId, UserId};
+use tamhub_domain::events::{Event, Quota};
+use tamhub_domain::ids::{
+    AccountId, ContactId, EngagementId, EventId, MeetingId, QuotaId, RiskId, SuccessPlanId, UserId,
+};
 use tamhub_domain::notifications::Notification;
 use tamhub_domain::plans::{Risk, SuccessPlan};
 use tamhub_domain::scope::AccountScope;
@@ -149,4 +152,19 @@ pub trait EngagementStore: Send + Sync {
     async fn get_risk(&self, id: RiskId) -> StoreResult<Risk>;
     /// Returns the risk as stored (its version one up).
     async fn save_risk(&self, change: &PlanChange<Risk>) -> StoreResult<Risk>;
+
+    /// Events of the accounts in `scope` (one account with `account`) ending after `ends_after`,
+    /// soonest first.
+    async fn list_events(
+        &self,
+        scope: AccountScope,
+        account: Option<AccountId>,
+        ends_after: Option<Timestamp>,
+    ) -> StoreResult<Vec<Event>>;
+    async fn get_event(&self, id: EventId) -> StoreResult<Event>;
+    async fn save_event(&self, change: &PlanChange<Event>) -> StoreResult<Event>;
+
+    async fn list_quotas(&self, account: AccountId) -> StoreResult<Vec<Quota>>;
+    async fn get_quota(&self, id: QuotaId) -> StoreResult<Quota>;
+    async fn save_quota(&self, change: &PlanChange<Quota>) -> StoreResult<Quota>;
 }

@@ -6,7 +6,10 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::contacts::Contact;
 use tamhub_domain::engagements::{Charter, Engagement, Meeting};
-use tamhub_domain::ids::{AccountId, ContactId, EngagementId, MeetingId, RiskId, SuccessPlanId, UserId};
+use tamhub_domain::events::{Event, Quota};
+use tamhub_domain::ids::{
+    AccountId, ContactId, EngagementId, EventId, MeetingId, QuotaId, RiskId, SuccessPlanId, UserId,
+};
 use tamhub_domain::notifications::Notification;
 use tamhub_domain::plans::{Risk, SuccessPlan};
 use tamhub_domain::scope::AccountScope;
@@ -465,6 +468,94 @@ impl EngagementStore for PgStore {
         .bind(r.status.as_str())
         .bind(i32::from(r.score()))
         .bind(ts(r.updated_at))
+        .bind(stored.version)
+        .bind(Json(&stored))
+        .bind(r.id.0);
+        let q = if r.version == 0 { q } else { q.bind(r.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn list_events(
+        &self,
+        scope: AccountScope,
+        account: Option<AccountId>,
+        ends_after: Option<Timestamp>,
+    ) -> StoreResult<Vec<Event>> {
+        let mut q = QueryBuilder::<Postgres>::new(
+            "SELECT e.state FROM events e JOIN accounts ON accounts.id = e.account_id WHERE TRUE",
+        );
+        if scope != AccountScope::All {
+            push_scope(&mut q, scope, "accounts");
+        }
+        if let Some(account) = account {
+            q.push(" AND e.account_id = ").push_bind(account.0);
+        }
+        if let Some(after) = ends_after {
+            q.push(" AND e.ends_at > ").push_bind(ts(after));
+        }
+        q.push(" ORDER BY e.starts_at, e.id LIMIT 5000");
+        let rows: Vec<(Json<Event>,)> = q.build_query_as().fetch_all(&self.pool).await?;
+        Ok(states(rows))
+    }
+
+    async fn get_event(&self, id: EventId) -> StoreResult<Event> {
+        let row: Option<(Json<Event>,)> =
+            sqlx::query_as("SELECT state FROM events WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+    }
+
+    async fn save_event(&self, change: &PlanChange<Event>) -> StoreResult<Event> {
+        let e = &change.record;
+        let mut stored = e.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if e.version == 0 {
+            "INSERT INTO events (account_id, starts_at, ends_at, version, state, id) VALUES ($1, $2, $3, $4, $5, $6)"
+        } else {
+            "UPDATE events SET account_id = $1, starts_at = $2, ends_at = $3, version = $4, state = $5 \
+             WHERE id = $6 AND version = $7"
+        })
+        .bind(e.account_id.0)
+        .bind(ts(e.starts_at))
+        .bind(ts(e.ends_at))
+        .bind(stored.version)
+        .bind(Json(&stored))
+        .bind(e.id.0);
+        let q = if e.version == 0 { q } else { q.bind(e.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn list_quotas(&self, account: AccountId) -> StoreResult<Vec<Quota>> {
+        let rows: Vec<(Json<Quota>,)> = sqlx::query_as("SELECT state FROM quotas WHERE account_id = $1 ORDER BY id")
+            .bind(account.0)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(states(rows))
+    }
+
+    async fn get_quota(&self, id: QuotaId) -> StoreResult<Quota> {
+        let row: Option<(Json<Quota>,)> =
+            sqlx::query_as("SELECT state FROM quotas WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+    }
+
+    async fn save_quota(&self, change: &PlanChange<Quota>) -> StoreResult<Quota> {
+        let r = &change.record;
+        let mut stored = r.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if r.version == 0 {
+            "INSERT INTO quotas (account_id, version, state, id) VALUES ($1, $2, $3, $4)"
+        } else {
+            "UPDATE quotas SET account_id = $1, version = $2, state = $3 WHERE id = $4 AND version = $5"
+        })
+        .bind(r.account_id.0)
         .bind(stored.version)
         .bind(Json(&stored))
         .bind(r.id.0);

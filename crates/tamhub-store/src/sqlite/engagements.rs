@@ -6,7 +6,10 @@ use tamhub_domain::Timestamp;
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::contacts::Contact;
 use tamhub_domain::engagements::{Charter, Engagement, Meeting};
-use tamhub_domain::ids::{AccountId, ContactId, EngagementId, MeetingId, RiskId, SuccessPlanId, UserId};
+use tamhub_domain::events::{Event, Quota};
+use tamhub_domain::ids::{
+    AccountId, ContactId, EngagementId, EventId, MeetingId, QuotaId, RiskId, SuccessPlanId, UserId,
+};
 use tamhub_domain::notifications::Notification;
 use tamhub_domain::plans::{Risk, SuccessPlan};
 use tamhub_domain::scope::AccountScope;
@@ -468,6 +471,97 @@ impl EngagementStore for SqliteStore {
         .bind(r.status.as_str())
         .bind(i64::from(r.score()))
         .bind(ms(r.updated_at))
+        .bind(stored.version)
+        .bind(to_json(&stored))
+        .bind(r.id.to_string());
+        let q = if r.version == 0 { q } else { q.bind(r.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn list_events(
+        &self,
+        scope: AccountScope,
+        account: Option<AccountId>,
+        ends_after: Option<Timestamp>,
+    ) -> StoreResult<Vec<Event>> {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT e.state FROM events e JOIN accounts ON accounts.id = e.account_id WHERE 1 = 1",
+        );
+        if scope != AccountScope::All {
+            push_scope(&mut q, scope, "accounts");
+        }
+        if let Some(account) = account {
+            q.push(" AND e.account_id = ").push_bind(account.to_string());
+        }
+        if let Some(after) = ends_after {
+            q.push(" AND e.ends_at > ").push_bind(ms(after));
+        }
+        q.push(" ORDER BY e.starts_at, e.id LIMIT 5000");
+        let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
+        states(&rows)
+    }
+
+    async fn get_event(&self, id: EventId) -> StoreResult<Event> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM events WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+    }
+
+    async fn save_event(&self, change: &PlanChange<Event>) -> StoreResult<Event> {
+        let e = &change.record;
+        let mut stored = e.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if e.version == 0 {
+            "INSERT INTO events (account_id, starts_at, ends_at, version, state, id) VALUES (?, ?, ?, ?, ?, ?)"
+        } else {
+            "UPDATE events SET account_id = ?, starts_at = ?, ends_at = ?, version = ?, state = ? WHERE id = ? AND version = ?"
+        })
+        .bind(e.account_id.to_string())
+        .bind(ms(e.starts_at))
+        .bind(ms(e.ends_at))
+        .bind(stored.version)
+        .bind(to_json(&stored))
+        .bind(e.id.to_string());
+        let q = if e.version == 0 { q } else { q.bind(e.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn list_quotas(&self, account: AccountId) -> StoreResult<Vec<Quota>> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT state FROM quotas WHERE account_id = ? ORDER BY id")
+            .bind(account.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        states(&rows)
+    }
+
+    async fn get_quota(&self, id: QuotaId) -> StoreResult<Quota> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM quotas WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+    }
+
+    async fn save_quota(&self, change: &PlanChange<Quota>) -> StoreResult<Quota> {
+        let r = &change.record;
+        let mut stored = r.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if r.version == 0 {
+            "INSERT INTO quotas (account_id, version, state, id) VALUES (?, ?, ?, ?)"
+        } else {
+            "UPDATE quotas SET account_id = ?, version = ?, state = ? WHERE id = ? AND version = ?"
+        })
+        .bind(r.account_id.to_string())
         .bind(stored.version)
         .bind(to_json(&stored))
         .bind(r.id.to_string());

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod actions;
 pub mod engagements;
+pub mod events;
 pub mod health;
 pub mod incidents;
 pub mod json;
@@ -115,6 +116,11 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/risks", get(plans::account_risks).post(plans::create_risk))
         .route("/risks", get(plans::risks))
         .route("/risks/{id}", get(plans::show_risk).patch(plans::update_risk))
+        .route("/accounts/{id}/events", get(events::account_events).post(events::create_event))
+        .route("/events", get(events::upcoming))
+        .route("/events/{id}", get(events::show_event).patch(events::update_event))
+        .route("/accounts/{id}/quotas", get(events::account_quotas).post(events::create_quota))
+        .route("/quotas/{id}", get(events::show_quota).patch(events::update_quota))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))

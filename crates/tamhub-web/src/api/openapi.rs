@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, actions, engagements, health, incidents, notifications, plans, sla, team, tickets, tokens, users,
+    accounts, actions, engagements, events, health, incidents, notifications, plans, sla, team, tickets, tokens, users,
 };
 
 struct BearerAuth;
@@ -59,6 +59,8 @@ impl Modify for BearerAuth {
         engagements::delete_contact, engagements::feed_status, engagements::rotate_feed, engagements::revoke_feed,
         plans::list_plans, plans::create_plan, plans::show_plan, plans::update_plan, plans::add_plan_action,
         plans::account_risks, plans::risks, plans::create_risk, plans::show_risk, plans::update_risk,
+        events::account_events, events::upcoming, events::create_event, events::show_event, events::update_event,
+        events::account_quotas, events::create_quota, events::show_quota, events::update_quota,
     )
 )]
 pub struct ApiDoc;

@@ -99,6 +99,16 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
     route("POST", "/api/v1/accounts/{id}/success-plans", Payload::Json(r#"{"title": "Hijacked"}"#)),
     route("GET", "/api/v1/accounts/{id}/risks", Payload::None),
     route("POST", "/api/v1/accounts/{id}/risks", Payload::Json(r#"{"title": "Hijacked"}"#)),
+    route("GET", "/api/v1/accounts/{id}/events", Payload::None),
+    route(
+        "POST",
+        "/api/v1/accounts/{id}/events",
+        Payload::Json(
+            r#"{"title": "Hijack", "kind": "launch", "starts_at": "2027-01-01T00:00:00Z", "ends_at": "2027-01-02T00:00:00Z"}"#,
+        ),
+    ),
+    route("GET", "/api/v1/accounts/{id}/quotas", Payload::None),
+    route("POST", "/api/v1/accounts/{id}/quotas", Payload::Json(r#"{"service": "EC2", "name": "x", "limit": 10}"#)),
     route("GET", "/accounts/{id}/success-plans", Payload::None),
     route("POST", "/accounts/{id}/success-plans", Payload::Form(&[("title", "Hijacked")])),
     route("GET", "/accounts/{id}/risks", Payload::None),
@@ -230,6 +240,8 @@ fn in_scope_read_status(role: Role, path: &str) -> u16 {
         | "/accounts/{id}/stakeholders"
         | "/api/v1/accounts/{id}/risks"
         | "/accounts/{id}/risks"
+        | "/api/v1/accounts/{id}/events"
+        | "/api/v1/accounts/{id}/quotas"
             if !staff =>
         {
             403
