@@ -11,6 +11,7 @@ pub mod charters;
 pub mod clocks;
 pub mod contacts;
 pub mod escalations;
+pub mod events;
 pub mod format;
 pub mod forms;
 pub mod handoff;
@@ -78,6 +79,11 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/risks", get(plans::account_risks).post(plans::create_risk))
         .route("/risks", get(plans::portfolio))
         .route("/risks/{id}", get(plans::risk).post(plans::update_risk))
+        .route("/accounts/{id}/events", get(events::list).post(events::create))
+        .route("/events", get(events::upcoming))
+        .route("/events/{id}", get(events::show).post(events::update))
+        .route("/accounts/{id}/quotas", get(events::quotas).post(events::create_quota))
+        .route("/quotas/{id}", post(events::update_quota))
         .route("/health/at-risk", get(health::at_risk))
         .route("/health/signals", get(health::signals_form).post(health::import_signals))
         .route("/tickets", get(tickets::queue).post(tickets::create))
@@ -178,6 +184,7 @@ impl Layout {
         if role.is_staff() {
             items.push(("/compliance", "Compliance"));
             items.push(("/risks", "Risks"));
+            items.push(("/events", "Events"));
         }
         if policy::can_view_team_load(role) {
             items.push(("/health/at-risk", "At risk"));

@@ -109,6 +109,10 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
     ),
     route("GET", "/api/v1/accounts/{id}/quotas", Payload::None),
     route("POST", "/api/v1/accounts/{id}/quotas", Payload::Json(r#"{"service": "EC2", "name": "x", "limit": 10}"#)),
+    route("GET", "/accounts/{id}/events", Payload::None),
+    route("POST", "/accounts/{id}/events", Payload::Form(&[("title", "Hijack"), ("kind", "launch")])),
+    route("GET", "/accounts/{id}/quotas", Payload::None),
+    route("POST", "/accounts/{id}/quotas", Payload::Form(&[("service", "EC2"), ("name", "x"), ("limit", "1")])),
     route("GET", "/accounts/{id}/success-plans", Payload::None),
     route("POST", "/accounts/{id}/success-plans", Payload::Form(&[("title", "Hijacked")])),
     route("GET", "/accounts/{id}/risks", Payload::None),
@@ -242,6 +246,8 @@ fn in_scope_read_status(role: Role, path: &str) -> u16 {
         | "/accounts/{id}/risks"
         | "/api/v1/accounts/{id}/events"
         | "/api/v1/accounts/{id}/quotas"
+        | "/accounts/{id}/events"
+        | "/accounts/{id}/quotas"
             if !staff =>
         {
             403

@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod charter_pages;
 mod charters_api;
+mod event_pages;
 mod events_api;
 mod handoff;
 mod health_api;
