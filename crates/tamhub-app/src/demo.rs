@@ -251,6 +251,7 @@ impl App {
         self.demo_health(&accounts, &users).await?;
         self.demo_charters(&accounts, &users).await?;
         self.demo_plans(&accounts, crate::demo_charters::CHARTERED).await?;
+        self.demo_events(&accounts, crate::demo_charters::CHARTERED).await?;
         Ok(DemoSummary { users, accounts: accounts.len(), tickets, incidents })
     }
 

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod clock;
 pub mod demo;
 mod demo_charters;
+mod demo_events;
 mod demo_health;
 mod demo_incidents;
 mod demo_plans;

@@ -53,7 +53,8 @@ impl ScoringRule {
                 steps.iter().find(|s| value < s.below).map_or(*otherwise, |s| s.score)
             }
         };
-        (raw * 100.0).round() / 100.0
+        // `+ 0.0` turns the -0 of a value at `bad` on a falling rule into 0.
+        (raw * 100.0).round() / 100.0 + 0.0
     }
 
     fn check(&self, errors: &mut FieldErrors, field: &str) {

@@ -409,7 +409,7 @@ struct AccountPage {
     incident_total: u64,
     /// The health panel (staff only).
     health: Option<super::health::HealthPanel>,
-    /// Open corrective actions of the incidents that impacted it (staff only).
+    /// Open actions of the account and of the incidents that impacted it (staff only).
     action_rows: Vec<super::actions::ActionRow>,
     show_incident: bool,
     /// Repeat incidents touching it (staff only).

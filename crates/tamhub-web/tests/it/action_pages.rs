@@ -121,7 +121,7 @@ async fn a_tam_adds_and_updates_a_corrective_action_through_the_pages() {
         assert!(list.contains("Alpha Analytics") && list.contains("Bravo Banking"), "[{b}]");
         c.page_get("/actions?view=open", &tam).await.expect(200);
         let account = c.page_get(&format!("/accounts/{}", w.alpha), &tam).await.expect(200).text();
-        assert!(account.contains("id=\"account-actions\"") && account.contains("No open corrective action"), "[{b}]");
+        assert!(account.contains("id=\"account-actions\"") && account.contains("No open action"), "[{b}]");
     }
 }
 
