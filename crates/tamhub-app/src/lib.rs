@@ -17,6 +17,7 @@ pub mod engagements;
 pub mod error;
 pub mod escalations;
 pub mod events;
+pub mod feedback;
 pub mod health;
 pub mod incidents;
 pub mod jobs;

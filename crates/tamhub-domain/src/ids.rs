@@ -65,3 +65,5 @@ id_type!(SuccessPlanId);
 id_type!(RiskId);
 id_type!(EventId);
 id_type!(QuotaId);
+id_type!(FeatureRequestId);
+id_type!(OpportunityId);

@@ -33,6 +33,7 @@ pub mod contacts;
 pub mod engagements;
 pub mod escalations;
 pub mod events;
+pub mod feedback;
 pub mod handoff;
 pub mod health;
 pub mod ical;

@@ -7,9 +7,11 @@ use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::contacts::Contact;
 use tamhub_domain::engagements::{Charter, Engagement, Meeting};
 use tamhub_domain::events::{Event, Quota};
+use tamhub_domain::feedback::{FeatureRequest, Opportunity};
 use tamhub_domain::ids::{
     AccountId, ContactId, EngagementId, EventId, MeetingId, QuotaId, RiskId, SuccessPlanId, UserId,
 };
+use tamhub_domain::ids::{FeatureRequestId, OpportunityId};
 use tamhub_domain::notifications::Notification;
 use tamhub_domain::plans::{Risk, SuccessPlan};
 use tamhub_domain::scope::AccountScope;
@@ -167,4 +169,22 @@ pub trait EngagementStore: Send + Sync {
     async fn list_quotas(&self, account: AccountId) -> StoreResult<Vec<Quota>>;
     async fn get_quota(&self, id: QuotaId) -> StoreResult<Quota>;
     async fn save_quota(&self, change: &PlanChange<Quota>) -> StoreResult<Quota>;
+
+    /// Feature requests wanted by at least one account of `scope` (and of `account` if given).
+    async fn list_feature_requests(
+        &self,
+        scope: AccountScope,
+        account: Option<AccountId>,
+    ) -> StoreResult<Vec<FeatureRequest>>;
+    async fn get_feature_request(&self, id: FeatureRequestId) -> StoreResult<FeatureRequest>;
+    /// Stores the request and its list of requesting accounts.
+    async fn save_feature_request(&self, change: &PlanChange<FeatureRequest>) -> StoreResult<FeatureRequest>;
+
+    async fn list_opportunities(
+        &self,
+        scope: AccountScope,
+        account: Option<AccountId>,
+    ) -> StoreResult<Vec<Opportunity>>;
+    async fn get_opportunity(&self, id: OpportunityId) -> StoreResult<Opportunity>;
+    async fn save_opportunity(&self, change: &PlanChange<Opportunity>) -> StoreResult<Opportunity>;
 }

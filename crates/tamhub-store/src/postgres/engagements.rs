@@ -7,9 +7,11 @@ use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::contacts::Contact;
 use tamhub_domain::engagements::{Charter, Engagement, Meeting};
 use tamhub_domain::events::{Event, Quota};
+use tamhub_domain::feedback::{FeatureRequest, Opportunity};
 use tamhub_domain::ids::{
     AccountId, ContactId, EngagementId, EventId, MeetingId, QuotaId, RiskId, SuccessPlanId, UserId,
 };
+use tamhub_domain::ids::{FeatureRequestId, OpportunityId};
 use tamhub_domain::notifications::Notification;
 use tamhub_domain::plans::{Risk, SuccessPlan};
 use tamhub_domain::scope::AccountScope;
@@ -554,6 +556,115 @@ impl EngagementStore for PgStore {
             "INSERT INTO quotas (account_id, version, state, id) VALUES ($1, $2, $3, $4)"
         } else {
             "UPDATE quotas SET account_id = $1, version = $2, state = $3 WHERE id = $4 AND version = $5"
+        })
+        .bind(r.account_id.0)
+        .bind(stored.version)
+        .bind(Json(&stored))
+        .bind(r.id.0);
+        let q = if r.version == 0 { q } else { q.bind(r.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn list_feature_requests(
+        &self,
+        scope: AccountScope,
+        account: Option<AccountId>,
+    ) -> StoreResult<Vec<FeatureRequest>> {
+        let mut q = QueryBuilder::<Postgres>::new(
+            "SELECT f.state FROM feature_requests f WHERE EXISTS (SELECT 1 FROM feature_request_accounts fa \
+             JOIN accounts ON accounts.id = fa.account_id WHERE fa.request_id = f.id",
+        );
+        if scope != AccountScope::All {
+            push_scope(&mut q, scope, "accounts");
+        }
+        if let Some(account) = account {
+            q.push(" AND fa.account_id = ").push_bind(account.0);
+        }
+        q.push(") ORDER BY f.updated_at DESC LIMIT 5000");
+        let rows: Vec<(Json<FeatureRequest>,)> = q.build_query_as().fetch_all(&self.pool).await?;
+        Ok(states(rows))
+    }
+
+    async fn get_feature_request(&self, id: FeatureRequestId) -> StoreResult<FeatureRequest> {
+        let row: Option<(Json<FeatureRequest>,)> = sqlx::query_as("SELECT state FROM feature_requests WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+    }
+
+    async fn save_feature_request(&self, change: &PlanChange<FeatureRequest>) -> StoreResult<FeatureRequest> {
+        let r = &change.record;
+        let mut stored = r.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if r.version == 0 {
+            "INSERT INTO feature_requests (status, updated_at, version, state, id) VALUES ($1, $2, $3, $4, $5)"
+        } else {
+            "UPDATE feature_requests SET status = $1, updated_at = $2, version = $3, state = $4 WHERE id = $5 AND version = $6"
+        })
+        .bind(r.status.as_str())
+        .bind(ts(r.updated_at))
+        .bind(stored.version)
+        .bind(Json(&stored))
+        .bind(r.id.0);
+        let q = if r.version == 0 { q } else { q.bind(r.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        sqlx::query("DELETE FROM feature_request_accounts WHERE request_id = $1")
+            .bind(r.id.0)
+            .execute(&mut *tx)
+            .await?;
+        for a in &r.accounts {
+            sqlx::query("INSERT INTO feature_request_accounts (request_id, account_id) VALUES ($1, $2)")
+                .bind(r.id.0)
+                .bind(a.account_id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn list_opportunities(
+        &self,
+        scope: AccountScope,
+        account: Option<AccountId>,
+    ) -> StoreResult<Vec<Opportunity>> {
+        let mut q = QueryBuilder::<Postgres>::new(
+            "SELECT o.state FROM opportunities o JOIN accounts ON accounts.id = o.account_id WHERE TRUE",
+        );
+        if scope != AccountScope::All {
+            push_scope(&mut q, scope, "accounts");
+        }
+        if let Some(account) = account {
+            q.push(" AND o.account_id = ").push_bind(account.0);
+        }
+        q.push(" ORDER BY o.id LIMIT 5000");
+        let rows: Vec<(Json<Opportunity>,)> = q.build_query_as().fetch_all(&self.pool).await?;
+        Ok(states(rows))
+    }
+
+    async fn get_opportunity(&self, id: OpportunityId) -> StoreResult<Opportunity> {
+        let row: Option<(Json<Opportunity>,)> = sqlx::query_as("SELECT state FROM opportunities WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+    }
+
+    async fn save_opportunity(&self, change: &PlanChange<Opportunity>) -> StoreResult<Opportunity> {
+        let r = &change.record;
+        let mut stored = r.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if r.version == 0 {
+            "INSERT INTO opportunities (account_id, version, state, id) VALUES ($1, $2, $3, $4)"
+        } else {
+            "UPDATE opportunities SET account_id = $1, version = $2, state = $3 WHERE id = $4 AND version = $5"
         })
         .bind(r.account_id.0)
         .bind(stored.version)

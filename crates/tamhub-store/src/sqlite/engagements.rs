@@ -7,9 +7,11 @@ use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::contacts::Contact;
 use tamhub_domain::engagements::{Charter, Engagement, Meeting};
 use tamhub_domain::events::{Event, Quota};
+use tamhub_domain::feedback::{FeatureRequest, Opportunity};
 use tamhub_domain::ids::{
     AccountId, ContactId, EngagementId, EventId, MeetingId, QuotaId, RiskId, SuccessPlanId, UserId,
 };
+use tamhub_domain::ids::{FeatureRequestId, OpportunityId};
 use tamhub_domain::notifications::Notification;
 use tamhub_domain::plans::{Risk, SuccessPlan};
 use tamhub_domain::scope::AccountScope;
@@ -560,6 +562,115 @@ impl EngagementStore for SqliteStore {
             "INSERT INTO quotas (account_id, version, state, id) VALUES (?, ?, ?, ?)"
         } else {
             "UPDATE quotas SET account_id = ?, version = ?, state = ? WHERE id = ? AND version = ?"
+        })
+        .bind(r.account_id.to_string())
+        .bind(stored.version)
+        .bind(to_json(&stored))
+        .bind(r.id.to_string());
+        let q = if r.version == 0 { q } else { q.bind(r.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn list_feature_requests(
+        &self,
+        scope: AccountScope,
+        account: Option<AccountId>,
+    ) -> StoreResult<Vec<FeatureRequest>> {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT f.state FROM feature_requests f WHERE EXISTS (SELECT 1 FROM feature_request_accounts fa \
+             JOIN accounts ON accounts.id = fa.account_id WHERE fa.request_id = f.id",
+        );
+        if scope != AccountScope::All {
+            push_scope(&mut q, scope, "accounts");
+        }
+        if let Some(account) = account {
+            q.push(" AND fa.account_id = ").push_bind(account.to_string());
+        }
+        q.push(") ORDER BY f.updated_at DESC LIMIT 5000");
+        let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
+        states(&rows)
+    }
+
+    async fn get_feature_request(&self, id: FeatureRequestId) -> StoreResult<FeatureRequest> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM feature_requests WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+    }
+
+    async fn save_feature_request(&self, change: &PlanChange<FeatureRequest>) -> StoreResult<FeatureRequest> {
+        let r = &change.record;
+        let mut stored = r.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if r.version == 0 {
+            "INSERT INTO feature_requests (status, updated_at, version, state, id) VALUES (?, ?, ?, ?, ?)"
+        } else {
+            "UPDATE feature_requests SET status = ?, updated_at = ?, version = ?, state = ? WHERE id = ? AND version = ?"
+        })
+        .bind(r.status.as_str())
+        .bind(ms(r.updated_at))
+        .bind(stored.version)
+        .bind(to_json(&stored))
+        .bind(r.id.to_string());
+        let q = if r.version == 0 { q } else { q.bind(r.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        sqlx::query("DELETE FROM feature_request_accounts WHERE request_id = ?")
+            .bind(r.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        for a in &r.accounts {
+            sqlx::query("INSERT INTO feature_request_accounts (request_id, account_id) VALUES (?, ?)")
+                .bind(r.id.to_string())
+                .bind(a.account_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn list_opportunities(
+        &self,
+        scope: AccountScope,
+        account: Option<AccountId>,
+    ) -> StoreResult<Vec<Opportunity>> {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT o.state FROM opportunities o JOIN accounts ON accounts.id = o.account_id WHERE 1 = 1",
+        );
+        if scope != AccountScope::All {
+            push_scope(&mut q, scope, "accounts");
+        }
+        if let Some(account) = account {
+            q.push(" AND o.account_id = ").push_bind(account.to_string());
+        }
+        q.push(" ORDER BY o.id LIMIT 5000");
+        let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
+        states(&rows)
+    }
+
+    async fn get_opportunity(&self, id: OpportunityId) -> StoreResult<Opportunity> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM opportunities WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+    }
+
+    async fn save_opportunity(&self, change: &PlanChange<Opportunity>) -> StoreResult<Opportunity> {
+        let r = &change.record;
+        let mut stored = r.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if r.version == 0 {
+            "INSERT INTO opportunities (account_id, version, state, id) VALUES (?, ?, ?, ?)"
+        } else {
+            "UPDATE opportunities SET account_id = ?, version = ?, state = ? WHERE id = ? AND version = ?"
         })
         .bind(r.account_id.to_string())
         .bind(stored.version)

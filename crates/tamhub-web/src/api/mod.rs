@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod actions;
 pub mod engagements;
 pub mod events;
+pub mod feedback;
 pub mod health;
 pub mod incidents;
 pub mod json;
@@ -121,6 +122,12 @@ pub fn routes() -> Router<AppState> {
         .route("/events/{id}", get(events::show_event).patch(events::update_event))
         .route("/accounts/{id}/quotas", get(events::account_quotas).post(events::create_quota))
         .route("/quotas/{id}", get(events::show_quota).patch(events::update_quota))
+        .route("/feature-requests", get(feedback::list_requests).post(feedback::create_request))
+        .route("/feature-requests/{id}", get(feedback::show_request).patch(feedback::update_request))
+        .route("/accounts/{id}/feature-requests", get(feedback::account_requests))
+        .route("/opportunities", get(feedback::list_opportunities))
+        .route("/accounts/{id}/opportunities", get(feedback::account_opportunities).post(feedback::create_opportunity))
+        .route("/opportunities/{id}", get(feedback::show_opportunity).patch(feedback::update_opportunity))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))

@@ -5,7 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, actions, engagements, events, health, incidents, notifications, plans, sla, team, tickets, tokens, users,
+    accounts, actions, engagements, events, feedback, health, incidents, notifications, plans, sla, team, tickets,
+    tokens, users,
 };
 
 struct BearerAuth;
@@ -61,6 +62,9 @@ impl Modify for BearerAuth {
         plans::account_risks, plans::risks, plans::create_risk, plans::show_risk, plans::update_risk,
         events::account_events, events::upcoming, events::create_event, events::show_event, events::update_event,
         events::account_quotas, events::create_quota, events::show_quota, events::update_quota,
+        feedback::list_requests, feedback::account_requests, feedback::create_request, feedback::show_request,
+        feedback::update_request, feedback::list_opportunities, feedback::account_opportunities,
+        feedback::create_opportunity, feedback::show_opportunity, feedback::update_opportunity,
     )
 )]
 pub struct ApiDoc;

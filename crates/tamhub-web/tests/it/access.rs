@@ -113,6 +113,9 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
     route("POST", "/accounts/{id}/events", Payload::Form(&[("title", "Hijack"), ("kind", "launch")])),
     route("GET", "/accounts/{id}/quotas", Payload::None),
     route("POST", "/accounts/{id}/quotas", Payload::Form(&[("service", "EC2"), ("name", "x"), ("limit", "1")])),
+    route("GET", "/api/v1/accounts/{id}/feature-requests", Payload::None),
+    route("GET", "/api/v1/accounts/{id}/opportunities", Payload::None),
+    route("POST", "/api/v1/accounts/{id}/opportunities", Payload::Json(r#"{"title": "Hijack", "value": 1}"#)),
     route("GET", "/accounts/{id}/success-plans", Payload::None),
     route("POST", "/accounts/{id}/success-plans", Payload::Form(&[("title", "Hijacked")])),
     route("GET", "/accounts/{id}/risks", Payload::None),
@@ -248,6 +251,8 @@ fn in_scope_read_status(role: Role, path: &str) -> u16 {
         | "/api/v1/accounts/{id}/quotas"
         | "/accounts/{id}/events"
         | "/accounts/{id}/quotas"
+        | "/api/v1/accounts/{id}/feature-requests"
+        | "/api/v1/accounts/{id}/opportunities"
             if !staff =>
         {
             403

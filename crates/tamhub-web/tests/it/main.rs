@@ -12,6 +12,7 @@ mod charter_pages;
 mod charters_api;
 mod event_pages;
 mod events_api;
+mod feedback_api;
 mod handoff;
 mod health_api;
 mod health_pages;

@@ -186,7 +186,8 @@ async fn the_new_ticket_form_keeps_the_input_and_names_the_field() {
         c.page_get("/tickets/new", &pam).await.expect(403);
         c.page_get("/tickets", &pam).await.expect(200);
         let read_only = c.page_get(&location, &pam).await.expect(200).text();
-        assert!(!read_only.contains("/events\""), "[{b}] no reply form for a PAM");
+        let reply_form = format!("action=\"{}/events\"", location.split('?').next().unwrap_or_default());
+        assert!(!read_only.contains(&reply_form), "[{b}] no reply form for a PAM");
         assert!(!read_only.contains("Save changes"), "[{b}] no update form for a PAM");
     }
 }
