@@ -12,6 +12,7 @@ pub mod clocks;
 pub mod contacts;
 pub mod escalations;
 pub mod events;
+pub mod feedback;
 pub mod format;
 pub mod forms;
 pub mod handoff;
@@ -84,6 +85,10 @@ pub fn routes() -> Router<AppState> {
         .route("/events/{id}", get(events::show).post(events::update))
         .route("/accounts/{id}/quotas", get(events::quotas).post(events::create_quota))
         .route("/quotas/{id}", post(events::update_quota))
+        .route("/feature-requests", get(feedback::requests).post(feedback::create_request))
+        .route("/feature-requests/{id}", get(feedback::request).post(feedback::update_request))
+        .route("/accounts/{id}/expansion", get(feedback::expansion).post(feedback::create_opportunity))
+        .route("/opportunities/{id}", post(feedback::update_opportunity))
         .route("/health/at-risk", get(health::at_risk))
         .route("/health/signals", get(health::signals_form).post(health::import_signals))
         .route("/tickets", get(tickets::queue).post(tickets::create))
@@ -185,6 +190,7 @@ impl Layout {
             items.push(("/compliance", "Compliance"));
             items.push(("/risks", "Risks"));
             items.push(("/events", "Events"));
+            items.push(("/feature-requests", "Feedback"));
         }
         if policy::can_view_team_load(role) {
             items.push(("/health/at-risk", "At risk"));

@@ -116,6 +116,8 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
     route("GET", "/api/v1/accounts/{id}/feature-requests", Payload::None),
     route("GET", "/api/v1/accounts/{id}/opportunities", Payload::None),
     route("POST", "/api/v1/accounts/{id}/opportunities", Payload::Json(r#"{"title": "Hijack", "value": 1}"#)),
+    route("GET", "/accounts/{id}/expansion", Payload::None),
+    route("POST", "/accounts/{id}/expansion", Payload::Form(&[("title", "Hijack"), ("value", "1")])),
     route("GET", "/accounts/{id}/success-plans", Payload::None),
     route("POST", "/accounts/{id}/success-plans", Payload::Form(&[("title", "Hijacked")])),
     route("GET", "/accounts/{id}/risks", Payload::None),
@@ -253,6 +255,7 @@ fn in_scope_read_status(role: Role, path: &str) -> u16 {
         | "/accounts/{id}/quotas"
         | "/api/v1/accounts/{id}/feature-requests"
         | "/api/v1/accounts/{id}/opportunities"
+        | "/accounts/{id}/expansion"
             if !staff =>
         {
             403

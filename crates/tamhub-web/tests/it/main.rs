@@ -13,6 +13,7 @@ mod charters_api;
 mod event_pages;
 mod events_api;
 mod feedback_api;
+mod feedback_pages;
 mod handoff;
 mod health_api;
 mod health_pages;
