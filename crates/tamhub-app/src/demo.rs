@@ -252,6 +252,7 @@ impl App {
         self.demo_charters(&accounts, &users).await?;
         self.demo_plans(&accounts, crate::demo_charters::CHARTERED).await?;
         self.demo_events(&accounts, crate::demo_charters::CHARTERED).await?;
+        self.demo_feedback(&accounts).await?;
         Ok(DemoSummary { users, accounts: accounts.len(), tickets, incidents })
     }
 

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod demo;
 mod demo_charters;
 mod demo_events;
+mod demo_feedback;
 mod demo_health;
 mod demo_incidents;
 mod demo_plans;

@@ -205,7 +205,7 @@ impl Layout {
             items.push(("/admin/users", "Users"));
             items.push(("/admin/audit", "Audit log"));
         }
-        items.push(("/profile", "Profile & API tokens"));
+        items.push(("/profile", "Profile"));
         Layout {
             user_name: user.actor.user.name.clone(),
             role_label: role.label().to_string(),
