@@ -19,6 +19,7 @@ pub mod error;
 pub mod escalations;
 pub mod events;
 pub mod feedback;
+pub mod findings;
 pub mod health;
 pub mod incidents;
 pub mod jobs;

@@ -67,3 +67,4 @@ id_type!(EventId);
 id_type!(QuotaId);
 id_type!(FeatureRequestId);
 id_type!(OpportunityId);
+id_type!(FindingId);

@@ -34,6 +34,7 @@ pub mod engagements;
 pub mod escalations;
 pub mod events;
 pub mod feedback;
+pub mod findings;
 pub mod handoff;
 pub mod health;
 pub mod ical;

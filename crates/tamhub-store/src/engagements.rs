@@ -8,6 +8,8 @@ use tamhub_domain::contacts::Contact;
 use tamhub_domain::engagements::{Charter, Engagement, Meeting};
 use tamhub_domain::events::{Event, Quota};
 use tamhub_domain::feedback::{FeatureRequest, Opportunity};
+use tamhub_domain::findings::Finding;
+use tamhub_domain::ids::FindingId;
 use tamhub_domain::ids::{
     AccountId, ContactId, EngagementId, EventId, MeetingId, QuotaId, RiskId, SuccessPlanId, UserId,
 };
@@ -187,4 +189,8 @@ pub trait EngagementStore: Send + Sync {
     ) -> StoreResult<Vec<Opportunity>>;
     async fn get_opportunity(&self, id: OpportunityId) -> StoreResult<Opportunity>;
     async fn save_opportunity(&self, change: &PlanChange<Opportunity>) -> StoreResult<Opportunity>;
+
+    async fn list_findings(&self, scope: AccountScope, account: Option<AccountId>) -> StoreResult<Vec<Finding>>;
+    async fn get_finding(&self, id: FindingId) -> StoreResult<Finding>;
+    async fn save_finding(&self, change: &PlanChange<Finding>) -> StoreResult<Finding>;
 }

@@ -8,6 +8,8 @@ use tamhub_domain::contacts::Contact;
 use tamhub_domain::engagements::{Charter, Engagement, Meeting};
 use tamhub_domain::events::{Event, Quota};
 use tamhub_domain::feedback::{FeatureRequest, Opportunity};
+use tamhub_domain::findings::Finding;
+use tamhub_domain::ids::FindingId;
 use tamhub_domain::ids::{
     AccountId, ContactId, EngagementId, EventId, MeetingId, QuotaId, RiskId, SuccessPlanId, UserId,
 };
@@ -667,6 +669,49 @@ impl EngagementStore for PgStore {
             "UPDATE opportunities SET account_id = $1, version = $2, state = $3 WHERE id = $4 AND version = $5"
         })
         .bind(r.account_id.0)
+        .bind(stored.version)
+        .bind(Json(&stored))
+        .bind(r.id.0);
+        let q = if r.version == 0 { q } else { q.bind(r.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn list_findings(&self, scope: AccountScope, account: Option<AccountId>) -> StoreResult<Vec<Finding>> {
+        let mut q = QueryBuilder::<Postgres>::new(
+            "SELECT f.state FROM findings f JOIN accounts ON accounts.id = f.account_id WHERE TRUE",
+        );
+        if scope != AccountScope::All {
+            push_scope(&mut q, scope, "accounts");
+        }
+        if let Some(account) = account {
+            q.push(" AND f.account_id = ").push_bind(account.0);
+        }
+        q.push(" ORDER BY f.id LIMIT 10000");
+        let rows: Vec<(Json<Finding>,)> = q.build_query_as().fetch_all(&self.pool).await?;
+        Ok(states(rows))
+    }
+
+    async fn get_finding(&self, id: FindingId) -> StoreResult<Finding> {
+        let row: Option<(Json<Finding>,)> =
+            sqlx::query_as("SELECT state FROM findings WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+    }
+
+    async fn save_finding(&self, change: &PlanChange<Finding>) -> StoreResult<Finding> {
+        let r = &change.record;
+        let mut stored = r.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if r.version == 0 {
+            "INSERT INTO findings (account_id, status, version, state, id) VALUES ($1, $2, $3, $4, $5)"
+        } else {
+            "UPDATE findings SET account_id = $1, status = $2, version = $3, state = $4 WHERE id = $5 AND version = $6"
+        })
+        .bind(r.account_id.0)
+        .bind(r.status.as_str())
         .bind(stored.version)
         .bind(Json(&stored))
         .bind(r.id.0);

@@ -8,6 +8,8 @@ use tamhub_domain::contacts::Contact;
 use tamhub_domain::engagements::{Charter, Engagement, Meeting};
 use tamhub_domain::events::{Event, Quota};
 use tamhub_domain::feedback::{FeatureRequest, Opportunity};
+use tamhub_domain::findings::Finding;
+use tamhub_domain::ids::FindingId;
 use tamhub_domain::ids::{
     AccountId, ContactId, EngagementId, EventId, MeetingId, QuotaId, RiskId, SuccessPlanId, UserId,
 };
@@ -673,6 +675,51 @@ impl EngagementStore for SqliteStore {
             "UPDATE opportunities SET account_id = ?, version = ?, state = ? WHERE id = ? AND version = ?"
         })
         .bind(r.account_id.to_string())
+        .bind(stored.version)
+        .bind(to_json(&stored))
+        .bind(r.id.to_string());
+        let q = if r.version == 0 { q } else { q.bind(r.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn list_findings(&self, scope: AccountScope, account: Option<AccountId>) -> StoreResult<Vec<Finding>> {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT f.state FROM findings f JOIN accounts ON accounts.id = f.account_id WHERE 1 = 1",
+        );
+        if scope != AccountScope::All {
+            push_scope(&mut q, scope, "accounts");
+        }
+        if let Some(account) = account {
+            q.push(" AND f.account_id = ").push_bind(account.to_string());
+        }
+        q.push(" ORDER BY f.id LIMIT 10000");
+        let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
+        states(&rows)
+    }
+
+    async fn get_finding(&self, id: FindingId) -> StoreResult<Finding> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM findings WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+    }
+
+    async fn save_finding(&self, change: &PlanChange<Finding>) -> StoreResult<Finding> {
+        let r = &change.record;
+        let mut stored = r.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if r.version == 0 {
+            "INSERT INTO findings (account_id, status, version, state, id) VALUES (?, ?, ?, ?, ?)"
+        } else {
+            "UPDATE findings SET account_id = ?, status = ?, version = ?, state = ? WHERE id = ? AND version = ?"
+        })
+        .bind(r.account_id.to_string())
+        .bind(r.status.as_str())
         .bind(stored.version)
         .bind(to_json(&stored))
         .bind(r.id.to_string());

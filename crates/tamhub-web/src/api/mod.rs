@@ -6,6 +6,7 @@ pub mod actions;
 pub mod engagements;
 pub mod events;
 pub mod feedback;
+pub mod findings;
 pub mod health;
 pub mod incidents;
 pub mod json;
@@ -128,6 +129,9 @@ pub fn routes() -> Router<AppState> {
         .route("/opportunities", get(feedback::list_opportunities))
         .route("/accounts/{id}/opportunities", get(feedback::account_opportunities).post(feedback::create_opportunity))
         .route("/opportunities/{id}", get(feedback::show_opportunity).patch(feedback::update_opportunity))
+        .route("/findings", get(findings::findings))
+        .route("/accounts/{id}/findings", get(findings::account_findings).post(findings::create_finding))
+        .route("/findings/{id}", get(findings::show_finding).patch(findings::update_finding))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))

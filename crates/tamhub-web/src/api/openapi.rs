@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, actions, engagements, events, feedback, health, incidents, notifications, plans, sla, team, tickets,
-    tokens, users,
+    accounts, actions, engagements, events, feedback, findings, health, incidents, notifications, plans, sla, team,
+    tickets, tokens, users,
 };
 
 struct BearerAuth;
@@ -65,6 +65,8 @@ impl Modify for BearerAuth {
         feedback::list_requests, feedback::account_requests, feedback::create_request, feedback::show_request,
         feedback::update_request, feedback::list_opportunities, feedback::account_opportunities,
         feedback::create_opportunity, feedback::show_opportunity, feedback::update_opportunity,
+        findings::findings, findings::account_findings, findings::create_finding, findings::show_finding,
+        findings::update_finding,
     )
 )]
 pub struct ApiDoc;

@@ -118,6 +118,12 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
     route("POST", "/api/v1/accounts/{id}/opportunities", Payload::Json(r#"{"title": "Hijack", "value": 1}"#)),
     route("GET", "/accounts/{id}/expansion", Payload::None),
     route("POST", "/accounts/{id}/expansion", Payload::Form(&[("title", "Hijack"), ("value", "1")])),
+    route("GET", "/api/v1/accounts/{id}/findings", Payload::None),
+    route(
+        "POST",
+        "/api/v1/accounts/{id}/findings",
+        Payload::Json(r#"{"kind": "review_improvement", "title": "Hijack"}"#),
+    ),
     route("GET", "/accounts/{id}/success-plans", Payload::None),
     route("POST", "/accounts/{id}/success-plans", Payload::Form(&[("title", "Hijacked")])),
     route("GET", "/accounts/{id}/risks", Payload::None),
@@ -256,6 +262,7 @@ fn in_scope_read_status(role: Role, path: &str) -> u16 {
         | "/api/v1/accounts/{id}/feature-requests"
         | "/api/v1/accounts/{id}/opportunities"
         | "/accounts/{id}/expansion"
+        | "/api/v1/accounts/{id}/findings"
             if !staff =>
         {
             403

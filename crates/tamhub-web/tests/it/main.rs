@@ -14,6 +14,7 @@ mod event_pages;
 mod events_api;
 mod feedback_api;
 mod feedback_pages;
+mod findings_api;
 mod handoff;
 mod health_api;
 mod health_pages;

@@ -1,0 +1,76 @@
+//! Findings: staff who see an account read its findings; TAMs, PSMs, leadership and admins
+//! record them and move them through their lifecycle (every move with who and when).
+
+use tamhub_domain::accounts::Account;
+use tamhub_domain::audit::AuditEntry;
+use tamhub_domain::findings::{Finding, FindingDraft};
+use tamhub_domain::ids::{AccountId, FindingId};
+use tamhub_store::PlanChange;
+
+use crate::policy::{can_work_charter, require};
+use crate::{Actor, App, AppError, AppResult};
+
+impl App {
+    /// Findings of the accounts the actor sees (one account's with `account`).
+    pub async fn findings(&self, actor: &Actor, account: Option<AccountId>) -> AppResult<Vec<Finding>> {
+        if let Some(a) = account {
+            self.get_account(actor, a).await?;
+        }
+        require(actor.user.role.is_staff(), "read findings")?;
+        Ok(self.store.list_findings(actor.scope, account).await?)
+    }
+
+    pub async fn get_finding(&self, actor: &Actor, id: FindingId) -> AppResult<(Account, Finding)> {
+        if !actor.user.role.is_staff() {
+            return Err(AppError::NotFound);
+        }
+        let finding = self.store.get_finding(id).await?;
+        let account = self.get_account(actor, finding.account_id).await?;
+        Ok((account, finding))
+    }
+
+    pub async fn save_finding(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: Option<FindingId>,
+        draft: FindingDraft,
+    ) -> AppResult<Finding> {
+        let account = self.get_account(actor, account).await?;
+        require(actor.user.role.is_staff(), "record findings")?;
+        let before = match id {
+            Some(id) => Some(self.store.get_finding(id).await?).filter(|f| f.account_id == account.id),
+            None => None,
+        };
+        if id.is_some() && before.is_none() {
+            return Err(AppError::NotFound);
+        }
+        require(can_work_charter(actor.user.role), "record findings")?;
+        if let (Some(b), Some(v)) = (&before, draft.version)
+            && b.version != v
+        {
+            return Err(AppError::Conflict(format!(
+                "the finding is at version {}, not {v}: reload it and apply your change again",
+                b.version
+            )));
+        }
+        let now = self.clock.now();
+        let finding = draft
+            .validate(account.id, &account.fields.workloads, before.as_ref(), actor.user.id, now)
+            .map_err(AppError::invalid)?;
+        let audit = AuditEntry::new(
+            now,
+            Some(actor.user.id),
+            "finding",
+            finding.id,
+            if before.is_some() { "update" } else { "create" },
+        )
+        .with_after(&finding);
+        let audit = match &before {
+            Some(b) => audit.with_before(b),
+            None => audit,
+        };
+        let change = PlanChange { record: finding, actions: Vec::new(), audit: vec![audit], notifications: Vec::new() };
+        Ok(self.store.save_finding(&change).await?)
+    }
+}
