@@ -13,6 +13,7 @@ pub mod contacts;
 pub mod escalations;
 pub mod events;
 pub mod feedback;
+pub mod findings;
 pub mod format;
 pub mod forms;
 pub mod handoff;
@@ -89,6 +90,9 @@ pub fn routes() -> Router<AppState> {
         .route("/feature-requests/{id}", get(feedback::request).post(feedback::update_request))
         .route("/accounts/{id}/expansion", get(feedback::expansion).post(feedback::create_opportunity))
         .route("/opportunities/{id}", post(feedback::update_opportunity))
+        .route("/accounts/{id}/findings", get(findings::list).post(findings::create))
+        .route("/findings", get(findings::portfolio))
+        .route("/findings/{id}", post(findings::update))
         .route("/health/at-risk", get(health::at_risk))
         .route("/health/signals", get(health::signals_form).post(health::import_signals))
         .route("/tickets", get(tickets::queue).post(tickets::create))
@@ -190,6 +194,7 @@ impl Layout {
             items.push(("/compliance", "Compliance"));
             items.push(("/risks", "Risks"));
             items.push(("/events", "Events"));
+            items.push(("/findings", "Findings"));
             items.push(("/feature-requests", "Feedback"));
         }
         if policy::can_view_team_load(role) {

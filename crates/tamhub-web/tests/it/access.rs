@@ -124,6 +124,8 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
         "/api/v1/accounts/{id}/findings",
         Payload::Json(r#"{"kind": "review_improvement", "title": "Hijack"}"#),
     ),
+    route("GET", "/accounts/{id}/findings", Payload::None),
+    route("POST", "/accounts/{id}/findings", Payload::Form(&[("kind", "review_improvement"), ("title", "Hijack")])),
     route("GET", "/accounts/{id}/success-plans", Payload::None),
     route("POST", "/accounts/{id}/success-plans", Payload::Form(&[("title", "Hijacked")])),
     route("GET", "/accounts/{id}/risks", Payload::None),
@@ -263,6 +265,7 @@ fn in_scope_read_status(role: Role, path: &str) -> u16 {
         | "/api/v1/accounts/{id}/opportunities"
         | "/accounts/{id}/expansion"
         | "/api/v1/accounts/{id}/findings"
+        | "/accounts/{id}/findings"
             if !staff =>
         {
             403

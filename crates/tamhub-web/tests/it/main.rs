@@ -15,6 +15,7 @@ mod events_api;
 mod feedback_api;
 mod feedback_pages;
 mod findings_api;
+mod findings_pages;
 mod handoff;
 mod health_api;
 mod health_pages;
