@@ -10,6 +10,7 @@ pub mod demo;
 mod demo_charters;
 mod demo_events;
 mod demo_feedback;
+mod demo_findings;
 mod demo_health;
 mod demo_incidents;
 mod demo_plans;
