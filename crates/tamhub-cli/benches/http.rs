@@ -315,6 +315,30 @@ async fn main() {
         })
         .await;
     }
+    // Charter compliance: a TAM's page over the last 90 days, and every account through the API.
+    for clients in [1, 8] {
+        let (c, b) = (browser.clone(), base.clone());
+        run("GET /compliance (TAM page, 90 days)", clients, requests / 4, move |_| {
+            let (c, b) = (c.clone(), b.clone());
+            async move { c.get(format!("{b}/compliance")).send().await.map(|r| r.status()).expect("request") }
+        })
+        .await;
+    }
+    for clients in [1, 8] {
+        let (c, b, a) = (client.clone(), base.clone(), auth.clone());
+        run("GET /api/v1/compliance (every account, 90 days)", clients, requests / 8, move |_| {
+            let (c, b, a) = (c.clone(), b.clone(), a.clone());
+            async move {
+                c.get(format!("{b}/api/v1/compliance"))
+                    .header("Authorization", a)
+                    .send()
+                    .await
+                    .map(|r| r.status())
+                    .expect("request")
+            }
+        })
+        .await;
+    }
     println!("server peak memory (VmHWM): {:.1} MiB", peak_rss_mib(server.child.id()));
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
