@@ -95,13 +95,8 @@ impl App {
             return Err(AppError::NotFound);
         }
         require(can_work_charter(actor.user.role), "plan events")?;
-        if let (Some(b), Some(v)) = (&before, draft.version)
-            && b.version != v
-        {
-            return Err(AppError::Conflict(format!(
-                "the event is at version {}, not {v}: reload it and apply your change again",
-                b.version
-            )));
+        if let Some(b) = &before {
+            crate::require_version("event", b.version, draft.version)?;
         }
         let now = self.clock.now();
         let ctx =
@@ -198,13 +193,8 @@ impl App {
             return Err(AppError::NotFound);
         }
         require(can_work_charter(actor.user.role), "change service quotas")?;
-        if let (Some(b), Some(v)) = (&before, draft.version)
-            && b.version != v
-        {
-            return Err(AppError::Conflict(format!(
-                "the quota is at version {}, not {v}: reload it and apply your change again",
-                b.version
-            )));
+        if let Some(b) = &before {
+            crate::require_version("quota", b.version, draft.version)?;
         }
         let now = self.clock.now();
         let mut quota = draft.validate(account.id, before.as_ref(), now).map_err(AppError::invalid)?;

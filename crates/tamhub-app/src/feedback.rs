@@ -97,13 +97,8 @@ impl App {
             None => None,
         };
         require(can_work_feedback(actor.user.role), "record feature requests")?;
-        if let (Some(b), Some(v)) = (&before, draft.version)
-            && b.request.version != v
-        {
-            return Err(AppError::Conflict(format!(
-                "the request is at version {}, not {v}: reload it and apply your change again",
-                b.request.version
-            )));
+        if let Some(b) = &before {
+            crate::require_version("request", b.request.version, draft.version)?;
         }
         let mut visible: Vec<AccountId> = Vec::new();
         if let Some(list) = &draft.accounts {
@@ -183,13 +178,8 @@ impl App {
             return Err(AppError::NotFound);
         }
         require(can_work_feedback(actor.user.role), "record expansion opportunities")?;
-        if let (Some(b), Some(v)) = (&before, draft.version)
-            && b.version != v
-        {
-            return Err(AppError::Conflict(format!(
-                "the opportunity is at version {}, not {v}: reload it and apply your change again",
-                b.version
-            )));
+        if let Some(b) = &before {
+            crate::require_version("opportunity", b.version, draft.version)?;
         }
         let now = self.clock.now();
         let o = draft.validate(account.id, before.as_ref(), now).map_err(AppError::invalid)?;

@@ -46,13 +46,8 @@ impl App {
             return Err(AppError::NotFound);
         }
         require(can_work_charter(actor.user.role), "record findings")?;
-        if let (Some(b), Some(v)) = (&before, draft.version)
-            && b.version != v
-        {
-            return Err(AppError::Conflict(format!(
-                "the finding is at version {}, not {v}: reload it and apply your change again",
-                b.version
-            )));
+        if let Some(b) = &before {
+            crate::require_version("finding", b.version, draft.version)?;
         }
         let now = self.clock.now();
         let finding = draft

@@ -93,6 +93,17 @@ impl App {
     }
 }
 
+/// Optimistic concurrency for documents changed whole: the version a writer read, when it gave
+/// one, must still be the stored one.
+pub(crate) fn require_version(what: &str, stored: i64, read: Option<i64>) -> AppResult<()> {
+    match read {
+        Some(v) if v != stored => Err(AppError::Conflict(format!(
+            "the {what} is at version {stored}, not {v}: reload it and apply your change again"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Who is acting: an authenticated, active user and the accounts they may see.
 #[derive(Clone, Debug)]
 pub struct Actor {

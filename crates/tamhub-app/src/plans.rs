@@ -106,13 +106,8 @@ impl App {
             return Err(AppError::NotFound);
         }
         require(can_work_charter(actor.user.role), "change success plans")?;
-        if let (Some(b), Some(v)) = (&before, draft.version)
-            && b.version != v
-        {
-            return Err(AppError::Conflict(format!(
-                "the plan is at version {}, not {v}: reload it and apply your change again",
-                b.version
-            )));
+        if let Some(b) = &before {
+            crate::require_version("plan", b.version, draft.version)?;
         }
         let now = self.clock.now();
         let plan = draft
@@ -230,13 +225,8 @@ impl App {
             return Err(AppError::NotFound);
         }
         require(can_work_charter(actor.user.role), "change the risk register")?;
-        if let (Some(b), Some(v)) = (&before, draft.version)
-            && b.version != v
-        {
-            return Err(AppError::Conflict(format!(
-                "the risk is at version {}, not {v}: reload it and apply your change again",
-                b.version
-            )));
+        if let Some(b) = &before {
+            crate::require_version("risk", b.version, draft.version)?;
         }
         let now = self.clock.now();
         let mut risk = draft.validate(account.id, before.as_ref(), actor.user.id, now).map_err(AppError::invalid)?;

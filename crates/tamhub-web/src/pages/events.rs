@@ -19,7 +19,7 @@ use tamhub_domain::events::{
 use tamhub_domain::ids::{AccountId, EventId, QuotaId};
 use tamhub_domain::validation::FieldErrors;
 
-use super::forms::{FormState, Opt, opt, unprocessable};
+use super::forms::{FormState, Opt, errors_text, opt, unprocessable};
 use super::{Layout, PageResult, format, render};
 use crate::AppState;
 use crate::auth::{FormData, PageForm, PageUser};
@@ -43,13 +43,6 @@ fn parse_local(errors: &mut FieldErrors, field: &str, text: &str, account: &Acco
         errors.add(field, "must be a date and time such as 2026-05-01T09:00");
     }
     parsed.map(|z| z.timestamp())
-}
-
-fn errors_text(errors: &FieldErrors) -> Option<String> {
-    (!errors.is_empty()).then(|| {
-        let all: Vec<String> = errors.iter().map(|(f, m)| format!("{f}: {m}")).collect();
-        format!("Not saved: {}.", all.join("; "))
-    })
 }
 
 pub struct EventRow {

@@ -14,17 +14,10 @@ use tamhub_domain::feedback::{
 use tamhub_domain::ids::{AccountId, FeatureRequestId, OpportunityId};
 use tamhub_domain::validation::FieldErrors;
 
-use super::forms::{FormState, Opt, opt, unprocessable};
+use super::forms::{FormState, Opt, errors_text, opt, unprocessable};
 use super::{Layout, PageResult, format, render};
 use crate::AppState;
 use crate::auth::{FormData, PageForm, PageUser};
-
-fn errors_text(errors: &FieldErrors) -> Option<String> {
-    (!errors.is_empty()).then(|| {
-        let all: Vec<String> = errors.iter().map(|(f, m)| format!("{f}: {m}")).collect();
-        format!("Not saved: {}.", all.join("; "))
-    })
-}
 
 pub struct RequestRow {
     pub id: String,

@@ -14,7 +14,7 @@ use tamhub_domain::findings::{
 use tamhub_domain::ids::{AccountId, FindingId};
 use tamhub_domain::validation::FieldErrors;
 
-use super::forms::{FormState, Opt, opt, unprocessable};
+use super::forms::{FormState, Opt, errors_text, opt, unprocessable};
 use super::{Layout, PageResult, format, render};
 use crate::AppState;
 use crate::auth::{FormData, PageForm, PageUser};
@@ -100,13 +100,6 @@ struct FindingsPage {
     workloads: Vec<Opt>,
     form: FormState,
     alert: Option<String>,
-}
-
-fn errors_text(errors: &FieldErrors) -> Option<String> {
-    (!errors.is_empty()).then(|| {
-        let all: Vec<String> = errors.iter().map(|(f, m)| format!("{f}: {m}")).collect();
-        format!("Not saved: {}.", all.join("; "))
-    })
 }
 
 async fn findings_page(

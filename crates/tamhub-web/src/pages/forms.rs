@@ -112,6 +112,14 @@ pub fn opt(value: impl Into<String>, label: impl Into<String>) -> Opt {
     (value.into(), label.into())
 }
 
+/// The alert above a refused form: every field's problem, or None when there is none.
+pub fn errors_text(errors: &FieldErrors) -> Option<String> {
+    (!errors.is_empty()).then(|| {
+        let all: Vec<String> = errors.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+        format!("Not saved: {}.", all.join("; "))
+    })
+}
+
 /// The page with status 422: the form came back with errors.
 pub fn unprocessable(page: &impl Template) -> Response {
     let mut response = render(page);

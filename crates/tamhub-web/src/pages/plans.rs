@@ -20,7 +20,7 @@ use tamhub_domain::plans::{
 };
 use tamhub_domain::validation::FieldErrors;
 
-use super::forms::{FormState, Opt, opt, unprocessable};
+use super::forms::{FormState, Opt, errors_text, opt, unprocessable};
 use super::incidents::parse_utc;
 use super::{Layout, PageResult, format, render};
 use crate::AppState;
@@ -30,13 +30,6 @@ const BLANK_OBJECTIVES: usize = 2;
 
 fn num(v: f64) -> String {
     if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v}") }
-}
-
-fn errors_text(errors: &FieldErrors) -> Option<String> {
-    (!errors.is_empty()).then(|| {
-        let all: Vec<String> = errors.iter().map(|(f, m)| format!("{f}: {m}")).collect();
-        format!("Not saved: {}.", all.join("; "))
-    })
 }
 
 // ----- success plans -----
