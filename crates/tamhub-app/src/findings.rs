@@ -1,9 +1,11 @@
 //! Findings: staff who see an account read its findings; TAMs, PSMs, leadership and admins
 //! record them and move them through their lifecycle (every move with who and when).
 
+use tamhub_domain::Timestamp;
 use tamhub_domain::accounts::Account;
+use tamhub_domain::actions::{Action, ActionPatch, SourceContext};
 use tamhub_domain::audit::AuditEntry;
-use tamhub_domain::findings::{Finding, FindingDraft};
+use tamhub_domain::findings::{Finding, FindingDraft, FindingStatus};
 use tamhub_domain::ids::{AccountId, FindingId};
 use tamhub_store::PlanChange;
 
@@ -65,7 +67,52 @@ impl App {
             Some(b) => audit.with_before(b),
             None => audit,
         };
-        let change = PlanChange { record: finding, actions: Vec::new(), audit: vec![audit], notifications: Vec::new() };
+        let mut audit = vec![audit];
+        let actions = match self.close_improvement_action(&finding, before.as_ref(), now).await? {
+            Some(action) => {
+                audit
+                    .push(AuditEntry::new(now, Some(actor.user.id), "action", action.id, "update").with_after(&action));
+                vec![action]
+            }
+            None => Vec::new(),
+        };
+        let change = PlanChange { record: finding, actions, audit, notifications: Vec::new() };
         Ok(self.store.save_finding(&change).await?)
+    }
+}
+
+impl App {
+    /// A review improvement's action, done or won't do once its finding is resolved or dismissed
+    /// (None when it has no action, it is closed already, or the finding stays open).
+    async fn close_improvement_action(
+        &self,
+        finding: &Finding,
+        before: Option<&Finding>,
+        now: Timestamp,
+    ) -> AppResult<Option<Action>> {
+        let Some(link) = &finding.review else { return Ok(None) };
+        if finding.status.is_open() || before.is_some_and(|b| b.status == finding.status) {
+            return Ok(None);
+        }
+        let action = self.store.get_action(link.action_id).await?;
+        if !action.status.is_open() {
+            return Ok(None);
+        }
+        let patch = match finding.status {
+            FindingStatus::Resolved => ActionPatch {
+                status: Some("done".into()),
+                status_note: Some("Its review finding was resolved.".into()),
+                ..Default::default()
+            },
+            _ => ActionPatch {
+                status: Some("wont_do".into()),
+                status_note: Some(format!(
+                    "Its review finding was dismissed: {}.",
+                    finding.dismiss_reason.map_or("no reason", |r| r.label())
+                )),
+                ..Default::default()
+            },
+        };
+        Ok(Some(action.patched(&patch, &SourceContext::default(), now).map_err(AppError::invalid)?))
     }
 }

@@ -29,6 +29,7 @@ pub mod plans;
 pub mod policy;
 pub mod portfolio;
 pub mod postmortems;
+pub mod reviews;
 pub mod sla_config;
 pub mod tickets;
 pub mod tokens;

@@ -17,7 +17,7 @@ use crate::engagements::local_today;
 use crate::policy::{can_work_charter, require};
 use crate::{Actor, App, AppError, AppResult};
 
-fn notice(
+pub(crate) fn notice(
     at: jiff::Timestamp,
     user_id: UserId,
     account: &Account,
@@ -41,7 +41,7 @@ fn notice(
 }
 
 impl App {
-    async fn require_active_staff(&self, field: &str, user: UserId) -> AppResult<()> {
+    pub(crate) async fn require_active_staff(&self, field: &str, user: UserId) -> AppResult<()> {
         match self.store.get_user(user).await {
             Ok(u) if u.active && u.role.is_staff() => Ok(()),
             Ok(_) | Err(tamhub_store::StoreError::NotFound) => {
@@ -162,7 +162,7 @@ impl App {
     }
 
     /// A new action of a single-account source, validated, its owner an active staff user.
-    async fn new_account_action(
+    pub(crate) async fn new_account_action(
         &self,
         actor: &Actor,
         source: ActionSource,

@@ -64,6 +64,11 @@ pub fn can_manage_users(role: Role) -> bool {
     role == Role::Admin
 }
 
+/// Lenses define what every review asks: one admin decision for the whole installation.
+pub fn can_manage_lenses(role: Role) -> bool {
+    role == Role::Admin
+}
+
 pub fn can_view_team_load(role: Role) -> bool {
     matches!(role, Role::Admin | Role::Leadership)
 }

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
-use crate::ids::{AccountId, ActionId, IncidentId, MeetingId, RiskId, SuccessPlanId, UserId};
+use crate::ids::{AccountId, ActionId, IncidentId, MeetingId, ReviewId, RiskId, SuccessPlanId, UserId};
 use crate::validation::{FieldErrors, optional_text, parse_choice, required_text};
 
 /// How long a priority action has from the review's approval (Atlassian's SLO), and how long
@@ -55,13 +55,18 @@ pub enum ActionSource {
     SuccessPlan { plan_id: SuccessPlanId, account_id: AccountId },
     /// The mitigation of a risk of an account's register.
     Risk { risk_id: RiskId, account_id: AccountId },
+    /// An improvement item of a lens-based review.
+    Review { review_id: ReviewId, account_id: AccountId },
 }
 
 impl ActionSource {
     pub fn incident_id(&self) -> Option<IncidentId> {
         match self {
             ActionSource::IncidentReview { incident_id } => Some(*incident_id),
-            ActionSource::Meeting { .. } | ActionSource::SuccessPlan { .. } | ActionSource::Risk { .. } => None,
+            ActionSource::Meeting { .. }
+            | ActionSource::SuccessPlan { .. }
+            | ActionSource::Risk { .. }
+            | ActionSource::Review { .. } => None,
         }
     }
 
@@ -71,7 +76,8 @@ impl ActionSource {
             ActionSource::IncidentReview { .. } => None,
             ActionSource::Meeting { account_id, .. }
             | ActionSource::SuccessPlan { account_id, .. }
-            | ActionSource::Risk { account_id, .. } => Some(*account_id),
+            | ActionSource::Risk { account_id, .. }
+            | ActionSource::Review { account_id, .. } => Some(*account_id),
         }
     }
 }

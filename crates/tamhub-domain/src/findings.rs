@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
-use crate::ids::{AccountId, FindingId, UserId};
+use crate::ids::{AccountId, ActionId, FindingId, ReviewId, UserId};
 use crate::validation::{FieldErrors, optional_text, parse_choice, required_text};
 
 wire_enum!(FindingKind {
@@ -64,6 +64,16 @@ pub struct FindingMove {
     pub note: String,
 }
 
+/// Where a review improvement came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReviewLink {
+    pub review_id: ReviewId,
+    pub question: String,
+    pub choice: String,
+    /// The action doing the work; closed with the finding.
+    pub action_id: ActionId,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Finding {
     pub id: FindingId,
@@ -81,6 +91,9 @@ pub struct Finding {
     pub status: FindingStatus,
     pub dismiss_reason: Option<DismissReason>,
     pub history: Vec<FindingMove>,
+    /// For a review improvement: the review, question and practice it came from, and its action.
+    #[serde(default)]
+    pub review: Option<ReviewLink>,
     pub created_by: Option<UserId>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -242,6 +255,7 @@ impl FindingDraft {
             status,
             dismiss_reason,
             history,
+            review: existing.and_then(|f| f.review.clone()),
             created_by: existing.map_or(Some(actor), |f| f.created_by),
             created_at: existing.map_or(now, |f| f.created_at),
             updated_at: now,

@@ -68,3 +68,4 @@ id_type!(QuotaId);
 id_type!(FeatureRequestId);
 id_type!(OpportunityId);
 id_type!(FindingId);
+id_type!(ReviewId);

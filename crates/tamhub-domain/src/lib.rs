@@ -46,6 +46,7 @@ pub mod load;
 pub mod notifications;
 pub mod plans;
 pub mod postmortems;
+pub mod reviews;
 pub mod scope;
 pub mod sla;
 pub mod tickets;

@@ -18,6 +18,7 @@ pub mod engagements;
 pub mod health;
 pub mod incidents;
 pub mod postgres;
+pub mod reviews;
 pub mod sla;
 pub mod sqlite;
 pub mod tickets;
@@ -29,6 +30,7 @@ pub use incidents::{
     CadenceAlertNotices, CadenceEvaluation, CadenceSnapshot, IncidentChange, IncidentListItem, IncidentPage,
     IncidentQuery, IncidentStore,
 };
+pub use reviews::ReviewStore;
 pub use sla::{InputsChange, SlaConfigRecord, SlaConfigStore};
 pub use tickets::{
     AlertNotices, SlaEvaluation, SlaSnapshot, StatusFilter, TicketChange, TicketListItem, TicketPage, TicketQuery,
@@ -189,7 +191,16 @@ pub struct Credentials {
 
 #[async_trait]
 pub trait Store:
-    TicketStore + SlaConfigStore + IncidentStore + ActionStore + HealthStore + EngagementStore + Send + Sync + 'static
+    TicketStore
+    + SlaConfigStore
+    + IncidentStore
+    + ActionStore
+    + HealthStore
+    + EngagementStore
+    + ReviewStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Used by `/readyz`.
     async fn ping(&self) -> StoreResult<()>;

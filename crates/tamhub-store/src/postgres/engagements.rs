@@ -102,7 +102,11 @@ async fn upsert_contact(conn: &mut PgConnection, c: &Contact) -> StoreResult<()>
 }
 
 /// What a plan's or risk's change brings along: its actions, notifications and audit entries.
-async fn write_extras<T>(conn: &mut PgConnection, change: &PlanChange<T>, rows_written: u64) -> StoreResult<()> {
+pub(super) async fn write_extras<T>(
+    conn: &mut PgConnection,
+    change: &PlanChange<T>,
+    rows_written: u64,
+) -> StoreResult<()> {
     if rows_written != 1 {
         return Err(StoreError::Conflict("it changed meanwhile; reload it and apply your change again".into()));
     }
@@ -116,8 +120,28 @@ async fn write_extras<T>(conn: &mut PgConnection, change: &PlanChange<T>, rows_w
     Ok(())
 }
 
-fn states<T>(rows: Vec<(Json<T>,)>) -> Vec<T> {
+pub(super) fn states<T>(rows: Vec<(Json<T>,)>) -> Vec<T> {
     rows.into_iter().map(|(state,)| state.0).collect()
+}
+
+/// Inserts a finding at version 0, else updates it if still at its version; returns it as stored
+/// and the rows written (0: it changed meanwhile).
+pub(super) async fn write_finding(conn: &mut PgConnection, r: &Finding) -> StoreResult<(Finding, u64)> {
+    let mut stored = r.clone();
+    stored.version += 1;
+    let q = sqlx::query(if r.version == 0 {
+        "INSERT INTO findings (account_id, status, version, state, id) VALUES ($1, $2, $3, $4, $5)"
+    } else {
+        "UPDATE findings SET account_id = $1, status = $2, version = $3, state = $4 WHERE id = $5 AND version = $6"
+    })
+    .bind(r.account_id.0)
+    .bind(r.status.as_str())
+    .bind(stored.version)
+    .bind(Json(&stored))
+    .bind(r.id.0);
+    let q = if r.version == 0 { q } else { q.bind(r.version) };
+    let written = q.execute(&mut *conn).await?.rows_affected();
+    Ok((stored, written))
 }
 
 #[async_trait]
@@ -701,22 +725,8 @@ impl EngagementStore for PgStore {
     }
 
     async fn save_finding(&self, change: &PlanChange<Finding>) -> StoreResult<Finding> {
-        let r = &change.record;
-        let mut stored = r.clone();
-        stored.version += 1;
         let mut tx = self.write().await?;
-        let q = sqlx::query(if r.version == 0 {
-            "INSERT INTO findings (account_id, status, version, state, id) VALUES ($1, $2, $3, $4, $5)"
-        } else {
-            "UPDATE findings SET account_id = $1, status = $2, version = $3, state = $4 WHERE id = $5 AND version = $6"
-        })
-        .bind(r.account_id.0)
-        .bind(r.status.as_str())
-        .bind(stored.version)
-        .bind(Json(&stored))
-        .bind(r.id.0);
-        let q = if r.version == 0 { q } else { q.bind(r.version) };
-        let written = q.execute(&mut *tx).await?.rows_affected();
+        let (stored, written) = write_finding(&mut tx, &change.record).await?;
         write_extras(&mut tx, change, written).await?;
         tx.commit().await?;
         Ok(stored)

@@ -96,7 +96,11 @@ async fn upsert_contact(conn: &mut SqliteConnection, c: &Contact) -> StoreResult
 }
 
 /// What a plan's or risk's change brings along: its actions, notifications and audit entries.
-async fn write_extras<T>(conn: &mut SqliteConnection, change: &PlanChange<T>, rows_written: u64) -> StoreResult<()> {
+pub(super) async fn write_extras<T>(
+    conn: &mut SqliteConnection,
+    change: &PlanChange<T>,
+    rows_written: u64,
+) -> StoreResult<()> {
     if rows_written != 1 {
         return Err(StoreError::Conflict("it changed meanwhile; reload it and apply your change again".into()));
     }
@@ -110,8 +114,28 @@ async fn write_extras<T>(conn: &mut SqliteConnection, change: &PlanChange<T>, ro
     Ok(())
 }
 
-fn states<T: serde::de::DeserializeOwned>(rows: &[(String,)]) -> StoreResult<Vec<T>> {
+pub(super) fn states<T: serde::de::DeserializeOwned>(rows: &[(String,)]) -> StoreResult<Vec<T>> {
     rows.iter().map(|(state,)| json(state)).collect()
+}
+
+/// Inserts a finding at version 0, else updates it if still at its version; returns it as stored
+/// and the rows written (0: it changed meanwhile).
+pub(super) async fn write_finding(conn: &mut SqliteConnection, r: &Finding) -> StoreResult<(Finding, u64)> {
+    let mut stored = r.clone();
+    stored.version += 1;
+    let q = sqlx::query(if r.version == 0 {
+        "INSERT INTO findings (account_id, status, version, state, id) VALUES (?, ?, ?, ?, ?)"
+    } else {
+        "UPDATE findings SET account_id = ?, status = ?, version = ?, state = ? WHERE id = ? AND version = ?"
+    })
+    .bind(r.account_id.to_string())
+    .bind(r.status.as_str())
+    .bind(stored.version)
+    .bind(to_json(&stored))
+    .bind(r.id.to_string());
+    let q = if r.version == 0 { q } else { q.bind(r.version) };
+    let written = q.execute(&mut *conn).await?.rows_affected();
+    Ok((stored, written))
 }
 
 #[async_trait]
@@ -709,22 +733,8 @@ impl EngagementStore for SqliteStore {
     }
 
     async fn save_finding(&self, change: &PlanChange<Finding>) -> StoreResult<Finding> {
-        let r = &change.record;
-        let mut stored = r.clone();
-        stored.version += 1;
         let mut tx = self.write().await?;
-        let q = sqlx::query(if r.version == 0 {
-            "INSERT INTO findings (account_id, status, version, state, id) VALUES (?, ?, ?, ?, ?)"
-        } else {
-            "UPDATE findings SET account_id = ?, status = ?, version = ?, state = ? WHERE id = ? AND version = ?"
-        })
-        .bind(r.account_id.to_string())
-        .bind(r.status.as_str())
-        .bind(stored.version)
-        .bind(to_json(&stored))
-        .bind(r.id.to_string());
-        let q = if r.version == 0 { q } else { q.bind(r.version) };
-        let written = q.execute(&mut *tx).await?.rows_affected();
+        let (stored, written) = write_finding(&mut tx, &change.record).await?;
         write_extras(&mut tx, change, written).await?;
         tx.commit().await?;
         Ok(stored)

@@ -5,6 +5,7 @@ mod actions;
 mod engagements;
 mod health;
 mod incidents;
+mod reviews;
 mod rows;
 mod sla;
 mod tickets;

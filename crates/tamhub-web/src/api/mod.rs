@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod pagination;
 pub mod plans;
+pub mod reviews;
 pub mod sla;
 pub mod team;
 pub mod tickets;
@@ -132,6 +133,15 @@ pub fn routes() -> Router<AppState> {
         .route("/findings", get(findings::findings))
         .route("/accounts/{id}/findings", get(findings::account_findings).post(findings::create_finding))
         .route("/findings/{id}", get(findings::show_finding).patch(findings::update_finding))
+        .route("/lenses", get(reviews::lenses).post(reviews::import_lens))
+        .route("/lenses/{key}", get(reviews::show_lens))
+        .route("/reviews", get(reviews::reviews).post(reviews::start_review))
+        .route("/reviews/coverage", get(reviews::coverage))
+        .route("/reviews/{id}", get(reviews::show_review))
+        .route("/reviews/{id}/answers", post(reviews::answer))
+        .route("/reviews/{id}/milestones", post(reviews::add_milestone))
+        .route("/reviews/{id}/diff", get(reviews::diff))
+        .route("/reviews/{id}/improvements", post(reviews::plan_improvement))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, actions, engagements, events, feedback, findings, health, incidents, notifications, plans, sla, team,
-    tickets, tokens, users,
+    accounts, actions, engagements, events, feedback, findings, health, incidents, notifications, plans, reviews, sla,
+    team, tickets, tokens, users,
 };
 
 struct BearerAuth;
@@ -67,6 +67,9 @@ impl Modify for BearerAuth {
         feedback::create_opportunity, feedback::show_opportunity, feedback::update_opportunity,
         findings::findings, findings::account_findings, findings::create_finding, findings::show_finding,
         findings::update_finding,
+        reviews::lenses, reviews::show_lens, reviews::import_lens, reviews::reviews, reviews::start_review,
+        reviews::coverage, reviews::show_review, reviews::answer, reviews::add_milestone, reviews::diff,
+        reviews::plan_improvement,
     )
 )]
 pub struct ApiDoc;

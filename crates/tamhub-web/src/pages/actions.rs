@@ -83,6 +83,7 @@ fn row(
                 Some((format!("/success-plans/{plan_id}"), "Success plan".into()))
             }
             ActionSource::Risk { risk_id, .. } => Some((format!("/risks/{risk_id}"), "Risk".into())),
+            ActionSource::Review { review_id, .. } => Some((format!("/reviews/{review_id}"), "Review".into())),
         },
     }
 }

@@ -25,6 +25,7 @@ mod ops;
 mod pages;
 mod plan_pages;
 mod plans_api;
+mod reviews_api;
 mod roles;
 mod sla_api;
 mod support;

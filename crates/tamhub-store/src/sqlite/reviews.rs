@@ -1,0 +1,103 @@
+//! Lens versions and reviews.
+
+use async_trait::async_trait;
+use sqlx::{QueryBuilder, Sqlite};
+use tamhub_domain::audit::AuditEntry;
+use tamhub_domain::findings::Finding;
+use tamhub_domain::ids::{AccountId, ReviewId};
+use tamhub_domain::reviews::{Lens, Review};
+use tamhub_domain::scope::AccountScope;
+
+use super::accounts::push_scope;
+use super::engagements::{states, write_extras, write_finding};
+use super::rows::*;
+use super::{SqliteStore, insert_audit};
+use crate::reviews::ReviewStore;
+use crate::{PlanChange, StoreError, StoreResult};
+
+#[async_trait]
+impl ReviewStore for SqliteStore {
+    async fn list_lenses(&self) -> StoreResult<Vec<Lens>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT state FROM review_lenses ORDER BY lens_key, version").fetch_all(&self.pool).await?;
+        states(&rows)
+    }
+
+    async fn import_lens(&self, lens: &Lens, audit: &AuditEntry) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO review_lenses (lens_key, version, imported_by, imported_at, state) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&lens.key)
+        .bind(lens.version)
+        .bind(audit.actor_id.map(|u| u.to_string()))
+        .bind(ms(audit.at))
+        .bind(to_json(lens))
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!(
+                "lens {} version {} exists: versions never change, import it as version {}",
+                lens.key,
+                lens.version,
+                lens.version + 1
+            )));
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_reviews(&self, scope: AccountScope, account: Option<AccountId>) -> StoreResult<Vec<Review>> {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT r.state FROM reviews r JOIN accounts ON accounts.id = r.account_id WHERE 1 = 1",
+        );
+        if scope != AccountScope::All {
+            push_scope(&mut q, scope, "accounts");
+        }
+        if let Some(account) = account {
+            q.push(" AND r.account_id = ").push_bind(account.to_string());
+        }
+        q.push(" ORDER BY r.updated_at DESC, r.id LIMIT 10000");
+        let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
+        states(&rows)
+    }
+
+    async fn get_review(&self, id: ReviewId) -> StoreResult<Review> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM reviews WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+    }
+
+    async fn save_review(&self, change: &PlanChange<Review>, findings: &[Finding]) -> StoreResult<Review> {
+        let r = &change.record;
+        let mut stored = r.clone();
+        stored.version += 1;
+        let mut tx = self.write().await?;
+        let q = sqlx::query(if r.version == 0 {
+            "INSERT INTO reviews (account_id, workload, lens_key, updated_at, version, state, id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)"
+        } else {
+            "UPDATE reviews SET account_id = ?, workload = ?, lens_key = ?, updated_at = ?, version = ?, state = ? \
+             WHERE id = ? AND version = ?"
+        })
+        .bind(r.account_id.to_string())
+        .bind(&r.workload)
+        .bind(&r.lens_key)
+        .bind(ms(r.updated_at))
+        .bind(stored.version)
+        .bind(to_json(&stored))
+        .bind(r.id.to_string());
+        let q = if r.version == 0 { q } else { q.bind(r.version) };
+        let written = q.execute(&mut *tx).await?.rows_affected();
+        write_extras(&mut tx, change, written).await?;
+        for finding in findings {
+            write_finding(&mut tx, finding).await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+}
