@@ -254,6 +254,7 @@ impl App {
         self.demo_events(&accounts, crate::demo_charters::CHARTERED).await?;
         self.demo_feedback(&accounts).await?;
         self.demo_findings(&accounts, crate::demo_charters::CHARTERED).await?;
+        self.demo_reviews(&accounts, &users).await?;
         Ok(DemoSummary { users, accounts: accounts.len(), tickets, incidents })
     }
 

@@ -14,6 +14,7 @@ mod demo_findings;
 mod demo_health;
 mod demo_incidents;
 mod demo_plans;
+mod demo_reviews;
 mod demo_tickets;
 pub mod engagements;
 pub mod error;

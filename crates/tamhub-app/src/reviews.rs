@@ -3,7 +3,7 @@
 //! finding of kind `review_improvement` tracking each). Admins import lenses; everyone on staff
 //! reads them.
 
-use tamhub_domain::accounts::Account;
+use tamhub_domain::accounts::{Account, Phase};
 use tamhub_domain::actions::{ActionDraft, ActionSource};
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::findings::{FindingDraft, ReviewLink};
@@ -260,13 +260,17 @@ impl App {
         Ok(self.store.save_review(&change, &[finding]).await?)
     }
 
-    /// Every workload of the live accounts the actor sees (one account's with `account`), with its
-    /// latest Well-Architected milestone; `flagged` when none is from the last 12 months.
+    /// Every workload of the launched (Post-Launch) accounts the actor sees (one account's with
+    /// `account`), with its latest Well-Architected milestone; `flagged` when none is from the last
+    /// 12 months. Every workload of a launched account counts as in production.
     pub async fn review_coverage(&self, actor: &Actor, account: Option<AccountId>) -> AppResult<Vec<WorkloadCoverage>> {
         let accounts = match account {
             Some(a) => vec![self.get_account(actor, a).await?],
             None => self.live_accounts(actor.scope, None).await?,
         };
+        // Production workloads are those of launched accounts.
+        let accounts: Vec<Account> =
+            accounts.into_iter().filter(|a| a.fields.phase == Phase::PostLaunch && a.archived_at.is_none()).collect();
         require(actor.user.role.is_staff(), "read review coverage")?;
         let reviews = self.store.list_reviews(actor.scope, account).await?;
         let workloads: Vec<(AccountId, Vec<String>)> =

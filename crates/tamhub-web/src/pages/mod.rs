@@ -30,6 +30,7 @@ pub mod plans;
 pub mod policies;
 pub mod problems;
 pub mod profile;
+pub mod reviews;
 pub mod scorecards;
 pub mod taxonomy;
 pub mod team;
@@ -93,6 +94,14 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/findings", get(findings::list).post(findings::create))
         .route("/findings", get(findings::portfolio))
         .route("/findings/{id}", post(findings::update))
+        .route("/accounts/{id}/reviews", get(reviews::account).post(reviews::start))
+        .route("/reviews", get(reviews::portfolio))
+        .route("/reviews/{id}", get(reviews::show))
+        .route("/reviews/{id}/answers", post(reviews::answer))
+        .route("/reviews/{id}/milestones", post(reviews::milestone))
+        .route("/reviews/{id}/improvements", post(reviews::improvement))
+        .route("/admin/lenses", get(reviews::lenses).post(reviews::import))
+        .route("/admin/lenses/{key}/{version}", get(reviews::download))
         .route("/health/at-risk", get(health::at_risk))
         .route("/health/signals", get(health::signals_form).post(health::import_signals))
         .route("/tickets", get(tickets::queue).post(tickets::create))
@@ -194,6 +203,7 @@ impl Layout {
             items.push(("/compliance", "Compliance"));
             items.push(("/risks", "Risks"));
             items.push(("/events", "Events"));
+            items.push(("/reviews", "Reviews"));
             items.push(("/findings", "Findings"));
             items.push(("/feature-requests", "Feedback"));
         }

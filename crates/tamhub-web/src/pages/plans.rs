@@ -355,7 +355,7 @@ async fn plan_page(
     Ok(if refused { unprocessable(&page) } else { render(&page) })
 }
 
-async fn owner_options(state: &AppState, user: &PageUser, account: &Account) -> Result<Vec<Opt>, AppError> {
+pub(super) async fn owner_options(state: &AppState, user: &PageUser, account: &Account) -> Result<Vec<Opt>, AppError> {
     let names = super::tickets::people(state, user, Some(account)).await?;
     let mut team: Vec<UserId> = account.fields.assignments().into_iter().map(|(_, u)| u).collect();
     if !team.contains(&user.actor.user.id) {

@@ -125,6 +125,8 @@ const SCOPED_ROUTES: &[ScopedRoute] = &[
         Payload::Json(r#"{"kind": "review_improvement", "title": "Hijack"}"#),
     ),
     route("GET", "/accounts/{id}/findings", Payload::None),
+    route("GET", "/accounts/{id}/reviews", Payload::None),
+    route("POST", "/accounts/{id}/reviews", Payload::Form(&[("workload", "hijack"), ("lens_key", "well-architected")])),
     route("POST", "/accounts/{id}/findings", Payload::Form(&[("kind", "review_improvement"), ("title", "Hijack")])),
     route("GET", "/accounts/{id}/success-plans", Payload::None),
     route("POST", "/accounts/{id}/success-plans", Payload::Form(&[("title", "Hijacked")])),
@@ -266,6 +268,7 @@ fn in_scope_read_status(role: Role, path: &str) -> u16 {
         | "/accounts/{id}/expansion"
         | "/api/v1/accounts/{id}/findings"
         | "/accounts/{id}/findings"
+        | "/accounts/{id}/reviews"
             if !staff =>
         {
             403

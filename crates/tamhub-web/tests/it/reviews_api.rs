@@ -170,6 +170,8 @@ async fn a_review_answered_and_milestoned_twice_shows_the_risk_diff() {
         c.get(&format!("{path}/diff?from=x"), &w.tam.token).await.expect_error(422, "validation_failed", Some("from"));
 
         // Scope: staff outside the account and customers do not see it; PAMs read but do not answer.
+        let charlie = json!({"account_id": w.charlie, "workload": "checkout", "lens_key": "well-architected"});
+        c.post("/api/v1/reviews", &w.tam.token, &charlie).await.expect_error(404, "not_found", None);
         c.get(&path, &w.support2.token).await.expect_error(404, "not_found", None);
         c.get(&path, &w.customer.token).await.expect_error(404, "not_found", None);
         c.get(&path, &w.pam.token).await.expect(200);
@@ -192,7 +194,7 @@ async fn improvement_items_become_actions_and_findings_and_coverage_flags_old_re
         let c = Client::new(&t);
         let w = World::build(&t).await;
         c.patch(
-            &format!("/api/v1/accounts/{}", w.alpha),
+            &format!("/api/v1/accounts/{}", w.bravo),
             &w.tam.token,
             &json!({"workloads": ["checkout", "payments"]}),
         )
@@ -201,7 +203,7 @@ async fn improvement_items_become_actions_and_findings_and_coverage_flags_old_re
         let lens = c.get("/api/v1/lenses/well-architected", &w.tam.token).await.json();
         let q = lens["pillars"][2]["questions"][0].clone();
         let high = q["choices"].as_array().unwrap().iter().find(|c| c["risk_if_absent"] == "high").unwrap().clone();
-        let start = json!({"account_id": w.alpha, "workload": "checkout", "lens_key": "well-architected"});
+        let start = json!({"account_id": w.bravo, "workload": "checkout", "lens_key": "well-architected"});
         let review = c.post("/api/v1/reviews", &w.tam.token, &start).await.expect(201).json();
         let path = format!("/api/v1/reviews/{}", review["id"].as_str().unwrap());
         let plan = |version: i64| json!({"version": version, "question": q["key"], "choice": high["key"], "owner_id": w.tam2.id(), "due_on": "2031-01-15", "effort": "high", "needs_downtime": true});
@@ -272,7 +274,7 @@ async fn improvement_items_become_actions_and_findings_and_coverage_flags_old_re
         assert_eq!(closed["status"].as_str(), Some("done"), "[{b}] resolving the finding closes its action");
 
         // Coverage: checkout reviewed now (a milestone), payments never.
-        let coverage_path = format!("/api/v1/reviews/coverage?account_id={}", w.alpha);
+        let coverage_path = format!("/api/v1/reviews/coverage?account_id={}", w.bravo);
         let before = c.get(&coverage_path, &w.tam.token).await.expect(200).json();
         assert_eq!(before["flagged"].as_u64(), Some(2), "[{b}] no milestone yet: {before}");
         c.post(&format!("{path}/milestones"), &w.tam.token, &json!({"version": 3})).await.expect(201);
@@ -288,6 +290,12 @@ async fn improvement_items_become_actions_and_findings_and_coverage_flags_old_re
         let later = c.get(&coverage_path, &w.tam.token).await.expect(200).json();
         assert_eq!(later["flagged"].as_u64(), Some(2), "[{b}] a year on, checkout is due again: {later}");
         c.get("/api/v1/reviews/coverage", &w.customer.token).await.expect_error(403, "forbidden", None);
+        // Accounts not launched yet have no production workloads to flag.
+        c.patch(&format!("/api/v1/accounts/{}", w.alpha), &w.tam.token, &json!({"workloads": ["pilot"]}))
+            .await
+            .expect(200);
+        let gate = c.get(&format!("/api/v1/reviews/coverage?account_id={}", w.alpha), &w.tam.token).await.json();
+        assert_eq!(gate["items"].as_array().map(Vec::len), Some(0), "[{b}] {gate}");
     }
 }
 
