@@ -25,6 +25,7 @@ mod ops;
 mod pages;
 mod plan_pages;
 mod plans_api;
+mod review_pages;
 mod reviews_api;
 mod roles;
 mod sla_api;
