@@ -50,13 +50,13 @@ impl App {
                 format!("\"{}\" is a built-in lens; import your own under another key", lens.key),
             ));
         }
-        if let Some(newest) = lenses.iter().filter(|l| l.key == lens.key).map(|l| l.version).max() {
-            if lens.version <= newest {
-                return Err(AppError::invalid_field(
-                    "version",
-                    format!("must be above {newest}, the newest version of {}: versions never change", lens.key),
-                ));
-            }
+        if let Some(newest) = lenses.iter().filter(|l| l.key == lens.key).map(|l| l.version).max()
+            && lens.version <= newest
+        {
+            return Err(AppError::invalid_field(
+                "version",
+                format!("must be above {newest}, the newest version of {}: versions never change", lens.key),
+            ));
         }
         let audit = AuditEntry::new(
             self.clock.now(),

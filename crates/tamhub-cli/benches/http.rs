@@ -79,6 +79,29 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 /// Runs `total` requests from `clients` concurrent loops; prints one line.
+/// GETs one address (with the client's cookies, or a bearer token) from 1, then 8, concurrent clients.
+async fn get_with_1_and_8_clients(
+    label: &str,
+    (client, url, auth): (reqwest::Client, String, Option<String>),
+    total: usize,
+) {
+    for clients in [1, 8] {
+        let (c, u, a) = (client.clone(), url.clone(), auth.clone());
+        run(label, clients, total, move |_| {
+            let (c, u, a) = (c.clone(), u.clone(), a.clone());
+            async move {
+                let request = c.get(u);
+                let request = match a {
+                    Some(a) => request.header("Authorization", a),
+                    None => request,
+                };
+                request.send().await.map(|r| r.status()).expect("request")
+            }
+        })
+        .await;
+    }
+}
+
 async fn run<F, Fut>(label: &str, clients: usize, total: usize, make: F)
 where
     F: Fn(usize) -> Fut + Clone + Send + 'static,
@@ -307,38 +330,26 @@ async fn main() {
         .await
         .expect("login");
     assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER);
-    for clients in [1, 8] {
-        let (c, b) = (browser.clone(), base.clone());
-        run("GET / (TAM portfolio page, 46 accounts)", clients, requests / 4, move |_| {
-            let (c, b) = (c.clone(), b.clone());
-            async move { c.get(format!("{b}/")).send().await.map(|r| r.status()).expect("request") }
-        })
-        .await;
-    }
+    let page = |path: &str| (browser.clone(), format!("{base}{path}"), None);
+    let api = |path: &str| (client.clone(), format!("{base}{path}"), Some(auth.clone()));
+    get_with_1_and_8_clients("GET / (TAM portfolio page, 46 accounts)", page("/"), requests / 4).await;
     // Charter compliance: a TAM's page over the last 90 days, and every account through the API.
-    for clients in [1, 8] {
-        let (c, b) = (browser.clone(), base.clone());
-        run("GET /compliance (TAM page, 90 days)", clients, requests / 4, move |_| {
-            let (c, b) = (c.clone(), b.clone());
-            async move { c.get(format!("{b}/compliance")).send().await.map(|r| r.status()).expect("request") }
-        })
-        .await;
-    }
-    for clients in [1, 8] {
-        let (c, b, a) = (client.clone(), base.clone(), auth.clone());
-        run("GET /api/v1/compliance (every account, 90 days)", clients, requests / 8, move |_| {
-            let (c, b, a) = (c.clone(), b.clone(), a.clone());
-            async move {
-                c.get(format!("{b}/api/v1/compliance"))
-                    .header("Authorization", a)
-                    .send()
-                    .await
-                    .map(|r| r.status())
-                    .expect("request")
-            }
-        })
-        .await;
-    }
+    get_with_1_and_8_clients("GET /compliance (TAM page, 90 days)", page("/compliance"), requests / 4).await;
+    get_with_1_and_8_clients(
+        "GET /api/v1/compliance (every account, 90 days)",
+        api("/api/v1/compliance"),
+        requests / 8,
+    )
+    .await;
+    // Reviews: a TAM's page (workloads due a review, every review's risk counts), and every
+    // account's workload coverage through the API.
+    get_with_1_and_8_clients("GET /reviews (TAM page)", page("/reviews"), requests / 4).await;
+    get_with_1_and_8_clients(
+        "GET /api/v1/reviews/coverage (every account)",
+        api("/api/v1/reviews/coverage"),
+        requests / 8,
+    )
+    .await;
     println!("server peak memory (VmHWM): {:.1} MiB", peak_rss_mib(server.child.id()));
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);

@@ -985,10 +985,10 @@ mod tests {
             MilestoneDraft { name: "After the fixes".into(), version: None }.apply(&r, &lens, actor, at(4)).unwrap();
         assert_eq!(r.milestones[1].name, "After the fixes");
         let d = diff(&r, &lens, DiffEnd::Milestone(1), DiffEnd::Milestone(2)).unwrap();
-        let keys = |v: &[RiskChange]| v.iter().map(|c| c.question.clone()).collect::<Vec<_>>();
-        assert_eq!(keys(&d.added), [q1.key.clone()]);
-        assert_eq!(keys(&d.removed), [q0.key.clone()]);
-        assert_eq!(keys(&d.changed), [q2.key.clone()]);
+        let keys = |v: &[RiskChange]| v.iter().map(|c| c.question.as_str()).collect::<Vec<_>>().join(",");
+        assert_eq!(keys(&d.added), q1.key);
+        assert_eq!(keys(&d.removed), q0.key);
+        assert_eq!(keys(&d.changed), q2.key);
         assert_eq!((d.from_counts.high, d.to_counts.high, d.to_counts.medium), (2, 1, 1));
         assert_eq!(diff(&r, &lens, DiffEnd::Milestone(2), DiffEnd::Current).unwrap().added, vec![]);
         assert!(diff(&r, &lens, DiffEnd::Milestone(3), DiffEnd::Current).unwrap_err().get("from").is_some());

@@ -386,6 +386,8 @@ struct AccountPage {
     row: AccountRow,
     notice: Option<String>,
     workloads: Vec<String>,
+    /// Workloads without a Well-Architected review in 12 months (staff, launched accounts).
+    review_due: Vec<String>,
     downtime_cost: String,
     team: Vec<TeamMember>,
     missing_slots: Vec<&'static str>,
@@ -573,7 +575,15 @@ async fn account_page(
     } else {
         None
     };
+    // Staff see which launched workloads are due a Well-Architected review.
+    let review_due: Vec<String> = if actor.user.role.is_staff() {
+        let coverage = state.app.review_coverage(actor, Some(account.id)).await?;
+        coverage.into_iter().filter(|c| c.flagged).map(|c| c.workload).collect()
+    } else {
+        Vec::new()
+    };
     let page = AccountPage {
+        review_due,
         health: super::health::panel(state, user, account.id, &names, health_form.unwrap_or_default()).await?,
         action_rows: super::actions::rows_for(state, user, None, Some(account.id)).await?,
         show_incident: true,

@@ -20,6 +20,8 @@ async fn a_tam_answers_a_pillar_compares_milestones_and_plans_an_improvement() {
         let page = format!("/accounts/{}/reviews", w.bravo);
         let html = unescape(&c.page_get(&page, &tam).await.expect(200).text());
         assert!(html.contains("Review due") && html.contains("Start review"), "[{b}] never reviewed: {html}");
+        let overview = unescape(&c.page_get(&format!("/accounts/{}", w.bravo), &tam).await.expect(200).text());
+        assert!(overview.contains("1 due a Well-Architected review"), "[{b}] the account page flags it");
         let refused = c.page_post(&page, &tam, &[("workload", "search"), ("lens_key", "well-architected")]).await;
         assert!(unescape(&refused.expect(422).text()).contains("must be one of the account's workloads"), "[{b}]");
         let started = c.page_post(&page, &tam, &[("workload", "checkout"), ("lens_key", "well-architected")]).await;
@@ -94,6 +96,8 @@ async fn a_tam_answers_a_pillar_compares_milestones_and_plans_an_improvement() {
         let actions = c.get(&format!("/api/v1/actions?account_id={}", w.bravo), &w.tam.token).await.json();
         assert_eq!(actions["items"][0]["owner_id"], json!(w.tam.id()), "[{b}] the owner defaults to the caller");
 
+        let overview = unescape(&c.page_get(&format!("/accounts/{}", w.bravo), &tam).await.expect(200).text());
+        assert!(!overview.contains("due a Well-Architected review"), "[{b}] reviewed now");
         let portfolio = unescape(&c.page_get("/reviews", &tam).await.expect(200).text());
         assert!(portfolio.contains("Well-Architected review of checkout"), "[{b}]");
         let customer = c.login_as(&w.customer.user).await;

@@ -11,12 +11,12 @@ use crate::support::{Client, World};
 
 /// Every choice key of a question.
 fn all_choices(q: &Value) -> Vec<Value> {
-    q["choices"].as_array().unwrap().iter().map(|c| c["key"].clone()).collect()
+    q["choices"].as_array().expect("a question lists choices").iter().map(|c| c["key"].clone()).collect()
 }
 
 /// The choices of a question except those whose absence carries `risk`.
 fn all_but(q: &Value, risk: &str) -> Option<Vec<Value>> {
-    let choices = q["choices"].as_array().unwrap();
+    let choices = q["choices"].as_array().expect("a question lists choices");
     choices
         .iter()
         .any(|c| c["risk_if_absent"] == risk)
@@ -24,7 +24,8 @@ fn all_but(q: &Value, risk: &str) -> Option<Vec<Value>> {
 }
 
 fn keys(changes: &Value) -> Vec<String> {
-    changes.as_array().unwrap().iter().map(|c| c["question"].as_str().unwrap().to_string()).collect()
+    let changes = changes.as_array().expect("a list of changes");
+    changes.iter().map(|c| c["question"].as_str().expect("a question key").to_string()).collect()
 }
 
 #[tokio::test]
