@@ -68,7 +68,7 @@ impl App {
             None => audit,
         };
         let mut audit = vec![audit];
-        let actions = match self.close_improvement_action(&finding, before.as_ref(), now).await? {
+        let actions = match self.sync_improvement_action(&finding, before.as_ref(), now).await? {
             Some(action) => {
                 audit
                     .push(AuditEntry::new(now, Some(actor.user.id), "action", action.id, "update").with_after(&action));
@@ -82,37 +82,37 @@ impl App {
 }
 
 impl App {
-    /// A review improvement's action, done or won't do once its finding is resolved or dismissed
-    /// (None when it has no action, it is closed already, or the finding stays open).
-    async fn close_improvement_action(
+    /// A review improvement's action kept in step with its finding: done or won't do once the
+    /// finding is resolved or dismissed, open again when the finding is reopened (None when it has
+    /// no action, the status did not move, or the action is there already).
+    async fn sync_improvement_action(
         &self,
         finding: &Finding,
         before: Option<&Finding>,
         now: Timestamp,
     ) -> AppResult<Option<Action>> {
         let Some(link) = &finding.review else { return Ok(None) };
-        if finding.status.is_open() || before.is_some_and(|b| b.status == finding.status) {
+        let Some(before) = before.filter(|b| b.status.is_open() != finding.status.is_open()) else {
             return Ok(None);
-        }
+        };
         let action = self.store.get_action(link.action_id).await?;
-        if !action.status.is_open() {
+        if action.status.is_open() == finding.status.is_open() {
             return Ok(None);
         }
-        let patch = match finding.status {
-            FindingStatus::Resolved => ActionPatch {
-                status: Some("done".into()),
-                status_note: Some("Its review finding was resolved.".into()),
-                ..Default::default()
-            },
-            _ => ActionPatch {
-                status: Some("wont_do".into()),
-                status_note: Some(format!(
+        let (status, note) = match finding.status {
+            FindingStatus::Resolved => ("done", "Its review finding was resolved.".to_string()),
+            FindingStatus::Dismissed => (
+                "wont_do",
+                format!(
                     "Its review finding was dismissed: {}.",
                     finding.dismiss_reason.map_or("no reason", |r| r.label())
-                )),
-                ..Default::default()
-            },
+                ),
+            ),
+            _ => {
+                ("open", format!("Its review finding was reopened (it was {}).", before.status.label().to_lowercase()))
+            }
         };
+        let patch = ActionPatch { status: Some(status.into()), status_note: Some(note), ..Default::default() };
         Ok(Some(action.patched(&patch, &SourceContext::default(), now).map_err(AppError::invalid)?))
     }
 }

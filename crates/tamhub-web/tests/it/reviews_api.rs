@@ -273,6 +273,25 @@ async fn improvement_items_become_actions_and_findings_and_coverage_flags_old_re
         .expect(200);
         let closed = c.get(&format!("/api/v1/actions/{action_id}"), &w.tam.token).await.json();
         assert_eq!(closed["status"].as_str(), Some("done"), "[{b}] resolving the finding closes its action");
+        c.patch(
+            &format!("/api/v1/findings/{finding_id}"),
+            &w.tam.token,
+            &json!({"status": "pending", "note": "Failed over badly"}),
+        )
+        .await
+        .expect(200);
+        let reopened = c.get(&format!("/api/v1/actions/{action_id}"), &w.tam.token).await.json();
+        assert_eq!(reopened["status"].as_str(), Some("open"), "[{b}] reopening the finding reopens its action");
+        c.patch(
+            &format!("/api/v1/findings/{finding_id}"),
+            &w.tam.token,
+            &json!({"status": "dismissed", "dismiss_reason": "risk_accepted"}),
+        )
+        .await
+        .expect(200);
+        let dismissed = c.get(&format!("/api/v1/actions/{action_id}"), &w.tam.token).await.json();
+        assert_eq!(dismissed["status"].as_str(), Some("wont_do"), "[{b}] {dismissed}");
+        assert!(dismissed["status_note"].as_str().unwrap_or_default().contains("Risk accepted"), "[{b}]");
 
         // Coverage: checkout reviewed now (a milestone), payments never.
         let coverage_path = format!("/api/v1/reviews/coverage?account_id={}", w.bravo);
