@@ -834,7 +834,7 @@ struct MeetingForm {
     items: Vec<ItemInput>,
 }
 
-/// `GET /accounts/{id}/meetings/new[?engagement_id=]`.
+/// `GET /accounts/{id}/meetings/new[?engagement_id=][&type=]`.
 pub async fn new_meeting(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -852,6 +852,10 @@ pub async fn new_meeting(
     form.set("starts_at", now.to_zoned(zone).strftime("%Y-%m-%dT%H:%M").to_string());
     form.set("duration_minutes", "60");
     form.set_all("attendee", vec![user.actor.user.id.to_string()]);
+    // A review page links here with the type of engagement its session fulfils.
+    if let Some(t) = params.get("type").filter(|t| EngagementType::parse(t).is_some()) {
+        form.set("type", t.clone());
+    }
     if let Some(e) = params.get("engagement_id") {
         form.set("engagement_id", e.clone());
         if let Ok(eid) = e.parse::<EngagementId>()

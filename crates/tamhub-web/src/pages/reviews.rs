@@ -11,11 +11,12 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use tamhub_app::{AppError, policy};
 use tamhub_domain::Timestamp;
+use tamhub_domain::engagements::EngagementType;
 use tamhub_domain::findings::Effort;
 use tamhub_domain::ids::{AccountId, ReviewId};
 use tamhub_domain::reviews::{
-    AnswerDraft, AnswersDraft, ImprovementDraft, Lens, MilestoneDraft, ReviewDraft, ReviewRisk, RiskChange, assess,
-    lens_file,
+    AnswerDraft, AnswersDraft, ImprovementDraft, Lens, LensKind, MilestoneDraft, ReviewDraft, ReviewRisk, RiskChange,
+    assess, lens_file,
 };
 use tamhub_domain::validation::FieldErrors;
 
@@ -287,6 +288,8 @@ struct ReviewPage {
     to: String,
     diff: Option<DiffView>,
     can_edit: bool,
+    /// The charter engagement a session of this lens fulfils, logged as a meeting.
+    meeting_type: Option<&'static str>,
     owners: Vec<Opt>,
     efforts: Vec<Opt>,
     default_due: String,
@@ -451,6 +454,12 @@ async fn review_page(
         to,
         diff,
         can_edit,
+        meeting_type: match lens.kind {
+            LensKind::WellArchitected => Some(EngagementType::WellArchitectedReview.as_str()),
+            LensKind::Security => Some(EngagementType::SecurityReview.as_str()),
+            LensKind::Cost => Some(EngagementType::CostReview.as_str()),
+            LensKind::Custom => None,
+        },
         owners: if can_edit {
             // The caller first, then the account team: no empty choice, the owner defaults to the caller.
             super::plans::owner_options(state, user, &account).await?.into_iter().filter(|o| !o.0.is_empty()).collect()

@@ -74,6 +74,10 @@ async fn a_tam_answers_a_pillar_compares_milestones_and_plans_an_improvement() {
         assert!(html.contains("Kick-off") && html.contains("Milestone 2"), "[{b}]");
         let removed = html.split("Risks removed").nth(1).unwrap_or_default();
         assert!(removed.contains(&format!("<strong>{q0}</strong>")), "[{b}] {removed}");
+        let log = format!("/accounts/{}/meetings/new?type=well_architected_review", w.bravo);
+        assert!(html.contains(&log), "[{b}] the review links logging its session as a charter meeting");
+        let meeting = unescape(&c.page_get(&log, &tam).await.expect(200).text());
+        assert!(meeting.contains(r#"<option value="well_architected_review" selected"#), "[{b}] prefilled type");
         let stale = c.page_get(&format!("{review}?from=7&to=current"), &tam).await;
         assert!(unescape(&stale.expect(422).text()).contains("has no milestone 7"), "[{b}]");
 
