@@ -9,8 +9,8 @@ use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::findings::{FindingDraft, ReviewLink};
 use tamhub_domain::ids::{AccountId, ReviewId};
 use tamhub_domain::reviews::{
-    AnswersDraft, DiffEnd, ImprovementDraft, Lens, MilestoneDraft, Review, ReviewDraft, RiskDiff, WorkloadCoverage,
-    assess, builtin_lenses, coverage, diff, parse_lens,
+    AnswersDraft, DiffEnd, ImprovementDraft, Lens, LensMove, LensMoveDraft, MilestoneDraft, Review, ReviewDraft,
+    RiskDiff, WorkloadCoverage, assess, builtin_lenses, coverage, diff, move_to_lens, parse_lens,
 };
 use tamhub_store::PlanChange;
 
@@ -140,6 +140,22 @@ impl App {
         let (_, before, lens) = self.review_to_change(actor, id, draft.version).await?;
         let review = draft.apply(&before, &lens, actor.user.id, self.clock.now()).map_err(AppError::invalid)?;
         self.store_review(actor, Some(&before), review).await
+    }
+
+    /// Moves a review to a newer version of its lens (the newest by default), keeping the answers
+    /// to the questions it still asks.
+    pub async fn move_review_lens(
+        &self,
+        actor: &Actor,
+        id: ReviewId,
+        draft: LensMoveDraft,
+    ) -> AppResult<(Review, LensMove)> {
+        let (_, before, _) = self.review_to_change(actor, id, draft.version).await?;
+        let to = self.lens(actor, &before.lens_key, draft.lens_version).await.map_err(|_| {
+            AppError::invalid_field("lens_version", format!("is not a version of the lens {}", before.lens_key))
+        })?;
+        let (review, moved) = move_to_lens(&before, &to, self.clock.now()).map_err(AppError::invalid)?;
+        Ok((self.store_review(actor, Some(&before), review).await?, moved))
     }
 
     /// Freezes the review's risks as a milestone.

@@ -530,6 +530,69 @@ impl AnswersDraft {
     }
 }
 
+/// Moving a review to a newer version of its lens, as typed.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct LensMoveDraft {
+    /// The lens version to move to; the newest by default.
+    pub lens_version: Option<u32>,
+    /// The review's version as read.
+    pub version: Option<i64>,
+}
+
+/// What moving a review to another version of its lens kept and dropped.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LensMove {
+    pub from_version: u32,
+    pub to_version: u32,
+    /// Answers carried over (their question exists in the new version).
+    pub kept: u32,
+    /// Questions answered before that the new version no longer asks.
+    pub dropped_questions: Vec<String>,
+    /// `question/choice` practices that were in place but are gone from their question.
+    pub dropped_choices: Vec<String>,
+}
+
+/// The review on a newer version of its lens: answers to questions the new version still asks
+/// are kept (practices it no longer lists dropped); milestones and planned improvements stay as
+/// they were (comparisons read them through the new version's questions).
+pub fn move_to_lens(review: &Review, to: &Lens, now: Timestamp) -> Result<(Review, LensMove), FieldErrors> {
+    if to.key != review.lens_key {
+        return Err(FieldErrors::single("lens_version", format!("must be a version of {}", review.lens_key)));
+    }
+    if to.version <= review.lens_version {
+        return Err(FieldErrors::single(
+            "lens_version",
+            format!("must be above {}, the version the review is on", review.lens_version),
+        ));
+    }
+    let mut moved = LensMove { from_version: review.lens_version, to_version: to.version, ..Default::default() };
+    let mut answers = Vec::new();
+    for answer in &review.answers {
+        let Some((_, question)) = to.question(&answer.question) else {
+            moved.dropped_questions.push(answer.question.clone());
+            continue;
+        };
+        let mut answer = answer.clone();
+        answer.selected.retain(|choice| {
+            let listed = question.choices.iter().any(|c| &c.key == choice);
+            if !listed {
+                moved.dropped_choices.push(format!("{}/{choice}", question.key));
+            }
+            listed
+        });
+        moved.kept += 1;
+        answers.push(answer);
+    }
+    let mut review = review.clone();
+    review.answers =
+        to.questions().filter_map(|(_, q)| answers.iter().find(|a| a.question == q.key).cloned()).collect();
+    review.lens_version = to.version;
+    review.lens_kind = to.kind;
+    review.updated_at = now;
+    Ok((review, moved))
+}
+
 /// A milestone as typed.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
@@ -992,6 +1055,30 @@ mod tests {
         assert_eq!((d.from_counts.high, d.to_counts.high, d.to_counts.medium), (2, 1, 1));
         assert_eq!(diff(&r, &lens, DiffEnd::Milestone(2), DiffEnd::Current).unwrap().added, vec![]);
         assert!(diff(&r, &lens, DiffEnd::Milestone(3), DiffEnd::Current).unwrap_err().get("from").is_some());
+    }
+
+    #[test]
+    fn moving_to_a_newer_lens_version_keeps_the_answers_it_still_asks() {
+        let v1 = wa();
+        let mut v2 = v1.clone();
+        v2.version = 2;
+        let gone = v2.pillars[0].questions.remove(0);
+        let trimmed = v2.pillars[1].questions[0].key.clone();
+        let dropped_choice = v2.pillars[1].questions[0].choices.remove(0);
+        let kept_question = &v1.pillars[1].questions[0];
+        let everything = |q: &LensQuestion| AnswerDraft {
+            question: q.key.clone(),
+            selected: q.choices.iter().map(|c| c.key.clone()).collect(),
+            ..Default::default()
+        };
+        let draft = AnswersDraft { answers: vec![everything(&gone), everything(kept_question)], version: None };
+        let r = draft.apply(&review(&v1), &v1, UserId::new(), Timestamp::UNIX_EPOCH).unwrap();
+        let (moved, what) = move_to_lens(&r, &v2, Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!((moved.lens_version, moved.answers.len()), (2, 1));
+        assert_eq!(what.dropped_questions, [gone.key.clone()]);
+        assert_eq!(what.dropped_choices, [format!("{trimmed}/{}", dropped_choice.key)]);
+        assert_eq!(answer_risk(&v2.pillars[1].questions[0], &moved.answers[0]), ReviewRisk::None);
+        assert!(move_to_lens(&moved, &v2, Timestamp::UNIX_EPOCH).unwrap_err().get("lens_version").is_some());
     }
 
     #[test]

@@ -142,6 +142,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reviews/{id}/milestones", post(reviews::add_milestone))
         .route("/reviews/{id}/diff", get(reviews::diff))
         .route("/reviews/{id}/improvements", post(reviews::plan_improvement))
+        .route("/reviews/{id}/lens-version", post(reviews::move_lens))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))

@@ -69,7 +69,7 @@ impl Modify for BearerAuth {
         findings::update_finding,
         reviews::lenses, reviews::show_lens, reviews::import_lens, reviews::reviews, reviews::start_review,
         reviews::coverage, reviews::show_review, reviews::answer, reviews::add_milestone, reviews::diff,
-        reviews::plan_improvement,
+        reviews::plan_improvement, reviews::move_lens,
     )
 )]
 pub struct ApiDoc;

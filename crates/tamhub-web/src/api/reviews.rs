@@ -12,8 +12,8 @@ use tamhub_app::AppError;
 use tamhub_domain::Timestamp;
 use tamhub_domain::ids::{AccountId, ReviewId};
 use tamhub_domain::reviews::{
-    AnswersDraft, Assessment, ImprovementDraft, Lens, LensKind, MilestoneDraft, Review, ReviewDraft, RiskCounts,
-    RiskDiff, WorkloadCoverage, assess,
+    AnswersDraft, Assessment, ImprovementDraft, Lens, LensKind, LensMove, LensMoveDraft, MilestoneDraft, Review,
+    ReviewDraft, RiskCounts, RiskDiff, WorkloadCoverage, assess,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -314,4 +314,29 @@ pub async fn plan_improvement(
     let review = state.app.plan_improvement(&actor, review_id(&id)?, draft).await?;
     let out = show_review(State(state), ApiActor(actor), Path(review.id.to_string())).await?;
     Ok((StatusCode::CREATED, out))
+}
+
+/// A review moved to another version of its lens, with what was kept and dropped.
+#[derive(Serialize, ToSchema)]
+pub struct LensMoveOut {
+    pub moved: LensMove,
+    pub review: ReviewOut,
+}
+
+/// Moves a review to a newer version of its lens (the newest by default): answers to questions
+/// the new version still asks are kept, practices it no longer lists are dropped.
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/lens-version", tag = "reviews", request_body = LensMoveDraft,
+    params(("id" = ReviewId, Path, description = "Review id")),
+    responses((status = 200, body = LensMoveOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn move_lens(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(draft): ApiJson<LensMoveDraft>,
+) -> ApiResult<axum::Json<LensMoveOut>> {
+    let (review, moved) = state.app.move_review_lens(&actor, review_id(&id)?, draft).await?;
+    let axum::Json(review) = show_review(State(state), ApiActor(actor), Path(review.id.to_string())).await?;
+    Ok(axum::Json(LensMoveOut { moved, review }))
 }

@@ -100,6 +100,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reviews/{id}/answers", post(reviews::answer))
         .route("/reviews/{id}/milestones", post(reviews::milestone))
         .route("/reviews/{id}/improvements", post(reviews::improvement))
+        .route("/reviews/{id}/lens-version", post(reviews::move_lens))
         .route("/admin/lenses", get(reviews::lenses).post(reviews::import))
         .route("/admin/lenses/{key}/{version}", get(reviews::download))
         .route("/health/at-risk", get(health::at_risk))

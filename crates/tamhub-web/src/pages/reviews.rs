@@ -15,8 +15,8 @@ use tamhub_domain::engagements::EngagementType;
 use tamhub_domain::findings::Effort;
 use tamhub_domain::ids::{AccountId, ReviewId};
 use tamhub_domain::reviews::{
-    AnswerDraft, AnswersDraft, ImprovementDraft, Lens, LensKind, MilestoneDraft, ReviewDraft, ReviewRisk, RiskChange,
-    assess, lens_file,
+    AnswerDraft, AnswersDraft, ImprovementDraft, Lens, LensKind, LensMoveDraft, MilestoneDraft, ReviewDraft,
+    ReviewRisk, RiskChange, assess, lens_file,
 };
 use tamhub_domain::validation::FieldErrors;
 
@@ -288,6 +288,9 @@ struct ReviewPage {
     to: String,
     diff: Option<DiffView>,
     can_edit: bool,
+    /// A newer version of the review's lens, to move to.
+    newer_lens: Option<u32>,
+    notice: Option<String>,
     /// The charter engagement a session of this lens fulfils, logged as a meeting.
     meeting_type: Option<&'static str>,
     owners: Vec<Opt>,
@@ -316,6 +319,9 @@ fn change_view(c: &RiskChange) -> ChangeView {
 pub struct CompareQuery {
     from: Option<String>,
     to: Option<String>,
+    /// After moving to a newer lens version: answers kept and dropped.
+    kept: Option<String>,
+    dropped: Option<String>,
 }
 
 async fn review_page(
@@ -326,6 +332,14 @@ async fn review_page(
     errors: FieldErrors,
 ) -> PageResult {
     let (account, review, lens) = state.app.get_review(&user.actor, id).await?;
+    let newer_lens = state.app.lens(&user.actor, &review.lens_key, None).await?.version;
+    let notice = match (compare.kept.as_deref(), compare.dropped.as_deref()) {
+        (Some(kept), Some(dropped)) => Some(format!(
+            "Moved to version {} of the lens: {kept} answers kept, {dropped} dropped (questions or practices it no longer has).",
+            review.lens_version
+        )),
+        _ => None,
+    };
     let assessment = assess(&review, &lens);
     let names = super::tickets::people(state, user, Some(&account)).await?;
     let mut pillars = Vec::new();
@@ -454,6 +468,8 @@ async fn review_page(
         to,
         diff,
         can_edit,
+        newer_lens: (newer_lens > review.lens_version).then_some(newer_lens),
+        notice,
         meeting_type: match lens.kind {
             LensKind::WellArchitected => Some(EngagementType::WellArchitectedReview.as_str()),
             LensKind::Security => Some(EngagementType::SecurityReview.as_str()),
@@ -542,6 +558,26 @@ pub async fn answer(
     let result = state.app.answer_review(&user.actor, id, answers_from(&form)).await;
     let anchor = format!("#pillar-{}", form.get("pillar"));
     after_change(&state, &user, id, &anchor, result).await
+}
+
+/// `POST /reviews/{id}/lens-version`: moves the review to the newest version of its lens.
+pub async fn move_lens(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    PageForm { user, form }: PageForm,
+) -> PageResult {
+    let id = review_id(&id)?;
+    let draft = LensMoveDraft {
+        lens_version: form.get("lens_version").parse().ok(),
+        version: form.get("version").parse().ok(),
+    };
+    match state.app.move_review_lens(&user.actor, id, draft).await {
+        Ok((_, moved)) => {
+            let dropped = moved.dropped_questions.len() + moved.dropped_choices.len();
+            Ok(Redirect::to(&format!("/reviews/{id}?kept={}&dropped={dropped}", moved.kept)).into_response())
+        }
+        Err(e) => after_change::<()>(&state, &user, id, "", Err(e)).await,
+    }
 }
 
 /// `POST /reviews/{id}/milestones`.

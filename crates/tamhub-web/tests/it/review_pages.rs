@@ -139,6 +139,23 @@ async fn an_admin_imports_a_lens_through_the_page() {
             (Some("tamhub-lens/1"), Some(3)),
             "[{b}]"
         );
+        // A review on version 3 is offered the move once version 4 is imported.
+        c.patch(&format!("/api/v1/accounts/{}", w.bravo), &w.admin.token, &json!({"workloads": ["lake"]}))
+            .await
+            .expect(200);
+        let start = json!({"account_id": w.bravo, "workload": "lake", "lens_key": "data"});
+        let review = c.post("/api/v1/reviews", &w.admin.token, &start).await.expect(201).json();
+        let page = format!("/reviews/{}", review["id"].as_str().unwrap());
+        assert!(!c.page_get(&page, &admin).await.expect(200).text().contains("Move to version"), "[{b}]");
+        let v4 = file.replace("\"version\":3", "\"version\":4");
+        c.page_post("/admin/lenses", &admin, &[("file", v4.as_str())]).await.expect(303);
+        let offered = unescape(&c.page_get(&page, &admin).await.expect(200).text());
+        assert!(offered.contains("Move to version 4"), "[{b}]");
+        let moved =
+            c.page_post(&format!("{page}/lens-version"), &admin, &[("version", "1"), ("lens_version", "4")]).await;
+        let location = moved.expect(303).location().unwrap().to_string();
+        let shown = unescape(&c.page_get(&location, &admin).await.expect(200).text());
+        assert!(shown.contains("Moved to version 4 of the lens") && shown.contains("data v4"), "[{b}] {location}");
         let tam = c.login_as(&w.tam.user).await;
         let list = unescape(&c.page_get("/admin/lenses", &tam).await.expect(200).text());
         assert!(

@@ -363,30 +363,64 @@ async fn admins_import_versioned_lenses_checked_field_by_field() {
             "validation_failed",
             Some("version"),
         );
+        c.get("/api/v1/lenses/serverless", &w.customer.token).await.expect_error(403, "forbidden", None);
+        // A review started on version 1 and answered...
+        c.patch(&format!("/api/v1/accounts/{}", w.alpha), &w.tam.token, &json!({"workloads": ["ingest"]}))
+            .await
+            .expect(200);
+        let start = json!({"account_id": w.alpha, "workload": "ingest", "lens_key": "serverless"});
+        let review = c.post("/api/v1/reviews", &w.tam.token, &start).await.expect(201).json();
+        assert_eq!(review["lens_version"].as_u64(), Some(1), "[{b}]");
+        let path = format!("/api/v1/reviews/{}", review["id"].as_str().unwrap());
+        let answers = json!({"version": 1, "answers": [{"question": "srv-1", "selected": ["tracing", "correlation"]}]});
+        c.post(&format!("{path}/answers"), &w.tam.token, &answers).await.expect(200);
+        c.post(&format!("{path}/lens-version"), &w.tam.token, &json!({"version": 2})).await.expect_error(
+            422,
+            "validation_failed",
+            Some("lens_version"),
+        );
+
+        // ...moves to version 2, which swaps a practice and asks one more question.
         let mut v2 = lens(2, "serverless");
         v2["name"] = json!("Serverless lens, 2027");
+        v2["pillars"][0]["questions"][0]["choices"][1] = json!({"key": "sampling", "title": "Tail-based sampling",
+            "risk_if_absent": "medium", "improvement": "Sample traces by outcome."});
+        let mut second = v2["pillars"][0]["questions"][0].clone();
+        second["key"] = json!("srv-2");
+        v2["pillars"][0]["questions"].as_array_mut().unwrap().push(second);
         c.post("/api/v1/lenses", &w.admin.token, &v2).await.expect(201);
         let newest = c.get("/api/v1/lenses/serverless", &w.tam.token).await.expect(200).json();
         let first = c.get("/api/v1/lenses/serverless?version=1", &w.tam.token).await.expect(200).json();
         assert_eq!((newest["version"].as_u64(), first["name"].as_str()), (Some(2), Some("Serverless lens")), "[{b}]");
-        c.get("/api/v1/lenses/serverless", &w.customer.token).await.expect_error(403, "forbidden", None);
-
-        c.patch(&format!("/api/v1/accounts/{}", w.alpha), &w.tam.token, &json!({"workloads": ["ingest"]}))
-            .await
-            .expect(200);
-        let review = c
-            .post(
-                "/api/v1/reviews",
-                &w.tam.token,
-                &json!({"account_id": w.alpha, "workload": "ingest", "lens_key": "serverless"}),
-            )
-            .await
-            .expect(201)
-            .json();
+        c.post(&format!("{path}/lens-version"), &w.pam.token, &json!({"version": 2})).await.expect_error(
+            403,
+            "forbidden",
+            None,
+        );
+        let moved =
+            c.post(&format!("{path}/lens-version"), &w.tam.token, &json!({"version": 2})).await.expect(200).json();
         assert_eq!(
-            (review["lens_version"].as_u64(), review["assessment"]["counts"]["questions"].as_u64()),
-            (Some(2), Some(1)),
+            (moved["moved"]["kept"].as_u64(), moved["moved"]["dropped_choices"].clone()),
+            (Some(1), json!(["srv-1/correlation"])),
+            "[{b}] {moved}"
+        );
+        let r = &moved["review"];
+        assert_eq!(
+            (r["lens_version"].as_u64(), r["answers"][0]["selected"].clone()),
+            (Some(2), json!(["tracing"])),
             "[{b}]"
         );
+        assert_eq!(
+            (r["assessment"]["counts"]["questions"].as_u64(), r["assessment"]["counts"]["medium"].as_u64()),
+            (Some(2), Some(1)),
+            "[{b}] sampling is missing now: medium"
+        );
+        c.post(&format!("{path}/lens-version"), &w.tam.token, &json!({"version": 3})).await.expect_error(
+            422,
+            "validation_failed",
+            Some("lens_version"),
+        );
+        let again = c.post("/api/v1/reviews", &w.tam.token, &start).await.expect(201).json();
+        assert_eq!(again["lens_version"].as_u64(), Some(2), "[{b}] new reviews take the newest version");
     }
 }
