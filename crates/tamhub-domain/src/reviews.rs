@@ -1075,7 +1075,7 @@ mod tests {
         let r = draft.apply(&review(&v1), &v1, UserId::new(), Timestamp::UNIX_EPOCH).unwrap();
         let (moved, what) = move_to_lens(&r, &v2, Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!((moved.lens_version, moved.answers.len()), (2, 1));
-        assert_eq!(what.dropped_questions, [gone.key.clone()]);
+        assert_eq!(what.dropped_questions, std::slice::from_ref(&gone.key));
         assert_eq!(what.dropped_choices, [format!("{trimmed}/{}", dropped_choice.key)]);
         assert_eq!(answer_risk(&v2.pillars[1].questions[0], &moved.answers[0]), ReviewRisk::None);
         assert!(move_to_lens(&moved, &v2, Timestamp::UNIX_EPOCH).unwrap_err().get("lens_version").is_some());
