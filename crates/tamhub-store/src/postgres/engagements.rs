@@ -124,6 +124,34 @@ pub(super) fn states<T>(rows: Vec<(Json<T>,)>) -> Vec<T> {
     rows.into_iter().map(|(state,)| state.0).collect()
 }
 
+/// The documents (`d.state`) of `table` whose account is in `scope` (and is `account` if given);
+/// callers add their own filters on `d` and the order.
+pub(super) fn scoped_documents(table: &str, scope: AccountScope, account: Option<AccountId>) -> QueryBuilder<Postgres> {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT d.state FROM {table} d JOIN accounts ON accounts.id = d.account_id WHERE TRUE"
+    ));
+    if scope != AccountScope::All {
+        push_scope(&mut q, scope, "accounts");
+    }
+    if let Some(account) = account {
+        q.push(" AND d.account_id = ").push_bind(account.0);
+    }
+    q
+}
+
+/// The document with this id in `table`.
+pub(super) async fn document<T>(pool: &sqlx::PgPool, table: &str, id: Uuid) -> StoreResult<T>
+where
+    T: serde::de::DeserializeOwned + Send + Unpin + 'static,
+{
+    let row: Option<(Json<T>,)> = QueryBuilder::<Postgres>::new(format!("SELECT state FROM {table} WHERE id = "))
+        .push_bind(id)
+        .build_query_as()
+        .fetch_optional(pool)
+        .await?;
+    row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+}
+
 /// Inserts a finding at version 0, else updates it if still at its version; returns it as stored
 /// and the rows written (0: it changed meanwhile).
 pub(super) async fn write_finding(conn: &mut PgConnection, r: &Finding) -> StoreResult<(Finding, u64)> {
@@ -157,9 +185,7 @@ impl EngagementStore for PgStore {
     }
 
     async fn get_contact(&self, id: ContactId) -> StoreResult<Contact> {
-        let row: Option<(Json<Contact>,)> =
-            sqlx::query_as("SELECT state FROM contacts WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+        document(&self.pool, "contacts", id.0).await
     }
 
     async fn save_contact(
@@ -276,9 +302,7 @@ impl EngagementStore for PgStore {
     }
 
     async fn get_engagement(&self, id: EngagementId) -> StoreResult<Engagement> {
-        let row: Option<(Json<Engagement>,)> =
-            sqlx::query_as("SELECT state FROM engagements WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+        document(&self.pool, "engagements", id.0).await
     }
 
     async fn save_open_engagement(&self, engagement: &Engagement, audit: &AuditEntry) -> StoreResult<()> {
@@ -340,9 +364,7 @@ impl EngagementStore for PgStore {
     }
 
     async fn get_meeting(&self, id: MeetingId) -> StoreResult<Meeting> {
-        let row: Option<(Json<Meeting>,)> =
-            sqlx::query_as("SELECT state FROM meetings WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+        document(&self.pool, "meetings", id.0).await
     }
 
     async fn list_meetings(&self, account: AccountId, limit: u32) -> StoreResult<Vec<Meeting>> {
@@ -421,11 +443,7 @@ impl EngagementStore for PgStore {
     }
 
     async fn get_success_plan(&self, id: SuccessPlanId) -> StoreResult<SuccessPlan> {
-        let row: Option<(Json<SuccessPlan>,)> = sqlx::query_as("SELECT state FROM success_plans WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+        document(&self.pool, "success_plans", id.0).await
     }
 
     async fn save_success_plan(&self, change: &PlanChange<SuccessPlan>) -> StoreResult<SuccessPlan> {
@@ -458,27 +476,17 @@ impl EngagementStore for PgStore {
         account: Option<AccountId>,
         live_only: bool,
     ) -> StoreResult<Vec<Risk>> {
-        let mut q = QueryBuilder::<Postgres>::new(
-            "SELECT r.state FROM risks r JOIN accounts ON accounts.id = r.account_id WHERE TRUE",
-        );
-        if scope != AccountScope::All {
-            push_scope(&mut q, scope, "accounts");
-        }
-        if let Some(account) = account {
-            q.push(" AND r.account_id = ").push_bind(account.0);
-        }
+        let mut q = scoped_documents("risks", scope, account);
         if live_only {
-            q.push(" AND r.status IN ('open', 'mitigating')");
+            q.push(" AND d.status IN ('open', 'mitigating')");
         }
-        q.push(" ORDER BY r.score DESC, r.updated_at DESC LIMIT 5000");
+        q.push(" ORDER BY d.score DESC, d.updated_at DESC LIMIT 5000");
         let rows: Vec<(Json<Risk>,)> = q.build_query_as().fetch_all(&self.pool).await?;
         Ok(states(rows))
     }
 
     async fn get_risk(&self, id: RiskId) -> StoreResult<Risk> {
-        let row: Option<(Json<Risk>,)> =
-            sqlx::query_as("SELECT state FROM risks WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+        document(&self.pool, "risks", id.0).await
     }
 
     async fn save_risk(&self, change: &PlanChange<Risk>) -> StoreResult<Risk> {
@@ -512,27 +520,17 @@ impl EngagementStore for PgStore {
         account: Option<AccountId>,
         ends_after: Option<Timestamp>,
     ) -> StoreResult<Vec<Event>> {
-        let mut q = QueryBuilder::<Postgres>::new(
-            "SELECT e.state FROM events e JOIN accounts ON accounts.id = e.account_id WHERE TRUE",
-        );
-        if scope != AccountScope::All {
-            push_scope(&mut q, scope, "accounts");
-        }
-        if let Some(account) = account {
-            q.push(" AND e.account_id = ").push_bind(account.0);
-        }
+        let mut q = scoped_documents("events", scope, account);
         if let Some(after) = ends_after {
-            q.push(" AND e.ends_at > ").push_bind(ts(after));
+            q.push(" AND d.ends_at > ").push_bind(ts(after));
         }
-        q.push(" ORDER BY e.starts_at, e.id LIMIT 5000");
+        q.push(" ORDER BY d.starts_at, d.id LIMIT 5000");
         let rows: Vec<(Json<Event>,)> = q.build_query_as().fetch_all(&self.pool).await?;
         Ok(states(rows))
     }
 
     async fn get_event(&self, id: EventId) -> StoreResult<Event> {
-        let row: Option<(Json<Event>,)> =
-            sqlx::query_as("SELECT state FROM events WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+        document(&self.pool, "events", id.0).await
     }
 
     async fn save_event(&self, change: &PlanChange<Event>) -> StoreResult<Event> {
@@ -568,9 +566,7 @@ impl EngagementStore for PgStore {
     }
 
     async fn get_quota(&self, id: QuotaId) -> StoreResult<Quota> {
-        let row: Option<(Json<Quota>,)> =
-            sqlx::query_as("SELECT state FROM quotas WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+        document(&self.pool, "quotas", id.0).await
     }
 
     async fn save_quota(&self, change: &PlanChange<Quota>) -> StoreResult<Quota> {
@@ -615,11 +611,7 @@ impl EngagementStore for PgStore {
     }
 
     async fn get_feature_request(&self, id: FeatureRequestId) -> StoreResult<FeatureRequest> {
-        let row: Option<(Json<FeatureRequest>,)> = sqlx::query_as("SELECT state FROM feature_requests WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+        document(&self.pool, "feature_requests", id.0).await
     }
 
     async fn save_feature_request(&self, change: &PlanChange<FeatureRequest>) -> StoreResult<FeatureRequest> {
@@ -660,26 +652,14 @@ impl EngagementStore for PgStore {
         scope: AccountScope,
         account: Option<AccountId>,
     ) -> StoreResult<Vec<Opportunity>> {
-        let mut q = QueryBuilder::<Postgres>::new(
-            "SELECT o.state FROM opportunities o JOIN accounts ON accounts.id = o.account_id WHERE TRUE",
-        );
-        if scope != AccountScope::All {
-            push_scope(&mut q, scope, "accounts");
-        }
-        if let Some(account) = account {
-            q.push(" AND o.account_id = ").push_bind(account.0);
-        }
-        q.push(" ORDER BY o.id LIMIT 5000");
+        let mut q = scoped_documents("opportunities", scope, account);
+        q.push(" ORDER BY d.id LIMIT 5000");
         let rows: Vec<(Json<Opportunity>,)> = q.build_query_as().fetch_all(&self.pool).await?;
         Ok(states(rows))
     }
 
     async fn get_opportunity(&self, id: OpportunityId) -> StoreResult<Opportunity> {
-        let row: Option<(Json<Opportunity>,)> = sqlx::query_as("SELECT state FROM opportunities WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+        document(&self.pool, "opportunities", id.0).await
     }
 
     async fn save_opportunity(&self, change: &PlanChange<Opportunity>) -> StoreResult<Opportunity> {
@@ -704,24 +684,14 @@ impl EngagementStore for PgStore {
     }
 
     async fn list_findings(&self, scope: AccountScope, account: Option<AccountId>) -> StoreResult<Vec<Finding>> {
-        let mut q = QueryBuilder::<Postgres>::new(
-            "SELECT f.state FROM findings f JOIN accounts ON accounts.id = f.account_id WHERE TRUE",
-        );
-        if scope != AccountScope::All {
-            push_scope(&mut q, scope, "accounts");
-        }
-        if let Some(account) = account {
-            q.push(" AND f.account_id = ").push_bind(account.0);
-        }
-        q.push(" ORDER BY f.id LIMIT 10000");
+        let mut q = scoped_documents("findings", scope, account);
+        q.push(" ORDER BY d.id LIMIT 10000");
         let rows: Vec<(Json<Finding>,)> = q.build_query_as().fetch_all(&self.pool).await?;
         Ok(states(rows))
     }
 
     async fn get_finding(&self, id: FindingId) -> StoreResult<Finding> {
-        let row: Option<(Json<Finding>,)> =
-            sqlx::query_as("SELECT state FROM findings WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| Ok(state.0))
+        document(&self.pool, "findings", id.0).await
     }
 
     async fn save_finding(&self, change: &PlanChange<Finding>) -> StoreResult<Finding> {

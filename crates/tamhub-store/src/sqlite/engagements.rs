@@ -118,6 +118,35 @@ pub(super) fn states<T: serde::de::DeserializeOwned>(rows: &[(String,)]) -> Stor
     rows.iter().map(|(state,)| json(state)).collect()
 }
 
+/// The documents (`d.state`) of `table` whose account is in `scope` (and is `account` if given);
+/// callers add their own filters on `d` and the order.
+pub(super) fn scoped_documents(table: &str, scope: AccountScope, account: Option<AccountId>) -> QueryBuilder<Sqlite> {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT d.state FROM {table} d JOIN accounts ON accounts.id = d.account_id WHERE 1 = 1"
+    ));
+    if scope != AccountScope::All {
+        push_scope(&mut q, scope, "accounts");
+    }
+    if let Some(account) = account {
+        q.push(" AND d.account_id = ").push_bind(account.to_string());
+    }
+    q
+}
+
+/// The document with this id in `table`.
+pub(super) async fn document<T: serde::de::DeserializeOwned>(
+    pool: &sqlx::SqlitePool,
+    table: &str,
+    id: String,
+) -> StoreResult<T> {
+    let row: Option<(String,)> = QueryBuilder::<Sqlite>::new(format!("SELECT state FROM {table} WHERE id = "))
+        .push_bind(id)
+        .build_query_as()
+        .fetch_optional(pool)
+        .await?;
+    row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+}
+
 /// Inserts a finding at version 0, else updates it if still at its version; returns it as stored
 /// and the rows written (0: it changed meanwhile).
 pub(super) async fn write_finding(conn: &mut SqliteConnection, r: &Finding) -> StoreResult<(Finding, u64)> {
@@ -150,11 +179,7 @@ impl EngagementStore for SqliteStore {
     }
 
     async fn get_contact(&self, id: ContactId) -> StoreResult<Contact> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM contacts WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+        document(&self.pool, "contacts", id.to_string()).await
     }
 
     async fn save_contact(
@@ -272,11 +297,7 @@ impl EngagementStore for SqliteStore {
     }
 
     async fn get_engagement(&self, id: EngagementId) -> StoreResult<Engagement> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM engagements WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+        document(&self.pool, "engagements", id.to_string()).await
     }
 
     async fn save_open_engagement(&self, engagement: &Engagement, audit: &AuditEntry) -> StoreResult<()> {
@@ -339,11 +360,7 @@ impl EngagementStore for SqliteStore {
     }
 
     async fn get_meeting(&self, id: MeetingId) -> StoreResult<Meeting> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM meetings WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+        document(&self.pool, "meetings", id.to_string()).await
     }
 
     async fn list_meetings(&self, account: AccountId, limit: u32) -> StoreResult<Vec<Meeting>> {
@@ -422,11 +439,7 @@ impl EngagementStore for SqliteStore {
     }
 
     async fn get_success_plan(&self, id: SuccessPlanId) -> StoreResult<SuccessPlan> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM success_plans WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+        document(&self.pool, "success_plans", id.to_string()).await
     }
 
     async fn save_success_plan(&self, change: &PlanChange<SuccessPlan>) -> StoreResult<SuccessPlan> {
@@ -459,29 +472,17 @@ impl EngagementStore for SqliteStore {
         account: Option<AccountId>,
         live_only: bool,
     ) -> StoreResult<Vec<Risk>> {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT r.state FROM risks r JOIN accounts ON accounts.id = r.account_id WHERE 1 = 1",
-        );
-        if scope != AccountScope::All {
-            push_scope(&mut q, scope, "accounts");
-        }
-        if let Some(account) = account {
-            q.push(" AND r.account_id = ").push_bind(account.to_string());
-        }
+        let mut q = scoped_documents("risks", scope, account);
         if live_only {
-            q.push(" AND r.status IN ('open', 'mitigating')");
+            q.push(" AND d.status IN ('open', 'mitigating')");
         }
-        q.push(" ORDER BY r.score DESC, r.updated_at DESC LIMIT 5000");
+        q.push(" ORDER BY d.score DESC, d.updated_at DESC LIMIT 5000");
         let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
         states(&rows)
     }
 
     async fn get_risk(&self, id: RiskId) -> StoreResult<Risk> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM risks WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+        document(&self.pool, "risks", id.to_string()).await
     }
 
     async fn save_risk(&self, change: &PlanChange<Risk>) -> StoreResult<Risk> {
@@ -515,29 +516,17 @@ impl EngagementStore for SqliteStore {
         account: Option<AccountId>,
         ends_after: Option<Timestamp>,
     ) -> StoreResult<Vec<Event>> {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT e.state FROM events e JOIN accounts ON accounts.id = e.account_id WHERE 1 = 1",
-        );
-        if scope != AccountScope::All {
-            push_scope(&mut q, scope, "accounts");
-        }
-        if let Some(account) = account {
-            q.push(" AND e.account_id = ").push_bind(account.to_string());
-        }
+        let mut q = scoped_documents("events", scope, account);
         if let Some(after) = ends_after {
-            q.push(" AND e.ends_at > ").push_bind(ms(after));
+            q.push(" AND d.ends_at > ").push_bind(ms(after));
         }
-        q.push(" ORDER BY e.starts_at, e.id LIMIT 5000");
+        q.push(" ORDER BY d.starts_at, d.id LIMIT 5000");
         let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
         states(&rows)
     }
 
     async fn get_event(&self, id: EventId) -> StoreResult<Event> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM events WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+        document(&self.pool, "events", id.to_string()).await
     }
 
     async fn save_event(&self, change: &PlanChange<Event>) -> StoreResult<Event> {
@@ -572,11 +561,7 @@ impl EngagementStore for SqliteStore {
     }
 
     async fn get_quota(&self, id: QuotaId) -> StoreResult<Quota> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM quotas WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+        document(&self.pool, "quotas", id.to_string()).await
     }
 
     async fn save_quota(&self, change: &PlanChange<Quota>) -> StoreResult<Quota> {
@@ -621,11 +606,7 @@ impl EngagementStore for SqliteStore {
     }
 
     async fn get_feature_request(&self, id: FeatureRequestId) -> StoreResult<FeatureRequest> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM feature_requests WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+        document(&self.pool, "feature_requests", id.to_string()).await
     }
 
     async fn save_feature_request(&self, change: &PlanChange<FeatureRequest>) -> StoreResult<FeatureRequest> {
@@ -666,26 +647,14 @@ impl EngagementStore for SqliteStore {
         scope: AccountScope,
         account: Option<AccountId>,
     ) -> StoreResult<Vec<Opportunity>> {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT o.state FROM opportunities o JOIN accounts ON accounts.id = o.account_id WHERE 1 = 1",
-        );
-        if scope != AccountScope::All {
-            push_scope(&mut q, scope, "accounts");
-        }
-        if let Some(account) = account {
-            q.push(" AND o.account_id = ").push_bind(account.to_string());
-        }
-        q.push(" ORDER BY o.id LIMIT 5000");
+        let mut q = scoped_documents("opportunities", scope, account);
+        q.push(" ORDER BY d.id LIMIT 5000");
         let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
         states(&rows)
     }
 
     async fn get_opportunity(&self, id: OpportunityId) -> StoreResult<Opportunity> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM opportunities WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+        document(&self.pool, "opportunities", id.to_string()).await
     }
 
     async fn save_opportunity(&self, change: &PlanChange<Opportunity>) -> StoreResult<Opportunity> {
@@ -710,26 +679,14 @@ impl EngagementStore for SqliteStore {
     }
 
     async fn list_findings(&self, scope: AccountScope, account: Option<AccountId>) -> StoreResult<Vec<Finding>> {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT f.state FROM findings f JOIN accounts ON accounts.id = f.account_id WHERE 1 = 1",
-        );
-        if scope != AccountScope::All {
-            push_scope(&mut q, scope, "accounts");
-        }
-        if let Some(account) = account {
-            q.push(" AND f.account_id = ").push_bind(account.to_string());
-        }
-        q.push(" ORDER BY f.id LIMIT 10000");
+        let mut q = scoped_documents("findings", scope, account);
+        q.push(" ORDER BY d.id LIMIT 10000");
         let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
         states(&rows)
     }
 
     async fn get_finding(&self, id: FindingId) -> StoreResult<Finding> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM findings WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+        document(&self.pool, "findings", id.to_string()).await
     }
 
     async fn save_finding(&self, change: &PlanChange<Finding>) -> StoreResult<Finding> {

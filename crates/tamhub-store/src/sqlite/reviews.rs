@@ -1,15 +1,13 @@
 //! Lens versions and reviews.
 
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Sqlite};
 use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::findings::Finding;
 use tamhub_domain::ids::{AccountId, ReviewId};
 use tamhub_domain::reviews::{Lens, Review};
 use tamhub_domain::scope::AccountScope;
 
-use super::accounts::push_scope;
-use super::engagements::{states, write_extras, write_finding};
+use super::engagements::{document, scoped_documents, states, write_extras, write_finding};
 use super::rows::*;
 use super::{SqliteStore, insert_audit};
 use crate::reviews::ReviewStore;
@@ -50,26 +48,14 @@ impl ReviewStore for SqliteStore {
     }
 
     async fn list_reviews(&self, scope: AccountScope, account: Option<AccountId>) -> StoreResult<Vec<Review>> {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT r.state FROM reviews r JOIN accounts ON accounts.id = r.account_id WHERE 1 = 1",
-        );
-        if scope != AccountScope::All {
-            push_scope(&mut q, scope, "accounts");
-        }
-        if let Some(account) = account {
-            q.push(" AND r.account_id = ").push_bind(account.to_string());
-        }
-        q.push(" ORDER BY r.updated_at DESC, r.id LIMIT 10000");
+        let mut q = scoped_documents("reviews", scope, account);
+        q.push(" ORDER BY d.updated_at DESC, d.id LIMIT 10000");
         let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
         states(&rows)
     }
 
     async fn get_review(&self, id: ReviewId) -> StoreResult<Review> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT state FROM reviews WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or(Err(StoreError::NotFound), |(state,)| json(&state))
+        document(&self.pool, "reviews", id.to_string()).await
     }
 
     async fn save_review(&self, change: &PlanChange<Review>, findings: &[Finding]) -> StoreResult<Review> {
