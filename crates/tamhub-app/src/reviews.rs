@@ -9,8 +9,8 @@ use tamhub_domain::audit::AuditEntry;
 use tamhub_domain::findings::{FindingDraft, ReviewLink};
 use tamhub_domain::ids::{AccountId, ReviewId};
 use tamhub_domain::reviews::{
-    AnswersDraft, DiffEnd, ImprovementDraft, Lens, LensMove, LensMoveDraft, MilestoneDraft, Review, ReviewDraft,
-    RiskDiff, WorkloadCoverage, assess, builtin_lenses, coverage, diff, move_to_lens, parse_lens,
+    AnswersDraft, ImprovementDraft, Lens, LensMove, LensMoveDraft, MilestoneDraft, Review, ReviewDraft, RiskDiff,
+    WorkloadCoverage, assess, builtin_lenses, coverage, diff_between, move_to_lens, parse_lens,
 };
 use tamhub_store::PlanChange;
 
@@ -23,7 +23,7 @@ impl App {
     /// Every lens version: the built-in ones, then the imported ones, by key and version.
     pub async fn lenses(&self, actor: &Actor) -> AppResult<Vec<Lens>> {
         require(actor.user.role.is_staff(), "read review lenses")?;
-        let mut lenses = builtin_lenses();
+        let mut lenses = builtin_lenses().to_vec();
         lenses.extend(self.store.list_lenses().await?);
         lenses.sort_by(|a, b| (!a.builtin, &a.key, a.version).cmp(&(!b.builtin, &b.key, b.version)));
         Ok(lenses)
@@ -168,12 +168,7 @@ impl App {
     /// Risks added, removed and changed between two milestones (or a milestone and now).
     pub async fn review_diff(&self, actor: &Actor, id: ReviewId, from: &str, to: &str) -> AppResult<RiskDiff> {
         let (_, review, lens) = self.get_review(actor, id).await?;
-        let end = |field: &str, text: &str| {
-            DiffEnd::parse(text)
-                .ok_or_else(|| AppError::invalid_field(field, "must be a milestone number (1, 2, …) or \"current\""))
-        };
-        let (from, to) = (end("from", from)?, end("to", to)?);
-        diff(&review, &lens, from, to).map_err(AppError::invalid)
+        diff_between(&review, &lens, from, to).map_err(AppError::invalid)
     }
 
     /// Turns an improvement item of a risky question into an action (owner, due day) and a
@@ -280,6 +275,17 @@ impl App {
     /// `account`), with its latest Well-Architected milestone; `flagged` when none is from the last
     /// 12 months. Every workload of a launched account counts as in production.
     pub async fn review_coverage(&self, actor: &Actor, account: Option<AccountId>) -> AppResult<Vec<WorkloadCoverage>> {
+        let reviews = self.reviews(actor, account).await?;
+        self.review_coverage_of(actor, account, &reviews).await
+    }
+
+    /// `review_coverage` from the reviews the caller has read already (`reviews(actor, account)`).
+    pub async fn review_coverage_of(
+        &self,
+        actor: &Actor,
+        account: Option<AccountId>,
+        reviews: &[Review],
+    ) -> AppResult<Vec<WorkloadCoverage>> {
         let accounts = match account {
             Some(a) => vec![self.get_account(actor, a).await?],
             None => self.live_accounts(actor.scope, None).await?,
@@ -288,10 +294,9 @@ impl App {
         let accounts: Vec<Account> =
             accounts.into_iter().filter(|a| a.fields.phase == Phase::PostLaunch && a.archived_at.is_none()).collect();
         require(actor.user.role.is_staff(), "read review coverage")?;
-        let reviews = self.store.list_reviews(actor.scope, account).await?;
         let workloads: Vec<(AccountId, Vec<String>)> =
             accounts.iter().map(|a| (a.id, a.fields.workloads.clone())).collect();
-        Ok(coverage(&workloads, &reviews, self.clock.now()))
+        Ok(coverage(&workloads, reviews, self.clock.now()))
     }
 }
 

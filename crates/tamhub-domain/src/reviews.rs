@@ -259,15 +259,19 @@ pub fn lens_file(lens: &Lens) -> serde_json::Value {
 }
 
 /// The lenses shipped with tamhub: a Well-Architected review (six pillars) and a security review.
-pub fn builtin_lenses() -> Vec<Lens> {
-    [include_str!("../lenses/well-architected.json"), include_str!("../lenses/security.json")]
-        .into_iter()
-        .map(|text| {
-            let mut lens = parse_lens(text).expect("the built-in lenses are valid (checked by a test)");
-            lens.builtin = true;
-            lens
-        })
-        .collect()
+/// Parsed once, on first use.
+pub fn builtin_lenses() -> &'static [Lens] {
+    static BUILTIN: std::sync::LazyLock<Vec<Lens>> = std::sync::LazyLock::new(|| {
+        [include_str!("../lenses/well-architected.json"), include_str!("../lenses/security.json")]
+            .into_iter()
+            .map(|text| {
+                let mut lens = parse_lens(text).expect("the built-in lenses are valid (checked by a test)");
+                lens.builtin = true;
+                lens
+            })
+            .collect()
+    });
+    &BUILTIN
 }
 
 // ----- reviews -----
@@ -800,6 +804,15 @@ impl DiffEnd {
     }
 }
 
+/// `diff` between two ends as typed ("1", "2", … or "current"), each refused by its field name.
+pub fn diff_between(review: &Review, lens: &Lens, from: &str, to: &str) -> Result<RiskDiff, FieldErrors> {
+    let end = |field: &str, text: &str| {
+        DiffEnd::parse(text)
+            .ok_or_else(|| FieldErrors::single(field, "must be a milestone number (1, 2, …) or \"current\""))
+    };
+    diff(review, lens, end("from", from)?, end("to", to)?)
+}
+
 pub fn diff(review: &Review, lens: &Lens, from: DiffEnd, to: DiffEnd) -> Result<RiskDiff, FieldErrors> {
     let end = |field: &str, end: DiffEnd| -> Result<(String, HashMap<String, ReviewRisk>), FieldErrors> {
         match end {
@@ -907,7 +920,7 @@ mod tests {
     use super::*;
 
     fn wa() -> Lens {
-        builtin_lenses().into_iter().find(|l| l.key == "well-architected").unwrap()
+        builtin_lenses().iter().find(|l| l.key == "well-architected").cloned().unwrap()
     }
 
     fn answer(question: &str, selected: &[&str]) -> AnswerDraft {
@@ -942,7 +955,7 @@ mod tests {
                 "Sustainability"
             ]
         );
-        for lens in &lenses {
+        for lens in lenses {
             let again = parse_lens(&lens_file(lens).to_string()).unwrap();
             assert_eq!(again.pillars, lens.pillars, "a lens written out reads back the same");
         }

@@ -16,7 +16,7 @@ use tamhub_domain::findings::Effort;
 use tamhub_domain::ids::{AccountId, ReviewId};
 use tamhub_domain::reviews::{
     AnswerDraft, AnswersDraft, ImprovementDraft, Lens, LensKind, LensMoveDraft, MilestoneDraft, ReviewDraft,
-    ReviewRisk, RiskChange, assess, lens_file,
+    ReviewRisk, RiskChange, assess, diff_between, lens_file,
 };
 use tamhub_domain::validation::FieldErrors;
 
@@ -77,7 +77,7 @@ async fn reviews_page(state: &AppState, user: &PageUser, account_id: Option<Acco
     };
     let reviews = state.app.reviews(&user.actor, account_id).await?;
     let lenses = state.app.lenses(&user.actor).await?;
-    let coverage = state.app.review_coverage(&user.actor, account_id).await?;
+    let coverage = state.app.review_coverage_of(&user.actor, account_id, &reviews).await?;
     let mut ids: Vec<AccountId> =
         coverage.iter().map(|c| c.account_id).chain(reviews.iter().map(|r| r.account_id)).collect();
     ids.sort();
@@ -424,7 +424,8 @@ async fn review_page(
     let diff = if count == 0 {
         None
     } else {
-        match state.app.review_diff(&user.actor, id, &from, &to).await {
+        // The review and its lens are at hand: compare them here rather than read them again.
+        match diff_between(&review, &lens, &from, &to) {
             Ok(d) => Some(DiffView {
                 from: d.from.clone(),
                 to: d.to.clone(),
@@ -436,11 +437,10 @@ async fn review_page(
                 to_high: d.to_counts.high,
                 to_medium: d.to_counts.medium,
             }),
-            Err(AppError::Invalid { fields, .. }) => {
+            Err(fields) => {
                 errors.merge(fields);
                 None
             }
-            Err(other) => return Err(other.into()),
         }
     };
     let can_edit = policy::can_work_charter(user.actor.user.role);
